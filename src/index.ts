@@ -1,0 +1,19 @@
+/**
+ * ablate's public API: everything a plugin (built-in or a user's own) may import. Built-in plugins
+ * under `plugins/` use exactly this module, nothing deeper.
+ */
+export { tf } from './runtime/tf.js';
+export * from './plugin/contracts.js';
+export { PLUGIN_KINDS, type PluginKind } from './plugin/kinds.js';
+export {
+  definePlugin,
+  componentSchema,
+  type PluginDefinition,
+  type AnyPlugin,
+  type BuildContext,
+  type ComponentConfig,
+  type JsonSchema,
+  type Logger,
+  type PluginTool,
+} from './plugin/define.js';
+export { AblateError, AblateErrors, type SourceLocation } from './errors.js';

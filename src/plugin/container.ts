@@ -1,0 +1,149 @@
+/**
+ * Assembles an experiment's components with inversify. Every configured slot becomes a singleton
+ * binding whose factory is the plugin's `create`; a component asks for its dependencies through
+ * its BuildContext (`target()`, `get(slot)`), so wiring is declared by the slots, never threaded
+ * by hand, and each component is built once, on first use, in dependency order.
+ */
+import 'reflect-metadata';
+import { createHash } from 'node:crypto';
+import { Container } from 'inversify';
+import { AblateError } from '../errors.js';
+import type { PluginKind } from './kinds.js';
+import type { BuildContext, ComponentConfig, Logger } from './define.js';
+import type { ComponentOf } from './contracts.js';
+import type { PluginRegistry } from './registry.js';
+import { MAP_SLOTS, SLOTS, slotIsActive } from './slots.js';
+
+export interface AssembleOptions {
+  registry: PluginRegistry;
+  /** The resolved, validated experiment (defaults applied). */
+  config: Record<string, unknown>;
+  baseDir: string;
+  runDir?: string;
+  log: Logger;
+}
+
+interface Pending {
+  pending: Promise<unknown>;
+}
+
+interface SlotBinding {
+  kind: PluginKind;
+  config: ComponentConfig;
+  target?: string;
+}
+
+/** Derives a 31-bit seed for a slot, so adding a component never shifts another's random stream. */
+export function deriveSeed(seed: number, slot: string): number {
+  const digest = createHash('sha256').update(`${seed}:${slot}`).digest();
+  return digest.readUInt32LE(0) & 0x7fffffff;
+}
+
+function isComponentConfig(v: unknown): v is ComponentConfig {
+  return typeof v === 'object' && v !== null && typeof (v as { type?: unknown }).type === 'string';
+}
+
+/** Which slots the experiment configures (explicitly or through a slot default). */
+export function configuredSlots(config: Record<string, unknown>): Map<string, SlotBinding> {
+  const slots = new Map<string, SlotBinding>();
+  const explicit = (slot: string) => isComponentConfig(config[slot]);
+  for (const [slot, spec] of Object.entries(SLOTS)) {
+    if (!slotIsActive(slot, explicit)) continue;
+    const value = config[slot];
+    const componentConfig = isComponentConfig(value) ? value : (spec.default as ComponentConfig);
+    slots.set(slot, { kind: spec.kind, config: componentConfig, target: spec.target });
+  }
+  for (const [mapKey, spec] of Object.entries(MAP_SLOTS)) {
+    const entries = config[mapKey];
+    if (typeof entries !== 'object' || entries === null) continue;
+    for (const [name, value] of Object.entries(entries)) {
+      if (isComponentConfig(value)) slots.set(`${mapKey}.${name}`, { kind: spec.kind, config: value });
+    }
+  }
+  return slots;
+}
+
+export class ExperimentContainer {
+  private readonly container = new Container({ defaultScope: 'Singleton' });
+  private readonly slots: Map<string, SlotBinding>;
+  private readonly building: string[] = [];
+
+  constructor(private readonly opts: AssembleOptions) {
+    this.slots = configuredSlots(opts.config);
+    for (const [slot, binding] of this.slots) {
+      // The binding holds the pending build (a singleton), so every request shares one instance and
+      // a failed build surfaces once, to whoever awaits it, not as an unhandled rejection.
+      this.container.bind<Pending>(slot).toDynamicValue(() => {
+        const pending = this.create(binding.kind, binding.config, slot, binding.target);
+        pending.catch(() => undefined);
+        return { pending };
+      });
+    }
+  }
+
+  has(slot: string): boolean {
+    return this.slots.has(slot);
+  }
+
+  slotNames(): string[] {
+    return [...this.slots.keys()];
+  }
+
+  /** The component in `slot`, built on first request together with what it depends on. */
+  async get<K extends PluginKind>(slot: string, kind: K): Promise<ComponentOf[K]> {
+    const binding = this.slots.get(slot);
+    if (!binding) {
+      const asker = this.building.at(-1);
+      throw new AblateError('experiment.missing-component', `${asker ? `'${asker}' needs` : 'the experiment needs'} a '${slot}' component, but the experiment has none`, {
+        where: { key: slot },
+        hint: `Add a \`${slot}:\` block with a \`type\` of kind ${kind}.`,
+      });
+    }
+    if (binding.kind !== kind) {
+      throw new AblateError('experiment.wrong-kind', `'${slot}' holds a ${binding.kind}, but a ${kind} was asked for`, { where: { key: slot } });
+    }
+    if (this.building.includes(slot)) {
+      throw new AblateError('experiment.dependency-cycle', `components depend on each other in a cycle: ${[...this.building, slot].join(' → ')}`);
+    }
+    return (await this.container.get<Pending>(slot).pending) as ComponentOf[K];
+  }
+
+  /** Builds a component that is not bound to a slot (nested components, e.g. transforms). */
+  build<K extends PluginKind>(kind: K, config: ComponentConfig, slot: string): Promise<ComponentOf[K]> {
+    return this.create(kind, config, slot, undefined) as Promise<ComponentOf[K]>;
+  }
+
+  private async create(kind: PluginKind, config: ComponentConfig, slot: string, target: string | undefined): Promise<unknown> {
+    const plugin = this.opts.registry.get(kind, config.type, { key: `${slot}.type` });
+    const { type: _type, ...options } = config;
+    const seed = deriveSeed(Number(this.opts.config.seed ?? 0), slot);
+    const ctx: BuildContext = {
+      slot,
+      seed,
+      runDir: this.opts.runDir,
+      baseDir: this.opts.baseDir,
+      log: this.opts.log,
+      target: async <T>() => {
+        if (!target) throw new AblateError('experiment.no-target', `'${slot}' serves no other component`);
+        const targetKind = (SLOTS[target] ?? { kind }).kind;
+        return (await this.get(target, targetKind)) as T;
+      },
+      get: (otherSlot, otherKind) => this.get(otherSlot, otherKind),
+      has: (otherSlot) => this.has(otherSlot),
+      build: (nestedKind, nestedConfig, nestedSlot) => this.build(nestedKind, nestedConfig, nestedSlot ?? `${slot}.${nestedConfig.type}`),
+    };
+    this.building.push(slot);
+    try {
+      return await plugin.create(options, ctx);
+    } catch (e) {
+      if (e instanceof AblateError) throw e;
+      throw new AblateError('plugin.create-failed', `${kind} '${config.type}' (at '${slot}') failed to build: ${(e as Error).message}`, {
+        where: { key: slot },
+        cause: e,
+        exitCode: 1,
+      });
+    } finally {
+      this.building.splice(this.building.lastIndexOf(slot), 1);
+    }
+  }
+}

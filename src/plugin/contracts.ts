@@ -1,0 +1,294 @@
+/**
+ * What each kind of component promises to the rest of the system. The engine and the trainers talk
+ * to components only through these interfaces, so a user's plugin is a drop-in replacement for a
+ * built-in one.
+ *
+ * Conventions:
+ * - Images are NHWC float32; label maps are N×H×W int32 with `ignoreIndex` (255) for void pixels.
+ * - Data components know no tensors: they produce typed arrays, and the trainer turns a batch
+ *   into tensors (so prefetching never holds engine memory and data code is testable without tf).
+ * - Every tfjs variable has a globally unique name `<slot>/<state-dict name>`, e.g.
+ *   `model/layer1.0.conv1.weight`, so optimizers key their state by variable name and checkpoints
+ *   and PyTorch weight files line up.
+ */
+import type { Tensor, Tensor3D, Tensor4D, Scalar, Variable, NamedTensorMap } from '../runtime/tf.js';
+
+// ─── networks ────────────────────────────────────────────────────────────────────────────────
+
+/** A set of trainable variables optimised with one learning-rate multiplier (e.g. 10× classifier). */
+export interface ParameterGroup {
+  name: string;
+  variables: Variable[];
+  /** Multiplies the scheduler's base learning rate for this group. */
+  lrMultiplier: number;
+  /** Overrides the optimizer's weight decay for this group when set (e.g. 0 for biases). */
+  weightDecay?: number;
+}
+
+/** Shared by segmentation models and discriminators. */
+export interface Network {
+  /** Groups of trainable variables; frozen variables (e.g. frozen BN affine) are not in any group. */
+  parameterGroups(): ParameterGroup[];
+  /**
+   * Every tensor that defines the network, trainable or not (weights, BN running statistics),
+   * keyed by PyTorch-style state-dict name (without the slot prefix). Used for checkpoints and
+   * weight import; the returned tensors are the live variables, do not dispose them.
+   */
+  stateDict(): Map<string, Variable>;
+  /** Releases every variable. */
+  dispose(): void;
+}
+
+export interface SegmentationModel extends Network {
+  readonly numClasses: number;
+  /**
+   * Class logits at the input's height and width, N×H×W×C. `training` selects the batch-norm
+   * statistics policy configured for training (batch or frozen); evaluation always uses running
+   * statistics.
+   */
+  apply(images: Tensor4D, opts: { training: boolean }): Tensor4D;
+}
+
+export interface Discriminator extends Network {
+  /**
+   * Confidence logits N×H×W×1 at the input's height and width (the network runs at reduced
+   * resolution and upsamples bilinearly, as the reference implementation does).
+   */
+  apply(classProbabilities: Tensor4D, opts: { training: boolean }): Tensor4D;
+}
+
+// ─── optimisation ────────────────────────────────────────────────────────────────────────────
+
+export interface Optimizer {
+  /** Base learning rate before group multipliers; schedulers set it. */
+  learningRate: number;
+  /** The effective learning rate of every parameter group, by group name. */
+  learningRates(): Record<string, number>;
+  /**
+   * Applies one update. `grads` is keyed by variable name, as returned by `tf.variableGrads`;
+   * variables without a gradient are left alone. Does not dispose `grads`.
+   */
+  applyGradients(grads: NamedTensorMap): void;
+  /** Slot state (momentum buffers, Adam moments, step count) for checkpoints. */
+  getState(): NamedTensorMap;
+  setState(state: NamedTensorMap): void;
+  dispose(): void;
+}
+
+export interface Scheduler {
+  /** The base learning rate for a 0-based iteration; pure, so resume needs no scheduler state. */
+  learningRateAt(iteration: number): number;
+  /** Sets the optimizer's learning rate for `iteration` and returns it. */
+  step(iteration: number): number;
+}
+
+// ─── losses and metrics ──────────────────────────────────────────────────────────────────────
+
+/**
+ * Loss inputs are named so that one contract serves every loss. Conventional names:
+ * `logits` (N×H×W×C), `labels` (N×H×W int32), `discriminatorLogits` (N×H×W×1),
+ * `target` (number), `ignoreMask` (N×H×W bool/0-1: 1 = ignore).
+ */
+export type LossInputs = Readonly<Record<string, Tensor | number | undefined>>;
+
+export interface LossOutput {
+  /** Scalar to minimise (already weighted by nothing: trainers apply λ). */
+  loss: Scalar;
+  /** Extra scalars worth logging, e.g. the kept-pixel ratio of the semi-supervised loss. */
+  stats?: Record<string, Scalar | number>;
+  /** False when the loss has nothing to learn from (e.g. no pixel passed a threshold). */
+  hasSignal?: boolean;
+}
+
+export interface Loss {
+  compute(inputs: LossInputs): LossOutput;
+}
+
+export interface MetricResult {
+  /** Scalars to log, e.g. `miou`, `pixel_acc`, `iou/aeroplane`. */
+  scalars: Record<string, number>;
+  /** Files worth keeping with the run (confusion matrix CSV …), written into `dir`. */
+  artifacts?: string[];
+}
+
+export interface Metric {
+  reset(): void;
+  /** `predicted` and `truth` are H×W (or N×H×W) class index maps of equal length. */
+  update(predicted: ArrayLike<number>, truth: ArrayLike<number>): void;
+  compute(opts?: { artifactDir?: string; classNames?: readonly string[] }): MetricResult;
+}
+
+// ─── data ────────────────────────────────────────────────────────────────────────────────────
+
+/** One decoded example, HWC float32 in 0..255 before normalisation. */
+export interface Sample {
+  id: string;
+  height: number;
+  width: number;
+  /** H×W×3, channel order RGB unless a transform reorders it. */
+  image: Float32Array;
+  /** H×W class indices, `ignoreIndex` for void; absent for unlabeled data. */
+  label?: Uint8Array;
+}
+
+/** A deterministic random source handed to transforms (seeded per sample by the loader). */
+export interface Rng {
+  /** Uniform in [0, 1). */
+  next(): number;
+  /** Integer uniform in [lo, hi). */
+  int(lo: number, hi: number): number;
+}
+
+export interface Transform {
+  apply(sample: Sample, rng: Rng): Sample;
+}
+
+export interface Batch {
+  ids: string[];
+  /** [N, H, W, 3] */
+  shape: [number, number, number, number];
+  images: Float32Array;
+  /** N×H×W int32 labels, when the stream is labeled. */
+  labels?: Int32Array;
+}
+
+export type StreamRole = 'labeled' | 'unlabeled' | 'groundTruth';
+
+/** An endless, reshuffling, resumable batch source. */
+export interface BatchStream {
+  next(): Promise<Batch>;
+  /** Position within the current epoch, epoch number and shuffle seed: enough to resume exactly. */
+  getState(): Record<string, number>;
+  setState(state: Record<string, number>): void;
+  close(): void;
+}
+
+/** A whole evaluation image, padded for the network, with the size to crop predictions back to. */
+export interface EvalSample {
+  id: string;
+  /** [1, H, W, 3] after evaluation transforms. */
+  shape: [number, number, number, number];
+  image: Float32Array;
+  label: Uint8Array;
+  /** Original height and width: predictions are cropped to this before scoring. */
+  height: number;
+  width: number;
+}
+
+export interface SegmentationDataset {
+  readonly numClasses: number;
+  readonly ignoreIndex: number;
+  readonly classNames: readonly string[];
+  /** The labeled/unlabeled partition actually used; its file is logged with the run. */
+  readonly partition: { labeled: readonly string[]; unlabeled: readonly string[]; file?: string };
+  /** A training stream for `role`, batched, transformed, shuffled with `seed`. */
+  stream(role: StreamRole, opts: { batchSize: number; seed: number }): BatchStream;
+  /** The evaluation split, one whole image at a time. */
+  evaluation(opts?: { limit?: number }): AsyncIterable<EvalSample>;
+  /** Samples skipped under `on_bad_sample: skip`, for the run's metrics. */
+  badSampleCount(): number;
+}
+
+// ─── training ────────────────────────────────────────────────────────────────────────────────
+
+export interface StepResult {
+  /** Scalars to log at this iteration: losses, kept-pixel ratio, … */
+  scalars: Record<string, number>;
+}
+
+/**
+ * One training algorithm. The engine owns the loop (iterations, schedules, evaluation,
+ * checkpoints, progress, NaN checks, Ctrl-C); a trainer owns what happens inside one iteration.
+ */
+export interface Trainer {
+  readonly iterations: number;
+  /** Performs iteration `iteration` (0-based). Must leave no new live tensors behind. */
+  step(iteration: number): Promise<StepResult>;
+  /** Extra state to checkpoint beyond the components' own (e.g. stream positions). */
+  getState(): Record<string, unknown>;
+  setState(state: Record<string, unknown>): void;
+}
+
+// ─── tracking ────────────────────────────────────────────────────────────────────────────────
+
+export type RunStatus = 'RUNNING' | 'FINISHED' | 'FAILED' | 'KILLED';
+
+export interface RunInfo {
+  /** Human-readable run name (for sweep cells, derived from the cell's diff). */
+  name: string;
+  /** MLflow experiment name. */
+  experiment: string;
+  /** Flattened resolved config, dotted keys. */
+  params: Record<string, string>;
+  tags: Record<string, string>;
+  /** The local folder of this run: the outbox record, checkpoints and artifacts live here. */
+  runDir: string;
+  /** Set for a sweep cell: the tracker run id of the sweep's parent run. */
+  parentRunId?: string;
+}
+
+export interface DatasetInput {
+  name: string;
+  digest: string;
+  source: string;
+  context: 'training' | 'evaluation';
+  profile?: Record<string, unknown>;
+}
+
+export interface TrackerRun {
+  readonly id: string;
+  logParams(params: Record<string, string>): void;
+  logMetrics(step: number, metrics: Record<string, number>, timestampMs?: number): void;
+  setTags(tags: Record<string, string>): void;
+  /** Copies a file into the run's artifacts, under `artifactPath` (a folder) when given. */
+  logArtifact(localPath: string, artifactPath?: string): void;
+  logInput?(input: DatasetInput): void;
+  /** Waits until everything logged so far is durable (locally) and shipped where possible. */
+  flush(): Promise<void>;
+  end(status: Exclude<RunStatus, 'RUNNING'>): Promise<void>;
+}
+
+export interface Tracker {
+  startRun(info: RunInfo): Promise<TrackerRun>;
+  close(): Promise<void>;
+}
+
+// ─── launching ───────────────────────────────────────────────────────────────────────────────
+
+export interface LaunchCell {
+  name: string;
+  /** Path of the cell's fully resolved experiment file, runnable with `ablate run`. */
+  resolvedFile: string;
+}
+
+export interface LaunchResult {
+  name: string;
+  status: Exclude<RunStatus, 'RUNNING'>;
+  runDir?: string;
+  error?: string;
+}
+
+export interface Launcher {
+  /**
+   * Runs the cells. `runInProcess` runs one cell in this process; a launcher may instead start
+   * `ablate run <resolvedFile>` processes.
+   */
+  launch(cells: readonly LaunchCell[], runInProcess: (cell: LaunchCell) => Promise<LaunchResult>): Promise<LaunchResult[]>;
+}
+
+/** Maps each kind to the instance its plugins create. */
+export interface ComponentOf {
+  model: SegmentationModel;
+  discriminator: Discriminator;
+  optimizer: Optimizer;
+  scheduler: Scheduler;
+  loss: Loss;
+  dataset: SegmentationDataset;
+  transform: Transform;
+  metric: Metric;
+  trainer: Trainer;
+  tracker: Tracker;
+  launcher: Launcher;
+}
+
+export type { Tensor, Tensor3D, Tensor4D, Scalar, Variable, NamedTensorMap };

@@ -1,0 +1,81 @@
+/**
+ * The public plugin API: a plugin is a plain object saying what it is (kind, type), how it is
+ * configured (a JSON Schema whose descriptions and defaults are its documentation) and how it is
+ * made (a factory). No decorators and no import side effects: registering is explicit.
+ */
+import type { PluginKind } from './kinds.js';
+import type { ComponentOf } from './contracts.js';
+
+/** A JSON Schema object (draft 2020-12 subset that ajv understands). */
+export type JsonSchema = { [keyword: string]: unknown };
+
+/** Options of one component as written in the experiment: `type` plus the plugin's options. */
+export interface ComponentConfig {
+  type: string;
+  [option: string]: unknown;
+}
+
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  debug(message: string): void;
+}
+
+/** What a factory receives besides its options. Dependencies come from here, never by hand. */
+export interface BuildContext {
+  /** The slot being built, e.g. `discriminator_optimizer` or `losses.seg`. */
+  readonly slot: string;
+  /** A seed derived from the experiment seed and the slot, stable across runs. */
+  readonly seed: number;
+  /** The run folder (checkpoints, partition files, artifacts); undefined while only validating. */
+  readonly runDir: string | undefined;
+  /** The experiment's root folder (relative data paths in options resolve against it). */
+  readonly baseDir: string;
+  readonly log: Logger;
+  /** The component this slot serves: an optimizer's network, a scheduler's optimizer. */
+  target<T = unknown>(): Promise<T>;
+  /** Another configured component by slot (`model`, `losses.seg` …); a clear error if absent. */
+  get<K extends PluginKind>(slot: string, kind: K): Promise<ComponentOf[K]>;
+  /** Whether a slot is configured in this experiment. */
+  has(slot: string): boolean;
+  /** Builds a nested component (e.g. a dataset's transforms) from its config. */
+  build<K extends PluginKind>(kind: K, config: ComponentConfig, slot?: string): Promise<ComponentOf[K]>;
+}
+
+/** A one-off tool a plugin offers on the command line, e.g. `ablate data mini-voc`. */
+export interface PluginTool<O = Record<string, unknown>> {
+  description: string;
+  /** Schema of the tool's options; flags `--some-option` map to `some_option`. */
+  options: JsonSchema;
+  run(options: O, log: Logger): Promise<void>;
+}
+
+export interface PluginDefinition<K extends PluginKind = PluginKind, O = Record<string, unknown>> {
+  kind: K;
+  /** The `type:` value that selects this plugin in an experiment. */
+  type: string;
+  /** One sentence shown by `ablate plugins` and in editor tooltips. */
+  description: string;
+  /** JSON Schema of the options (an object schema, without `type`). Give every property a description and, where sensible, a default. */
+  options: JsonSchema;
+  create(options: O, ctx: BuildContext): ComponentOf[K] | Promise<ComponentOf[K]>;
+  /** Optional command-line tool (`ablate data <type>` for datasets). */
+  tool?: PluginTool;
+}
+
+/** A plugin of any kind, as stored in the registry. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- options are validated by the schema, so the registry cannot know their static type
+export type AnyPlugin = PluginDefinition<PluginKind, any>;
+
+/** Identity function that gives a plugin object its static type. */
+export function definePlugin<K extends PluginKind, O = Record<string, unknown>>(def: PluginDefinition<K, O>): PluginDefinition<K, O> {
+  return def;
+}
+
+/**
+ * Marks a place in an options schema that takes a nested component of `kind` (e.g. a dataset's
+ * transforms). The experiment schema replaces it with the union of that kind's plugins.
+ */
+export function componentSchema(kind: PluginKind, extra: JsonSchema = {}): JsonSchema {
+  return { 'x-ablate-component': kind, ...extra };
+}

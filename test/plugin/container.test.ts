@@ -1,0 +1,110 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PluginRegistry } from '../../src/plugin/registry.js';
+import { ExperimentContainer, configuredSlots, deriveSeed } from '../../src/plugin/container.js';
+import { definePlugin, AblateError, type Optimizer, type NamedTensorMap } from '../../src/index.js';
+import { builtinPlugins } from '../../plugins/manifest.js';
+
+const silent = { info() {}, warn() {}, debug() {} };
+
+/** A minimal optimizer plugin that records which network it was given. */
+const recordingOptimizer = definePlugin<'optimizer', { lr: number }>({
+  kind: 'optimizer',
+  type: 'recording',
+  description: 'Test optimizer.',
+  options: { type: 'object', properties: { lr: { type: 'number' } } },
+  async create(options, ctx) {
+    const target = await ctx.target<{ name: string }>();
+    const opt: Optimizer & { servedNetwork: string } = {
+      servedNetwork: target.name,
+      learningRate: options.lr,
+      learningRates: () => ({ all: opt.learningRate }),
+      applyGradients: (_g: NamedTensorMap) => {},
+      getState: () => ({}),
+      setState: () => {},
+      dispose: () => {},
+    };
+    return opt;
+  },
+});
+
+function fakeNetworkPlugin(kind: 'model' | 'discriminator', type: string) {
+  return definePlugin({
+    kind,
+    type,
+    description: 'Test network.',
+    options: { type: 'object' },
+    create: () => ({ name: type, parameterGroups: () => [], stateDict: () => new Map(), dispose() {}, numClasses: 2, apply: (x: never) => x }) as never,
+  });
+}
+
+function registry() {
+  const r = new PluginRegistry();
+  r.registerAll(builtinPlugins, 'builtin');
+  r.registerAll([recordingOptimizer, fakeNetworkPlugin('model', 'net-g'), fakeNetworkPlugin('discriminator', 'net-d')], 'test');
+  return r;
+}
+
+test('optimizers receive the network of their slot and schedulers their optimizer', async () => {
+  const config = {
+    seed: 3,
+    model: { type: 'net-g' },
+    discriminator: { type: 'net-d' },
+    optimizer: { type: 'recording', lr: 0.1 },
+    discriminator_optimizer: { type: 'recording', lr: 0.01 },
+    scheduler: { type: 'constant', lr: 0.5 },
+  };
+  const c = new ExperimentContainer({ registry: registry(), config, baseDir: '.', log: silent });
+  const g = (await c.get('optimizer', 'optimizer')) as Optimizer & { servedNetwork: string };
+  const d = (await c.get('discriminator_optimizer', 'optimizer')) as Optimizer & { servedNetwork: string };
+  assert.equal(g.servedNetwork, 'net-g');
+  assert.equal(d.servedNetwork, 'net-d');
+  const sched = await c.get('scheduler', 'scheduler');
+  assert.equal(sched.step(7), 0.5);
+  assert.equal(g.learningRate, 0.5, 'the scheduler set the generator optimizer');
+  assert.equal(d.learningRate, 0.01, 'the discriminator optimizer is untouched');
+  // Singletons: the same instance every time.
+  assert.equal(await c.get('optimizer', 'optimizer'), g);
+  // The D scheduler defaults to constant because a discriminator optimizer is configured.
+  assert.ok(c.has('discriminator_scheduler'));
+});
+
+test('slot defaults apply only when their target exists', () => {
+  const slots = configuredSlots({ model: { type: 'net-g' }, optimizer: { type: 'recording' } });
+  assert.ok(slots.has('scheduler'));
+  assert.ok(slots.has('tracker'));
+  assert.ok(!slots.has('discriminator_scheduler'));
+});
+
+test('a missing dependency is a clear error naming the slot', async () => {
+  const c = new ExperimentContainer({ registry: registry(), config: { model: { type: 'net-g' }, discriminator_optimizer: { type: 'recording', lr: 1 } }, baseDir: '.', log: silent });
+  await assert.rejects(c.get('discriminator_optimizer', 'optimizer'), (e: unknown) => {
+    assert.ok(e instanceof AblateError);
+    assert.match(e.message, /needs a 'discriminator' component/);
+    return true;
+  });
+});
+
+test('unknown types suggest the closest registered name', () => {
+  assert.throws(() => registry().get('scheduler', 'constnat'), (e: unknown) => {
+    assert.ok(e instanceof AblateError);
+    assert.match(e.hint ?? '', /did you mean 'constant'/);
+    return true;
+  });
+});
+
+test('a taken plugin name names both sources', () => {
+  const r = registry();
+  assert.throws(() => r.register({ ...recordingOptimizer }, 'my-plugins.ts'), /clashes with the one already registered by test/);
+});
+
+test('a malformed plugin is rejected with every problem listed', () => {
+  const r = new PluginRegistry();
+  assert.throws(() => r.register({ kind: 'modle', type: 'x y' } as never, 'bad.ts'), /kind must be one of.*type must be.*description is missing/);
+});
+
+test('derived seeds differ per slot and are stable', () => {
+  assert.equal(deriveSeed(1, 'model'), deriveSeed(1, 'model'));
+  assert.notEqual(deriveSeed(1, 'model'), deriveSeed(1, 'discriminator'));
+  assert.notEqual(deriveSeed(1, 'model'), deriveSeed(2, 'model'));
+});
