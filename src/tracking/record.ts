@@ -1,0 +1,318 @@
+/**
+ * The local record of a run (the outbox): an append-only JSONL file plus copies of the logged
+ * artifacts, under `<runDir>/tracking/`. Every tracker writes here first, synchronously, so the
+ * record is the truth: shipping to MLflow (live or later with `ablate sync`) replays it, and
+ * `ablate report` can read it without any server.
+ *
+ *   <runDir>/tracking/record.jsonl     one event per line (see RecordEvent)
+ *   <runDir>/tracking/artifacts/...    copies of logged files, as laid out in the run's artifacts
+ *   <runDir>/tracking/shipped-*.json   per tracking server: the MLflow run id and how far it got
+ */
+import { closeSync, copyFileSync, constants as fsc, cpSync, existsSync, mkdirSync, openSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { AblateError } from '../errors.js';
+import { decodeMetricValue, encodeMetricValue } from './limits.js';
+import type { DatasetInput, RunStatus } from '../plugin/contracts.js';
+
+export const RECORD_DIR = 'tracking';
+export const RECORD_FILE = 'record.jsonl';
+export const RECORD_ARTIFACTS = 'artifacts';
+const FORMAT_VERSION = 1;
+
+export interface StartEvent {
+  t: 'start';
+  v: number;
+  /** Client run id (32 hex chars); becomes the MLflow tag `ablate.run_id`. */
+  id: string;
+  name: string;
+  experiment: string;
+  /** Client run id of the sweep's parent run. */
+  parent?: string;
+  time: number;
+  pid: number;
+  host: string;
+}
+export interface ParamsEvent { t: 'params'; p: Record<string, string> }
+export interface TagsEvent { t: 'tags'; tags: Record<string, string> }
+/** Metric values are numbers, or the strings 'NaN'/'Infinity'/'-Infinity' (JSON has no such numbers). */
+export interface MetricsEvent { t: 'metrics'; step: number; ts: number; m: Record<string, number | string> }
+/** `file` is relative to `<runDir>/tracking/artifacts`; it is the artifact path in MLflow too. */
+export interface ArtifactEvent { t: 'artifact'; file: string }
+export interface InputEvent { t: 'input'; input: DatasetInput }
+export interface EndEvent { t: 'end'; status: Exclude<RunStatus, 'RUNNING'>; time: number }
+
+export type RecordEvent = StartEvent | ParamsEvent | TagsEvent | MetricsEvent | ArtifactEvent | InputEvent | EndEvent;
+
+export function recordPaths(runDir: string) {
+  const dir = path.join(runDir, RECORD_DIR);
+  return { dir, file: path.join(dir, RECORD_FILE), artifacts: path.join(dir, RECORD_ARTIFACTS) };
+}
+
+export function newRunId(): string {
+  return randomUUID().replace(/-/g, '');
+}
+
+/** Appends events to a run's record. Writes are synchronous so nothing is lost if the process dies. */
+export class RecordWriter {
+  readonly runDir: string;
+  readonly id: string;
+  private fd: number | undefined;
+  private readonly params = new Map<string, string>();
+  private readonly paths: ReturnType<typeof recordPaths>;
+  private ended = false;
+  /** Called after each append (the shipper uses it to wake up early). */
+  onAppend: ((e: RecordEvent) => void) | undefined;
+  /** Where warnings go (param changes, missing artifact files). */
+  warn: (message: string) => void = (m) => process.emitWarning(m);
+
+  constructor(runDir: string, start: Omit<StartEvent, 't' | 'v' | 'time' | 'pid' | 'host' | 'id'> & { id?: string; time?: number }) {
+    this.runDir = path.resolve(runDir);
+    this.paths = recordPaths(this.runDir);
+    if (existsSync(this.paths.file) && statSync(this.paths.file).size > 0) {
+      throw new AblateError('tracking.record-exists', `run folder ${this.runDir} already holds a tracking record`, {
+        where: { file: this.paths.file },
+        hint: 'use a new run folder for each run',
+      });
+    }
+    mkdirSync(this.paths.artifacts, { recursive: true });
+    this.id = start.id ?? newRunId();
+    this.fd = openSync(this.paths.file, 'a');
+    this.append({
+      t: 'start',
+      v: FORMAT_VERSION,
+      id: this.id,
+      name: start.name,
+      experiment: start.experiment,
+      ...(start.parent ? { parent: start.parent } : {}),
+      time: start.time ?? Date.now(),
+      pid: process.pid,
+      host: os.hostname(),
+    });
+  }
+
+  private append(e: RecordEvent): void {
+    if (this.fd === undefined) throw new AblateError('tracking.record-closed', `run ${this.id} has ended; nothing more can be logged`);
+    writeSync(this.fd, `${JSON.stringify(e)}\n`);
+    this.onAppend?.(e);
+  }
+
+  /**
+   * Params are write-once in MLflow: a changed value would be refused by the server, so it is
+   * dropped here with a warning (the first value stays the run's truth). Equal values are no-ops.
+   */
+  logParams(params: Record<string, string>): void {
+    const fresh: Record<string, string> = {};
+    for (const [k, raw] of Object.entries(params)) {
+      const v = String(raw);
+      const old = this.params.get(k);
+      if (old === undefined) {
+        this.params.set(k, v);
+        fresh[k] = v;
+      } else if (old !== v) {
+        this.warn(`param '${k}' was already logged as '${clip(old)}'; ignoring new value '${clip(v)}' (params are write-once)`);
+      }
+    }
+    if (Object.keys(fresh).length > 0) this.append({ t: 'params', p: fresh });
+  }
+
+  setTags(tags: Record<string, string>): void {
+    if (Object.keys(tags).length > 0) this.append({ t: 'tags', tags: Object.fromEntries(Object.entries(tags).map(([k, v]) => [k, String(v)])) });
+  }
+
+  logMetrics(step: number, metrics: Record<string, number>, timestampMs?: number): void {
+    const m: Record<string, number | string> = {};
+    for (const [k, v] of Object.entries(metrics)) m[k] = encodeMetricValue(Number(v));
+    if (Object.keys(m).length === 0) return;
+    this.append({ t: 'metrics', step: Math.round(step), ts: Math.round(timestampMs ?? Date.now()), m });
+  }
+
+  /**
+   * Copies a file or folder into the record (so a checkpoint overwritten later, or a temp file
+   * deleted, still ships as it was) and records it under `artifactDir/<basename>`.
+   */
+  logArtifact(localPath: string, artifactDir = ''): void {
+    const src = path.resolve(localPath);
+    if (!existsSync(src)) {
+      this.warn(`artifact ${src} does not exist; not logged`);
+      return;
+    }
+    const dir = normalizeArtifactDir(artifactDir);
+    const rel = dir ? `${dir}/${path.basename(src)}` : path.basename(src);
+    const dest = path.join(this.paths.artifacts, rel);
+    if (src !== dest) {
+      mkdirSync(path.dirname(dest), { recursive: true });
+      if (statSync(src).isDirectory()) cpSync(src, dest, { recursive: true, force: true });
+      else copyFileSync(src, dest, fsc.COPYFILE_FICLONE);
+    }
+    this.append({ t: 'artifact', file: rel });
+  }
+
+  /** Writes `content` as an artifact file of the run (e.g. the resolved YAML). */
+  logText(artifactPath: string, content: string | Buffer): void {
+    const rel = normalizeArtifactDir(artifactPath);
+    const dest = path.join(this.paths.artifacts, rel);
+    mkdirSync(path.dirname(dest), { recursive: true });
+    writeFileSync(dest, content);
+    this.append({ t: 'artifact', file: rel });
+  }
+
+  logInput(input: DatasetInput): void {
+    this.append({ t: 'input', input });
+  }
+
+  end(status: Exclude<RunStatus, 'RUNNING'>): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.append({ t: 'end', status, time: Date.now() });
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  get isEnded(): boolean {
+    return this.ended;
+  }
+}
+
+function clip(s: string): string {
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+function normalizeArtifactDir(p: string): string {
+  const parts = p.split(/[\\/]+/).filter((s) => s.length > 0 && s !== '.');
+  if (parts.includes('..')) throw new AblateError('tracking.artifact-path', `artifact path '${p}' must stay inside the run's artifacts`);
+  return parts.join('/');
+}
+
+// ─── reading ─────────────────────────────────────────────────────────────────────────────────
+
+/** Complete lines of the record from byte `offset` on; a half-written last line is left for later. */
+export function readEventsFrom(file: string, offset: number): { events: { event: RecordEvent; end: number }[]; next: number } {
+  const size = statSync(file).size;
+  if (size <= offset) return { events: [], next: offset };
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(size - offset);
+    readSync(fd, buf, 0, buf.length, offset);
+    const events: { event: RecordEvent; end: number }[] = [];
+    let pos = 0;
+    let lineNo = 0;
+    while (pos < buf.length) {
+      const nl = buf.indexOf(0x0a, pos);
+      if (nl < 0) break;
+      lineNo++;
+      const line = buf.subarray(pos, nl).toString('utf8').trim();
+      pos = nl + 1;
+      if (line.length === 0) continue;
+      try {
+        events.push({ event: JSON.parse(line) as RecordEvent, end: offset + pos });
+      } catch (e) {
+        throw new AblateError('tracking.record-corrupt', `cannot parse a line of the tracking record`, {
+          where: { file, line: lineNo },
+          cause: e,
+        });
+      }
+    }
+    return { events, next: offset + pos };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface MetricHistoryPoint {
+  step: number;
+  timestamp: number;
+  value: number;
+}
+
+/** Everything a record holds, folded: what `report` and tests read. */
+export interface RunRecord {
+  runDir: string;
+  id: string;
+  name: string;
+  experiment: string;
+  parent?: string;
+  startTime: number;
+  endTime?: number;
+  /** RUNNING when the record has no end event (still running, or the process died). */
+  status: RunStatus;
+  pid: number;
+  host: string;
+  params: Record<string, string>;
+  tags: Record<string, string>;
+  metrics: Record<string, MetricHistoryPoint[]>;
+  artifacts: string[];
+  inputs: DatasetInput[];
+}
+
+export function isRunDir(dir: string): boolean {
+  return existsSync(recordPaths(dir).file);
+}
+
+/** Reads and folds a run's record. */
+export function readRecord(runDir: string): RunRecord {
+  const { file } = recordPaths(runDir);
+  if (!existsSync(file)) {
+    throw new AblateError('tracking.no-record', `${runDir} is not a run folder (no ${RECORD_DIR}/${RECORD_FILE})`, { where: { file: runDir } });
+  }
+  const { events } = readEventsFrom(file, 0);
+  const first = events[0]?.event;
+  if (!first || first.t !== 'start') {
+    throw new AblateError('tracking.record-corrupt', `tracking record does not begin with a start event`, { where: { file, line: 1 } });
+  }
+  const rec: RunRecord = {
+    runDir: path.resolve(runDir),
+    id: first.id,
+    name: first.name,
+    experiment: first.experiment,
+    ...(first.parent ? { parent: first.parent } : {}),
+    startTime: first.time,
+    status: 'RUNNING',
+    pid: first.pid,
+    host: first.host,
+    params: {},
+    tags: {},
+    metrics: {},
+    artifacts: [],
+    inputs: [],
+  };
+  for (const { event: e } of events.slice(1)) {
+    switch (e.t) {
+      case 'params':
+        for (const [k, v] of Object.entries(e.p)) if (!(k in rec.params)) rec.params[k] = v;
+        break;
+      case 'tags':
+        Object.assign(rec.tags, e.tags);
+        break;
+      case 'metrics':
+        for (const [k, v] of Object.entries(e.m)) (rec.metrics[k] ??= []).push({ step: e.step, timestamp: e.ts, value: decodeMetricValue(v) });
+        break;
+      case 'artifact':
+        if (!rec.artifacts.includes(e.file)) rec.artifacts.push(e.file);
+        break;
+      case 'input':
+        rec.inputs.push(e.input);
+        break;
+      case 'end':
+        rec.status = e.status;
+        rec.endTime = e.time;
+        break;
+      default:
+        break;
+    }
+  }
+  return rec;
+}
+
+/** Whether the process that wrote an unfinished record is still alive on this machine. */
+export function writerAlive(rec: RunRecord): boolean {
+  if (rec.status !== 'RUNNING') return false;
+  if (rec.host !== os.hostname()) return true; // cannot tell: assume it is running elsewhere
+  try {
+    process.kill(rec.pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
