@@ -4,8 +4,15 @@
  */
 import type { AnyPlugin } from '../src/index.js';
 import { constantScheduler } from './schedulers/constant.js';
+import { mlflowTracker } from './trackers/mlflow.js';
+import { localTracker } from './trackers/local.js';
+import { consoleTracker } from './trackers/console.js';
 
 export const builtinPlugins: readonly AnyPlugin[] = [
   // schedulers
   constantScheduler,
+  // trackers
+  mlflowTracker,
+  localTracker,
+  consoleTracker,
 ];

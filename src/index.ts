@@ -17,3 +17,5 @@ export {
   type PluginTool,
 } from './plugin/define.js';
 export { AblateError, AblateErrors, type SourceLocation } from './errors.js';
+// Tracking: MLflow client, local record, trackers (used by plugins/trackers and the CLI).
+export * from './tracking/index.js';
