@@ -19,3 +19,5 @@ export {
 export { AblateError, AblateErrors, type SourceLocation } from './errors.js';
 // Tracking: MLflow client, local record, trackers (used by plugins/trackers and the CLI).
 export * from './tracking/index.js';
+// Data: seeded rng, decoding, image ops, partitions, prefetching streams (for dataset/transform plugins).
+export * from './data/index.js';

@@ -1,0 +1,139 @@
+/**
+ * Geometric operations on samples (HWC float images and H×W label maps) that transforms are built
+ * from. Every operation moves image and label together, so they stay aligned pixel for pixel.
+ */
+import type { Sample } from '../plugin/contracts.js';
+
+/** Bilinear resize of an HWC float image (half-pixel centres, like OpenCV's INTER_LINEAR). */
+export function resizeBilinear(src: Float32Array, h: number, w: number, c: number, oh: number, ow: number): Float32Array {
+  const out = new Float32Array(oh * ow * c);
+  const sy = h / oh;
+  const sx = w / ow;
+  const x0s = new Int32Array(ow);
+  const x1s = new Int32Array(ow);
+  const fxs = new Float32Array(ow);
+  for (let x = 0; x < ow; x++) {
+    const fx = Math.min(Math.max((x + 0.5) * sx - 0.5, 0), w - 1);
+    const x0 = Math.floor(fx);
+    x0s[x] = x0;
+    x1s[x] = Math.min(x0 + 1, w - 1);
+    fxs[x] = fx - x0;
+  }
+  for (let y = 0; y < oh; y++) {
+    const fy = Math.min(Math.max((y + 0.5) * sy - 0.5, 0), h - 1);
+    const y0 = Math.floor(fy);
+    const y1 = Math.min(y0 + 1, h - 1);
+    const wy = fy - y0;
+    const r0 = y0 * w * c;
+    const r1 = y1 * w * c;
+    let o = y * ow * c;
+    for (let x = 0; x < ow; x++) {
+      const a = (x0s[x] as number) * c;
+      const b = (x1s[x] as number) * c;
+      const wx = fxs[x] as number;
+      for (let k = 0; k < c; k++) {
+        const top = (src[r0 + a + k] as number) * (1 - wx) + (src[r0 + b + k] as number) * wx;
+        const bottom = (src[r1 + a + k] as number) * (1 - wx) + (src[r1 + b + k] as number) * wx;
+        out[o++] = top * (1 - wy) + bottom * wy;
+      }
+    }
+  }
+  return out;
+}
+
+/** Nearest-neighbour resize of a label map (never invents classes at boundaries). */
+export function resizeNearest(src: Uint8Array, h: number, w: number, oh: number, ow: number): Uint8Array {
+  const out = new Uint8Array(oh * ow);
+  const xs = new Int32Array(ow);
+  for (let x = 0; x < ow; x++) xs[x] = Math.min(Math.floor((x * w) / ow), w - 1);
+  for (let y = 0; y < oh; y++) {
+    const row = Math.min(Math.floor((y * h) / oh), h - 1) * w;
+    for (let x = 0; x < ow; x++) out[y * ow + x] = src[row + (xs[x] as number)] as number;
+  }
+  return out;
+}
+
+/** Resizes image (bilinear) and label (nearest) to oh×ow. */
+export function resizeSample(s: Sample, oh: number, ow: number): Sample {
+  if (oh === s.height && ow === s.width) return s;
+  return {
+    ...s,
+    height: oh,
+    width: ow,
+    image: resizeBilinear(s.image, s.height, s.width, 3, oh, ow),
+    label: s.label ? resizeNearest(s.label, s.height, s.width, oh, ow) : undefined,
+  };
+}
+
+/** Pads bottom/right to at least oh×ow: the image with `fill` (RGB), the label with `ignore`. */
+export function padSample(s: Sample, oh: number, ow: number, fill: readonly number[], ignore: number): Sample {
+  const H = Math.max(oh, s.height);
+  const W = Math.max(ow, s.width);
+  if (H === s.height && W === s.width) return s;
+  const image = new Float32Array(H * W * 3);
+  for (let i = 0; i < H * W; i++) {
+    image[i * 3] = fill[0] ?? 0;
+    image[i * 3 + 1] = fill[1] ?? 0;
+    image[i * 3 + 2] = fill[2] ?? 0;
+  }
+  for (let y = 0; y < s.height; y++) image.set(s.image.subarray(y * s.width * 3, (y + 1) * s.width * 3), y * W * 3);
+  let label: Uint8Array | undefined;
+  if (s.label) {
+    label = new Uint8Array(H * W).fill(ignore);
+    for (let y = 0; y < s.height; y++) label.set(s.label.subarray(y * s.width, (y + 1) * s.width), y * W);
+  }
+  return { ...s, height: H, width: W, image, label };
+}
+
+/** The oh×ow window at (top, left); the window must lie inside the sample. */
+export function cropSample(s: Sample, top: number, left: number, oh: number, ow: number): Sample {
+  if (top < 0 || left < 0 || top + oh > s.height || left + ow > s.width) {
+    throw new Error(`crop ${oh}×${ow} at (${top}, ${left}) outside a ${s.height}×${s.width} sample`);
+  }
+  if (top === 0 && left === 0 && oh === s.height && ow === s.width) return s;
+  const image = new Float32Array(oh * ow * 3);
+  const label = s.label ? new Uint8Array(oh * ow) : undefined;
+  for (let y = 0; y < oh; y++) {
+    const srcRow = (top + y) * s.width + left;
+    image.set(s.image.subarray(srcRow * 3, (srcRow + ow) * 3), y * ow * 3);
+    if (label && s.label) label.set(s.label.subarray(srcRow, srcRow + ow), y * ow);
+  }
+  return { ...s, height: oh, width: ow, image, label };
+}
+
+/** Horizontal flip of image and label. */
+export function flipSample(s: Sample): Sample {
+  const { height: H, width: W } = s;
+  const image = new Float32Array(s.image.length);
+  const label = s.label ? new Uint8Array(s.label.length) : undefined;
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const src = y * W + x;
+      const dst = y * W + (W - 1 - x);
+      image[dst * 3] = s.image[src * 3] as number;
+      image[dst * 3 + 1] = s.image[src * 3 + 1] as number;
+      image[dst * 3 + 2] = s.image[src * 3 + 2] as number;
+      if (label && s.label) label[dst] = s.label[src] as number;
+    }
+  }
+  return { ...s, image, label };
+}
+
+/**
+ * The evaluation path's inverse: crops an H'×W' (row-major) prediction of a padded image back to
+ * the original height×width. Works for any per-pixel array (class maps, or logits with `channels`).
+ */
+export function cropPrediction<T extends ArrayLike<number> & { subarray(begin: number, end: number): T; constructor: unknown }>(
+  pred: T,
+  paddedWidth: number,
+  height: number,
+  width: number,
+  channels = 1,
+): T {
+  const Ctor = pred.constructor as new (n: number) => T & { set(src: ArrayLike<number>, offset: number): void };
+  const out = new Ctor(height * width * channels);
+  for (let y = 0; y < height; y++) {
+    out.set(pred.subarray(y * paddedWidth * channels, (y * paddedWidth + width) * channels), y * width * channels);
+  }
+  return out;
+}
