@@ -19,3 +19,4 @@ export {
 } from './trackers.js';
 export { systemTags } from './provenance.js';
 export { flattenParams, runNameFromDiff } from './params.js';
+export { syncRuns, findRunDirs, type SyncResult, type SyncOptions } from './sync.js';

@@ -1,0 +1,223 @@
+/**
+ * Against a REAL MLflow server (scripts/mlflow-server.mjs): a run, a 2-cell sweep, an outage in
+ * the middle of a run, `sync` replays, chunked log-batch and racing experiment creation, all
+ * read back through the REST API.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { MlflowClient, MlflowTracker, createLocalTracker, fromKv, syncRuns, RUN_ID_TAG, readShipState, type TrackerLog } from '../../src/tracking/index.js';
+import { serverForTests, startMlflowServer, type TestServer } from './mlflow-server.js';
+
+const { server, skip } = await serverForTests();
+const tmp = (p: string) => mkdtempSync(path.join(os.tmpdir(), `ablate-trk-${p}-`));
+const quiet = (): TrackerLog & { warnings: string[] } => {
+  const warnings: string[] = [];
+  return { warnings, info: () => undefined, warn: (m) => void warnings.push(m) };
+};
+
+after(async () => {
+  await server?.stop();
+});
+
+describe('MLflow integration', { skip }, () => {
+  let client: MlflowClient;
+  before(async () => {
+    client = new MlflowClient(server!.uri);
+    const v = await client.version();
+    process.stderr.write(`MLflow server ${v} at ${server!.uri} (started in ${server!.startupMs} ms)\n`);
+  });
+
+  test('a run: params, step metrics, NaN/Inf, tags, artifacts, inputs, long values', async () => {
+    const log = quiet();
+    const tracker = new MlflowTracker({ trackingUri: server!.uri, log, intervalMs: 100 });
+    const runDir = tmp('run');
+    const long = 'v'.repeat(7000);
+    const run = await tracker.startRun({
+      name: 'deeplab-r18',
+      experiment: 'it-run',
+      params: { 'model.depth': '18', 'optim.lr': '0.00025', 'model.rates': '[6,12]', 'notes.long': long },
+      tags: { 'ablate.config_hash': 'abc123' },
+      runDir,
+    });
+    for (let step = 0; step < 120; step++) {
+      run.logMetrics(step, { 'train/loss': 1 / (step + 1), 'lr/group0': 0.00025 * (1 - step / 120) });
+    }
+    run.logMetrics(120, { 'val/miou': NaN, 'val/bad': Infinity });
+    const cfg = path.join(runDir, 'resolved.yaml');
+    writeFileSync(cfg, 'model:\n  depth: 18\n');
+    run.logArtifact(cfg, 'config');
+    const imgs = path.join(runDir, 'grid');
+    mkdirSync(imgs);
+    writeFileSync(path.join(imgs, 'a.txt'), 'A');
+    writeFileSync(path.join(imgs, 'b.txt'), 'B');
+    run.logArtifact(imgs);
+    run.logInput!({ name: 'mini-voc', digest: 'd41d8cd9', source: '/data/mini-voc', context: 'training' });
+    await run.end('FINISHED');
+    await tracker.close();
+
+    const state = readShipState(runDir, server!.uri)!;
+    assert.ok(state.done, 'shipper reached the end event');
+    const got = await client.getRun(state.runId);
+    assert.equal(got.info.status, 'FINISHED');
+    assert.equal(got.info.run_name, 'deeplab-r18');
+    const params = fromKv(got.data.params);
+    assert.equal(params['model.depth'], '18');
+    assert.equal(params['model.rates'], '[6,12]');
+    assert.ok(params['notes.long']!.length <= 6000 && params['notes.long']!.includes('full value in artifact'));
+    assert.ok(log.warnings.some((w) => w.includes("'notes.long'")), 'long value warned about');
+    const tags = fromKv(got.data.tags);
+    assert.equal(tags[RUN_ID_TAG], run.id);
+    assert.equal(tags['ablate.config_hash'], 'abc123');
+    assert.equal(tags['mlflow.source.type'], 'LOCAL');
+    const loss = await client.getMetricHistory(state.runId, 'train/loss');
+    assert.equal(loss.length, 120);
+    assert.deepEqual(loss.map((m) => m.step).sort((a, b) => a - b), Array.from({ length: 120 }, (_, i) => i));
+    assert.ok(Math.abs(loss.find((m) => m.step === 9)!.value - 0.1) < 1e-12);
+    const miou = await client.getMetricHistory(state.runId, 'val/miou');
+    assert.ok(Number.isNaN(miou[0]!.value), 'NaN round-trips');
+    const bad = await client.getMetricHistory(state.runId, 'val/bad');
+    assert.ok(bad[0]!.value > 1e300, 'Infinity stored (SQL stores keep it as the largest double)');
+    const files = (await client.listArtifactsRecursive(state.runId)).map((f) => f.path).sort();
+    assert.deepEqual(files, ['ablate/long-values/params/notes.long.txt', 'config/resolved.yaml', 'grid/a.txt', 'grid/b.txt']);
+    const full = await client.downloadArtifact(got.info.artifact_uri!, 'ablate/long-values/params/notes.long.txt');
+    assert.equal(full.toString(), long);
+    const inputs = got.inputs?.dataset_inputs ?? [];
+    assert.equal(inputs.length, 1);
+    assert.equal(inputs[0]!.dataset.name, 'mini-voc');
+    assert.equal(fromKv(inputs[0]!.tags)['mlflow.data.context'], 'training');
+  });
+
+  test('a 2-cell sweep: parent run, child runs nested with mlflow.parentRunId, axes as params', async () => {
+    const tracker = new MlflowTracker({ trackingUri: server!.uri, log: quiet(), intervalMs: 100 });
+    const sweepDir = tmp('sweep');
+    const parent = await tracker.startRun({ name: 'paper-table', experiment: 'it-sweep', params: { 'sweep.axes': 'dataset.labeled_fraction' }, tags: { 'ablate.sweep': 'paper-table' }, runDir: sweepDir });
+    const childIds: string[] = [];
+    for (const frac of ['0.125', '0.5']) {
+      const child = await tracker.startRun({
+        name: `labeled_fraction=${frac}`,
+        experiment: 'it-sweep',
+        params: { 'dataset.labeled_fraction': frac, 'trainer.type': 'adversarial' },
+        tags: {},
+        runDir: path.join(sweepDir, `cell-${frac}`),
+        parentRunId: parent.id,
+      });
+      child.logMetrics(10, { 'val/miou': Number(frac) });
+      await child.end('FINISHED');
+      childIds.push(child.id);
+    }
+    await parent.end('FINISHED');
+    await tracker.close();
+
+    const parentState = readShipState(sweepDir, server!.uri)!;
+    const exp = await client.getExperimentByName('it-sweep');
+    const children = await client.searchRuns([exp!.experiment_id], `tags.\`mlflow.parentRunId\` = '${parentState.runId}'`);
+    assert.equal(children.length, 2);
+    const fracs = children.map((r) => fromKv(r.data.params)['dataset.labeled_fraction']).sort();
+    assert.deepEqual(fracs, ['0.125', '0.5']);
+    for (const c of children) assert.equal(c.info.status, 'FINISHED');
+    assert.deepEqual(children.map((c) => fromKv(c.data.tags)[RUN_ID_TAG]).sort(), [...childIds].sort());
+  });
+
+  test('outage: the server stops mid-run and comes back on the same store; no metric is lost', async () => {
+    const dir = tmp('outage-store');
+    let s: TestServer = await startMlflowServer({ dir });
+    try {
+      const log = quiet();
+      const tracker = new MlflowTracker({ trackingUri: s.uri, log, intervalMs: 100, flushTimeoutMs: 60_000 });
+      const runDir = tmp('outage-run');
+      const run = await tracker.startRun({ name: 'outage', experiment: 'it-outage', params: { a: '1' }, tags: {}, runDir });
+      for (let i = 0; i < 50; i++) run.logMetrics(i, { loss: i });
+      await run.flush();
+      await s.stop();
+      const t0 = Date.now();
+      for (let i = 50; i < 150; i++) run.logMetrics(i, { loss: i }); // server down: must not block
+      const loggingMs = Date.now() - t0;
+      assert.ok(loggingMs < 2000, `logging while the server is down took ${loggingMs} ms`);
+      await new Promise((r) => setTimeout(r, 1500)); // let the shipper fail a few times
+      s = await startMlflowServer({ dir, port: s.port });
+      for (let i = 150; i < 200; i++) run.logMetrics(i, { loss: i });
+      await run.end('FINISHED');
+      await tracker.close();
+      const st = readShipState(runDir, s.uri)!;
+      const c = new MlflowClient(s.uri);
+      const hist = await c.getMetricHistory(st.runId, 'loss');
+      const steps = [...new Set(hist.map((m) => m.step))].sort((a, b) => a - b);
+      assert.deepEqual(steps, Array.from({ length: 200 }, (_, i) => i), 'every step arrived');
+      for (const m of hist) assert.equal(m.value, m.step);
+      assert.equal((await c.getRun(st.runId)).info.status, 'FINISHED');
+      assert.ok(log.warnings.some((w) => /cannot reach|logging continues locally/.test(w)), 'the outage was reported');
+    } finally {
+      await s.stop();
+    }
+  });
+
+  test('sync: a local run and a local sweep replay idempotently', async () => {
+    const root = tmp('sync');
+    const local = createLocalTracker({ log: quiet() });
+    const parent = await local.startRun({ name: 'sweep', experiment: 'it-sync', params: {}, tags: {}, runDir: root });
+    for (const seed of ['0', '1']) {
+      const r = await local.startRun({ name: `seed=${seed}`, experiment: 'it-sync', params: { seed }, tags: {}, runDir: path.join(root, `seed-${seed}`), parentRunId: parent.id });
+      for (let i = 0; i < 300; i++) r.logMetrics(i, { 'train/loss': i / 300, 'train/acc': 1 - i / 300 });
+      await r.end('FINISHED');
+    }
+    await parent.end('FINISHED');
+
+    const t0 = performance.now();
+    const first = await syncRuns(root, { trackingUri: server!.uri });
+    const syncMs = performance.now() - t0;
+    assert.deepEqual(first.map((r) => r.outcome), ['shipped', 'shipped', 'shipped']);
+    const t1 = performance.now();
+    const second = await syncRuns(root, { trackingUri: server!.uri });
+    const resyncMs = performance.now() - t1;
+    assert.deepEqual(second.map((r) => r.outcome), ['up-to-date', 'up-to-date', 'up-to-date']);
+    process.stderr.write(`sync of 3 runs (1200 metric points): ${syncMs.toFixed(0)} ms; re-sync: ${resyncMs.toFixed(0)} ms\n`);
+
+    // A machine without the saved state (e.g. a copied folder) must still not duplicate runs.
+    const { rmSync, readdirSync } = await import('node:fs');
+    for (const d of [root, path.join(root, 'seed-0'), path.join(root, 'seed-1')]) {
+      for (const f of readdirSync(path.join(d, 'tracking'))) if (f.startsWith('shipped-')) rmSync(path.join(d, 'tracking', f));
+    }
+    await syncRuns(root, { trackingUri: server!.uri });
+    const exp = await client.getExperimentByName('it-sync');
+    const runs = await client.searchRuns([exp!.experiment_id]);
+    assert.equal(runs.length, 3, 'no duplicate runs after a stateless re-sync');
+    const parentRun = runs.find((r) => r.info.run_name === 'sweep')!;
+    const kids = runs.filter((r) => fromKv(r.data.tags)['mlflow.parentRunId'] === parentRun.info.run_id);
+    assert.equal(kids.length, 2);
+    const hist = await client.getMetricHistory(kids[0]!.info.run_id, 'train/loss');
+    assert.equal(hist.length, 300, 'no duplicate metric points after re-sending');
+  });
+
+  test('log-batch chunking: 5000 metrics and 250 params in one call, all stored', async () => {
+    const expId = await client.getOrCreateExperiment('it-batch');
+    const run = await client.createRun({ experimentId: expId, runName: 'batch' });
+    const now = Date.now();
+    const metrics = Array.from({ length: 5000 }, (_, i) => ({ key: `m${i % 5}`, value: i, timestamp: now, step: Math.floor(i / 5) }));
+    const params = Array.from({ length: 250 }, (_, i) => ({ key: `p${i}`, value: String(i) }));
+    const t0 = performance.now();
+    const requests = await client.logBatchChunked(run.info.run_id, { metrics, params });
+    const ms = performance.now() - t0;
+    assert.equal(requests, 8, '100+100+(50 params+950 metrics)+4×1000+50 metrics: the 1000-entity cap holds');
+    process.stderr.write(`log-batch: 5000 metrics + 250 params in ${requests} requests, ${ms.toFixed(0)} ms (${(5000 / (ms / 1000)).toFixed(0)} metrics/s)\n`);
+    const got = await client.getRun(run.info.run_id);
+    assert.equal(got.data.params?.length, 250);
+    assert.equal((await client.getMetricHistory(run.info.run_id, 'm3')).length, 1000);
+  });
+
+  test('get-or-create experiment is safe when callers race', async () => {
+    const ids = await Promise.all(Array.from({ length: 6 }, () => new MlflowClient(server!.uri).getOrCreateExperiment('it-race')));
+    assert.equal(new Set(ids).size, 1);
+  });
+
+  test('errors: a missing run is a clear, non-retried MLflow error', async () => {
+    const t0 = Date.now();
+    await assert.rejects(client.getRun('0123456789abcdef0123456789abcdef'), (e: Error & { errorCode?: string }) => {
+      assert.equal(e.errorCode, 'RESOURCE_DOES_NOT_EXIST');
+      return true;
+    });
+    assert.ok(Date.now() - t0 < 3000, 'a 404 is not retried');
+  });
+});
