@@ -21,7 +21,8 @@ if (process.platform !== 'linux' || process.arch !== 'x64') {
 }
 if (!existsSync(script)) process.exit(0);
 
-const res = spawnSync('bash', [script], { cwd: root, stdio: 'inherit' });
+// Arguments (e.g. --force) go to the setup script.
+const res = spawnSync('bash', [script, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
 if (res.status !== 0) {
   const why = res.error ? res.error.message : `exit code ${res.status ?? res.signal}`;
   console.warn(
