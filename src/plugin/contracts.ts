@@ -69,8 +69,9 @@ export interface Optimizer {
    * variables without a gradient are left alone. Does not dispose `grads`.
    */
   applyGradients(grads: NamedTensorMap): void;
-  /** Slot state (momentum buffers, Adam moments, step count) for checkpoints. */
+  /** Slot state (momentum buffers, Adam moments, step count) for checkpoints. Copies or live tensors: the engine reads them inside `tf.tidy`, which frees fresh copies and leaves kept tensors alone. */
   getState(): NamedTensorMap;
+  /** Copies the values into the optimizer's own slots; the caller disposes `state` afterwards. */
   setState(state: NamedTensorMap): void;
   dispose(): void;
 }
@@ -207,6 +208,8 @@ export interface Trainer {
   /** Extra state to checkpoint beyond the components' own (e.g. stream positions). */
   getState(): Record<string, unknown>;
   setState(state: Record<string, unknown>): void;
+  /** Optional: releases what the trainer opened (data streams, prefetchers) when the run ends. */
+  close?(): void | Promise<void>;
 }
 
 // ─── tracking ────────────────────────────────────────────────────────────────────────────────

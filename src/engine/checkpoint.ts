@@ -1,0 +1,201 @@
+/**
+ * Checkpoints: every network's state dict, every optimizer's state, the trainer's own state (data
+ * stream positions) and the iteration to continue from. Tensors go to `iter-NNNNNNN.safetensors`
+ * (named `<slot>/<name>`, e.g. `model/layer1.0.conv1.weight`, `optimizer/<state key>`), everything
+ * else to the JSON sidecar `iter-NNNNNNN.json`, written last: a checkpoint exists only once its
+ * sidecar does, so a crash while writing never leaves a half checkpoint that resume would pick.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { tf } from '../runtime/tf.js';
+import { AblateError } from '../errors.js';
+import type { Network, NamedTensorMap, Optimizer, Trainer } from '../plugin/contracts.js';
+import { readSafetensors, writeSafetensors, type StDtype, type StTensor } from './safetensors.js';
+
+export const CHECKPOINT_DIR = 'checkpoints';
+const FORMAT = 1;
+
+export interface CheckpointParts {
+  /** Networks by slot (`model`, `discriminator`). */
+  networks: ReadonlyMap<string, Network>;
+  /** Optimizers by slot (`optimizer`, `discriminator_optimizer`). */
+  optimizers: ReadonlyMap<string, Optimizer>;
+  trainer?: Trainer;
+}
+
+export interface CheckpointMeta {
+  format: number;
+  /** The next iteration to run (= iterations completed). */
+  iteration: number;
+  configHash: string;
+  seed: number;
+  createdAt: string;
+  trainerState: Record<string, unknown>;
+  /** Why it was written: periodic, final, interrupted. */
+  reason: string;
+  tensors: string;
+}
+
+export interface CheckpointEntry {
+  iteration: number;
+  tensorsFile: string;
+  metaFile: string;
+}
+
+function stem(iteration: number): string {
+  return `iter-${String(iteration).padStart(7, '0')}`;
+}
+
+function toStDtype(dtype: string, name: string): StDtype {
+  if (dtype === 'float32') return 'F32';
+  if (dtype === 'int32') return 'I32';
+  if (dtype === 'bool') return 'U8';
+  throw new AblateError('checkpoint.dtype', `cannot checkpoint tensor '${name}' of dtype ${dtype}`);
+}
+
+function capture(name: string, t: tf.Tensor): StTensor {
+  const dtype = toStDtype(t.dtype, name);
+  const values = t.dataSync();
+  const data = dtype === 'F32' ? Float32Array.from(values) : dtype === 'I32' ? Int32Array.from(values) : Uint8Array.from(values);
+  return { dtype, shape: [...t.shape], data };
+}
+
+/** Writes a checkpoint for `meta.iteration` into `<runDir>/checkpoints` and prunes to `keepLast`. */
+export function saveCheckpoint(runDir: string, parts: CheckpointParts, meta: Omit<CheckpointMeta, 'format' | 'createdAt' | 'tensors' | 'trainerState'>, keepLast: number): CheckpointEntry {
+  const dir = path.join(runDir, CHECKPOINT_DIR);
+  mkdirSync(dir, { recursive: true });
+  const tensors = new Map<string, StTensor>();
+  for (const [slot, net] of parts.networks) {
+    for (const [name, v] of net.stateDict()) tensors.set(`${slot}/${name}`, capture(`${slot}/${name}`, v));
+  }
+  for (const [slot, opt] of parts.optimizers) {
+    // tidy: should getState build fresh tensors (e.g. a step count), they die here; live slot
+    // variables and kept tensors are never disposed by tidy.
+    tf.tidy(() => {
+      for (const [name, t] of Object.entries(opt.getState())) tensors.set(`${slot}/${name}`, capture(`${slot}/${name}`, t));
+    });
+  }
+  const s = stem(meta.iteration);
+  const tensorsFile = path.join(dir, `${s}.safetensors`);
+  const metaFile = path.join(dir, `${s}.json`);
+  writeSafetensors(tensorsFile, tensors, { format: 'ablate-checkpoint', iteration: String(meta.iteration) });
+  const full: CheckpointMeta = {
+    format: FORMAT,
+    ...meta,
+    createdAt: new Date().toISOString(),
+    trainerState: parts.trainer?.getState() ?? {},
+    tensors: path.basename(tensorsFile),
+  };
+  const tmp = `${metaFile}.tmp-${process.pid}`;
+  writeFileSync(tmp, `${JSON.stringify(full, null, 2)}\n`);
+  renameSync(tmp, metaFile);
+  pruneCheckpoints(runDir, keepLast);
+  return { iteration: meta.iteration, tensorsFile, metaFile };
+}
+
+/** Complete checkpoints of a run folder, oldest first. */
+export function listCheckpoints(runDir: string): CheckpointEntry[] {
+  const dir = path.join(runDir, CHECKPOINT_DIR);
+  if (!existsSync(dir)) return [];
+  const out: CheckpointEntry[] = [];
+  for (const f of readdirSync(dir)) {
+    const m = /^iter-(\d+)\.json$/.exec(f);
+    if (!m) continue;
+    const tensorsFile = path.join(dir, f.replace(/\.json$/, '.safetensors'));
+    if (!existsSync(tensorsFile)) continue;
+    out.push({ iteration: Number(m[1]), tensorsFile, metaFile: path.join(dir, f) });
+  }
+  return out.sort((a, b) => a.iteration - b.iteration);
+}
+
+function pruneCheckpoints(runDir: string, keepLast: number): void {
+  const all = listCheckpoints(runDir);
+  for (const old of all.slice(0, Math.max(0, all.length - keepLast))) {
+    rmSync(old.metaFile, { force: true });
+    rmSync(old.tensorsFile, { force: true });
+  }
+}
+
+/**
+ * Finds a checkpoint from what a user typed: a run folder (its latest checkpoint), a checkpoint
+ * folder, or one checkpoint's `.safetensors` / `.json` file.
+ */
+export function findCheckpoint(target: string): CheckpointEntry {
+  const abs = path.resolve(target);
+  if (!existsSync(abs)) throw new AblateError('checkpoint.not-found', `'${target}' does not exist`, { where: { file: abs }, hint: 'give a run folder or a checkpoint file (checkpoints/iter-NNNNNNN.safetensors)' });
+  if (statSync(abs).isDirectory()) {
+    const runDir = path.basename(abs) === CHECKPOINT_DIR ? path.dirname(abs) : abs;
+    const latest = listCheckpoints(runDir).at(-1);
+    if (!latest) throw new AblateError('checkpoint.none', `run folder ${runDir} holds no complete checkpoint`, { where: { file: path.join(runDir, CHECKPOINT_DIR) } });
+    return latest;
+  }
+  const m = /iter-(\d+)\.(safetensors|json)$/.exec(abs);
+  if (!m) throw new AblateError('checkpoint.not-found', `'${target}' is not a checkpoint file (expected iter-NNNNNNN.safetensors)`, { where: { file: abs } });
+  const tensorsFile = abs.replace(/\.json$/, '.safetensors');
+  const metaFile = abs.replace(/\.safetensors$/, '.json');
+  if (!existsSync(metaFile) || !existsSync(tensorsFile)) throw new AblateError('checkpoint.incomplete', `checkpoint ${stem(Number(m[1]))} is incomplete (it needs both the .safetensors and the .json)`, { where: { file: abs } });
+  return { iteration: Number(m[1]), tensorsFile, metaFile };
+}
+
+/** The run folder a checkpoint belongs to. */
+export function runDirOf(entry: CheckpointEntry): string {
+  return path.dirname(path.dirname(entry.tensorsFile));
+}
+
+export function readCheckpointMeta(entry: CheckpointEntry): CheckpointMeta {
+  try {
+    return JSON.parse(readFileSync(entry.metaFile, 'utf8')) as CheckpointMeta;
+  } catch (e) {
+    throw new AblateError('checkpoint.corrupt', `checkpoint sidecar ${entry.metaFile} is unreadable: ${(e as Error).message}`, { where: { file: entry.metaFile } });
+  }
+}
+
+function assignNetwork(slot: string, net: Network, tensors: Map<string, StTensor>, file: string): void {
+  const problems: string[] = [];
+  const state = net.stateDict();
+  for (const [name, v] of state) {
+    const t = tensors.get(`${slot}/${name}`);
+    if (!t) {
+      problems.push(`missing ${slot}/${name}`);
+      continue;
+    }
+    if (t.shape.join(',') !== v.shape.join(',')) {
+      problems.push(`${slot}/${name} has shape [${t.shape.join(', ')}] in the checkpoint, the network has [${v.shape.join(', ')}]`);
+      continue;
+    }
+    tf.tidy(() => v.assign(tf.tensor(t.data, t.shape, v.dtype)));
+  }
+  if (problems.length > 0) {
+    throw new AblateError('checkpoint.mismatch', `checkpoint ${file} does not fit the ${slot}: ${problems.slice(0, 8).join('; ')}${problems.length > 8 ? `; … ${problems.length - 8} more` : ''}`, {
+      where: { file, key: slot },
+      hint: 'the experiment must build the same networks as the run that wrote the checkpoint',
+    });
+  }
+}
+
+/** Loads the networks only (evaluation). */
+export function restoreNetworks(entry: CheckpointEntry, networks: ReadonlyMap<string, Network>): CheckpointMeta {
+  const meta = readCheckpointMeta(entry);
+  const { tensors } = readSafetensors(entry.tensorsFile);
+  for (const [slot, net] of networks) assignNetwork(slot, net, tensors, entry.tensorsFile);
+  return meta;
+}
+
+/** Loads everything needed to continue training exactly where the checkpoint was written. */
+export function restoreCheckpoint(entry: CheckpointEntry, parts: CheckpointParts): CheckpointMeta {
+  const meta = readCheckpointMeta(entry);
+  const { tensors } = readSafetensors(entry.tensorsFile);
+  for (const [slot, net] of parts.networks) assignNetwork(slot, net, tensors, entry.tensorsFile);
+  for (const [slot, opt] of parts.optimizers) {
+    const prefix = `${slot}/`;
+    const state: NamedTensorMap = {};
+    for (const [name, t] of tensors) {
+      if (name.startsWith(prefix)) state[name.slice(prefix.length)] = tf.tensor(t.data, t.shape, t.dtype === 'F32' ? 'float32' : t.dtype === 'I32' ? 'int32' : 'bool');
+    }
+    // The optimizer copies what it needs (contract: setState does not take ownership).
+    opt.setState(state);
+    tf.dispose(Object.values(state));
+  }
+  parts.trainer?.setState(meta.trainerState);
+  return meta;
+}

@@ -1,0 +1,378 @@
+/**
+ * The training engine: one resolved experiment → one run folder, one tracker run, a loop over
+ * `trainer.step`, periodic evaluation and checkpoints. The engine owns everything around an
+ * iteration (schedules, logging, NaN checks, Ctrl-C, progress, resume); the trainer owns the
+ * iteration itself.
+ *
+ *   <output.dir>/<name>/<run name>-<hash8>/
+ *     config.yaml          the resolved experiment, written before anything else
+ *     run.json             identity: hash, source file, base folder, backend
+ *     checkpoints/         iter-NNNNNNN.safetensors + .json (keep_last)
+ *     eval/iter-NNNNNNN/   metric artifacts (confusion matrix …)
+ *     tracking/            the tracker's local record (resumed runs: resume-NNNNNNN/tracking/)
+ *     result.json          final status, iteration and metrics
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { tf } from '../runtime/tf.js';
+import { AblateError } from '../errors.js';
+import { ExperimentContainer, configuredSlots } from '../plugin/container.js';
+import type { PluginRegistry } from '../plugin/registry.js';
+import type { Logger } from '../plugin/define.js';
+import type { PluginKind } from '../plugin/kinds.js';
+import type {
+  ComponentOf,
+  Metric,
+  Network,
+  Optimizer,
+  RunStatus,
+  Scheduler,
+  SegmentationDataset,
+  SegmentationModel,
+  Trainer,
+} from '../plugin/contracts.js';
+import { systemTags } from '../tracking/provenance.js';
+import { ensureBackend } from './backend.js';
+import { engineSettings, type EngineSettings } from './schema.js';
+import { flattenParams } from './params.js';
+import { Progress } from './progress.js';
+import { evaluate, type EvaluationResult } from './evaluate.js';
+import { findCheckpoint, listCheckpoints, restoreCheckpoint, saveCheckpoint, type CheckpointParts } from './checkpoint.js';
+
+/** What the config language hands the engine (`loadExperiment`'s result). */
+export interface ResolvedExperiment {
+  config: Record<string, unknown>;
+  /** sha256 of the canonical resolved form: the run's identity. */
+  hash: string;
+  canonicalYaml: string;
+  /** Relative paths in component options resolve against this folder. */
+  baseDir: string;
+  /** The experiment file, when there is one (for tags and run names). */
+  file?: string;
+}
+
+export interface RunOptions {
+  registry: PluginRegistry;
+  /** A run folder (or one of its checkpoints) to continue from. */
+  resume?: string;
+  /** Abort = Ctrl-C: the current step finishes, a checkpoint is written, the run ends KILLED. */
+  signal?: AbortSignal;
+  /** Run name (sweep cells pass theirs); default: the experiment file's name. */
+  runName?: string;
+  /** Force this run folder instead of deriving one (sweep children, tests). */
+  runDir?: string;
+  parentRunId?: string;
+  tags?: Record<string, string>;
+  log?: Logger;
+  /** Where progress lines go (default stderr). */
+  progressStream?: NodeJS.WriteStream;
+  /** Called after every iteration, e.g. to watch the live tensor count in tests. */
+  onIteration?: (iteration: number, info: { numTensors: number; scalars: Record<string, number> }) => void;
+}
+
+export interface RunOutcome {
+  status: Exclude<RunStatus, 'RUNNING'>;
+  runDir: string;
+  runId?: string;
+  runName: string;
+  /** Iterations completed. */
+  iteration: number;
+  /** Scalars of the last evaluation (miou, pixel_acc, iou/<class> …). */
+  metrics: Record<string, number>;
+  /** Last checkpoint written or restored. */
+  checkpoint?: string;
+  error?: Error;
+  seconds: number;
+  itPerSec: number;
+}
+
+export const stderrLogger: Logger = {
+  info: (m) => process.stderr.write(`${m}\n`),
+  warn: (m) => process.stderr.write(`warning: ${m}\n`),
+  debug: (m) => {
+    if (process.env.ABLATE_DEBUG) process.stderr.write(`${m}\n`);
+  },
+};
+
+function safeName(s: string): string {
+  return s.replace(/[^A-Za-z0-9._=+-]+/g, '_').replace(/^_+|_+$/g, '') || 'run';
+}
+
+export function defaultRunName(resolved: ResolvedExperiment): string {
+  if (resolved.file) return safeName(path.basename(resolved.file).replace(/\.ya?ml$/i, ''));
+  return safeName(String(resolved.config.name ?? 'run'));
+}
+
+/** `<output.dir>/<name>/<run name>-<hash8>`, with `-2`, `-3` … when that folder already exists. */
+export function newRunDir(resolved: ResolvedExperiment, runName: string, settings: EngineSettings): string {
+  const experiment = safeName(String(resolved.config.name ?? 'default'));
+  const base = path.resolve(settings.output.dir, experiment, `${runName}-${resolved.hash.slice(0, 8)}`);
+  let dir = base;
+  for (let k = 2; existsSync(dir); k++) dir = `${base}-${k}`;
+  return dir;
+}
+
+interface RunMeta {
+  hash: string;
+  name: string;
+  experiment: string;
+  file?: string;
+  baseDir: string;
+  createdAt: string;
+}
+
+export function readRunMeta(runDir: string): RunMeta | undefined {
+  const f = path.join(runDir, 'run.json');
+  if (!existsSync(f)) return undefined;
+  return JSON.parse(readFileSync(f, 'utf8')) as RunMeta;
+}
+
+/** Slots of the given kinds that the experiment configures, with their components. */
+async function componentsOf<K extends PluginKind>(container: ExperimentContainer, config: Record<string, unknown>, kinds: readonly K[]): Promise<Map<string, ComponentOf[K]>> {
+  const out = new Map<string, ComponentOf[K]>();
+  for (const [slot, binding] of configuredSlots(config)) {
+    if ((kinds as readonly PluginKind[]).includes(binding.kind)) out.set(slot, await container.get(slot, binding.kind as K));
+  }
+  return out;
+}
+
+/** Which reported scalars count as losses for the NaN check. */
+function lossKeys(scalars: Record<string, number>): string[] {
+  const keys = Object.keys(scalars);
+  const losses = keys.filter((k) => /loss/i.test(k));
+  return losses.length > 0 ? losses : keys;
+}
+
+function lrScalars(optimizers: ReadonlyMap<string, Optimizer>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [slot, opt] of optimizers) {
+    for (const [group, lr] of Object.entries(opt.learningRates())) out[slot === 'optimizer' ? `lr/${group}` : `lr/${slot}/${group}`] = lr;
+  }
+  return out;
+}
+
+/** Main entry: trains (or resumes) one experiment. User mistakes throw AblateError before the run starts. */
+export async function runExperiment(resolved: ResolvedExperiment, opts: RunOptions): Promise<RunOutcome> {
+  const t0 = performance.now();
+  const log = opts.log ?? stderrLogger;
+  const config = resolved.config;
+  const settings = engineSettings(config);
+
+  // ── run folder ──
+  let runDir: string;
+  let resumeFrom: ReturnType<typeof findCheckpoint> | undefined;
+  if (opts.resume) {
+    resumeFrom = findCheckpoint(opts.resume);
+    runDir = path.dirname(path.dirname(resumeFrom.tensorsFile));
+    const meta = JSON.parse(readFileSync(resumeFrom.metaFile, 'utf8')) as { configHash?: string };
+    if (meta.configHash && meta.configHash !== resolved.hash) {
+      throw new AblateError('run.resume-mismatch', `cannot resume ${runDir}: its config hash is ${meta.configHash.slice(0, 12)}, this experiment resolves to ${resolved.hash.slice(0, 12)}`, {
+        where: { file: path.join(runDir, 'config.yaml') },
+        hint: `resume with the run's own config: ablate run ${path.join(runDir, 'config.yaml')} --resume ${runDir} (or \`ablate diff\` the two files)`,
+      });
+    }
+  } else {
+    runDir = opts.runDir ? path.resolve(opts.runDir) : newRunDir(resolved, opts.runName ?? defaultRunName(resolved), settings);
+  }
+  const prior = readRunMeta(runDir);
+  const runName = opts.runName ?? prior?.name ?? defaultRunName(resolved);
+  mkdirSync(runDir, { recursive: true });
+  if (!resumeFrom) {
+    writeFileSync(path.join(runDir, 'config.yaml'), resolved.canonicalYaml);
+    const meta: RunMeta = {
+      hash: resolved.hash,
+      name: runName,
+      experiment: String(config.name ?? 'default'),
+      ...(resolved.file ? { file: path.resolve(resolved.file) } : {}),
+      baseDir: path.resolve(resolved.baseDir),
+      createdAt: new Date().toISOString(),
+    };
+    writeFileSync(path.join(runDir, 'run.json'), `${JSON.stringify(meta, null, 2)}\n`);
+  }
+
+  // ── backend, container, tracker ──
+  const backend = await ensureBackend(config, (line) => log.info(line));
+  const container = new ExperimentContainer({ registry: opts.registry, config, baseDir: resolved.baseDir, runDir, log });
+  const tracker = await container.get('tracker', 'tracker');
+  const trackerDir = resumeFrom ? path.join(runDir, `resume-${String(resumeFrom.iteration).padStart(7, '0')}`) : runDir;
+  const tags: Record<string, string> = {
+    ...systemTags(),
+    'ablate.config_hash': resolved.hash,
+    'ablate.run_dir': runDir,
+    'ablate.backend': backend.name,
+    'ablate.tfjs_version': backend.details.tfjsVersion,
+    ...(backend.tfVersion ? { 'ablate.tensorflow_version': backend.tfVersion } : {}),
+    ...(resolved.file ? { 'ablate.experiment_file': path.relative(process.cwd(), path.resolve(resolved.file)) } : {}),
+    ...(resumeFrom ? { 'ablate.resumed_from_iteration': String(resumeFrom.iteration) } : {}),
+    ...opts.tags,
+  };
+  const trackerRun = await tracker.startRun({
+    name: resumeFrom ? `${runName} (resumed @${resumeFrom.iteration})` : runName,
+    experiment: String(config.name ?? 'default'),
+    params: flattenParams(config),
+    tags,
+    runDir: trackerDir,
+    ...(opts.parentRunId ? { parentRunId: opts.parentRunId } : {}),
+  });
+  trackerRun.logArtifact(path.join(runDir, 'config.yaml'));
+
+  const finish = async (outcome: Omit<RunOutcome, 'runDir' | 'runName' | 'runId' | 'seconds'>, trainer?: Trainer): Promise<RunOutcome> => {
+    const result: RunOutcome = { ...outcome, runDir, runName, runId: trackerRun.id, seconds: (performance.now() - t0) / 1000 };
+    writeFileSync(
+      path.join(runDir, 'result.json'),
+      `${JSON.stringify({ status: result.status, iteration: result.iteration, metrics: result.metrics, checkpoint: result.checkpoint, error: result.error?.message, seconds: result.seconds, itPerSec: result.itPerSec }, null, 2)}\n`,
+    );
+    if (result.error) trackerRun.setTags({ 'ablate.error': result.error.message.slice(0, 4000) });
+    try {
+      await trainer?.close?.();
+    } catch (e) {
+      log.warn(`closing the trainer failed: ${(e as Error).message}`);
+    }
+    await trackerRun.end(result.status);
+    await tracker.close();
+    return result;
+  };
+
+  // ── components ──
+  let trainer: Trainer;
+  let parts: CheckpointParts;
+  let schedulers: Map<string, Scheduler>;
+  let optimizers: Map<string, Optimizer>;
+  let start = 0;
+  let lastCheckpoint: string | undefined;
+  try {
+    trainer = await container.get('trainer', 'trainer');
+    const networks = (await componentsOf(container, config, ['model', 'discriminator'] as const)) as Map<string, Network>;
+    optimizers = (await componentsOf(container, config, ['optimizer'] as const)) as Map<string, Optimizer>;
+    schedulers = (await componentsOf(container, config, ['scheduler'] as const)) as Map<string, Scheduler>;
+    parts = { networks, optimizers, trainer };
+    if (resumeFrom) {
+      const meta = restoreCheckpoint(resumeFrom, parts);
+      start = meta.iteration;
+      lastCheckpoint = resumeFrom.tensorsFile;
+      log.info(`resuming ${runDir} at iteration ${start}`);
+    }
+    const dataset = await container.get('dataset', 'dataset');
+    if (dataset.partition.file && existsSync(dataset.partition.file)) trackerRun.logArtifact(dataset.partition.file, 'data');
+  } catch (e) {
+    return finish({ status: 'FAILED', iteration: start, metrics: {}, error: e as Error, itPerSec: 0 });
+  }
+
+  const iterations = trainer.iterations;
+  const progress = new Progress({
+    total: iterations,
+    start,
+    mode: settings.progress.bar,
+    logEvery: settings.progress.logEvery,
+    label: runName,
+    ...(opts.progressStream ? { stream: opts.progressStream } : {}),
+    write: (line) => log.info(line),
+  });
+
+  const writeCheckpoint = (iteration: number, reason: string) => {
+    const entry = saveCheckpoint(runDir, parts, { iteration, configHash: resolved.hash, seed: Number(config.seed ?? 0), reason }, settings.checkpoint.keepLast);
+    lastCheckpoint = entry.tensorsFile;
+    return entry;
+  };
+
+  let metrics: Record<string, number> = {};
+  const runEvaluation = async (iteration: number): Promise<EvaluationResult | undefined> => {
+    const metricComponents = (await componentsOf(container, config, ['metric'] as const)) as Map<string, Metric>;
+    if (metricComponents.size === 0) return undefined;
+    const model = (await container.get('model', 'model')) as SegmentationModel;
+    const dataset = (await container.get('dataset', 'dataset')) as SegmentationDataset;
+    const artifactDir = path.join(runDir, 'eval', `iter-${String(iteration).padStart(7, '0')}`);
+    mkdirSync(artifactDir, { recursive: true });
+    const r = await evaluate(model, dataset, metricComponents, { limit: settings.evaluation.limit, artifactDir });
+    metrics = r.scalars;
+    trackerRun.logMetrics(iteration, { ...r.scalars, 'eval/seconds': r.seconds, 'eval/images': r.images });
+    for (const a of r.artifacts) trackerRun.logArtifact(a, `eval/iter-${String(iteration).padStart(7, '0')}`);
+    const headline = Object.entries(r.scalars).filter(([k]) => !k.includes('/')).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ');
+    progress.note(`${runName} eval @${iteration} (${r.images} images, ${r.seconds.toFixed(1)}s): ${headline}`);
+    return r;
+  };
+
+  // ── the loop ──
+  let it = start;
+  let ema = 0;
+  let tensorBaseline: number | undefined;
+  let leakWarned = false;
+  let status: RunOutcome['status'] = 'FINISHED';
+  let error: Error | undefined;
+  const loopStart = performance.now();
+  try {
+    for (; it < iterations; it++) {
+      if (opts.signal?.aborted) {
+        status = 'KILLED';
+        break;
+      }
+      const ts = performance.now();
+      for (const s of schedulers.values()) s.step(it);
+      const { scalars } = await trainer.step(it);
+      const dt = (performance.now() - ts) / 1000;
+      ema = ema === 0 ? dt : 0.9 * ema + 0.1 * dt;
+      const itPerSec = ema > 0 ? 1 / ema : 0;
+
+      const bad = lossKeys(scalars).find((k) => !Number.isFinite(scalars[k]));
+      if (bad !== undefined) {
+        const good = listCheckpoints(runDir).at(-1);
+        throw new AblateError('run.non-finite-loss', `iteration ${it}: loss '${bad}' is ${scalars[bad]}; training stopped`, {
+          exitCode: 1,
+          hint: good
+            ? `the last good checkpoint is ${path.relative(process.cwd(), good.tensorsFile)} (iteration ${good.iteration}); lower the learning rate, then resume with --resume ${path.relative(process.cwd(), runDir)}`
+            : 'no checkpoint was written before this; lower the learning rate or check the data',
+        });
+      }
+      const lrs = lrScalars(optimizers);
+      trackerRun.logMetrics(it, { ...scalars, ...lrs, it_per_sec: itPerSec });
+      progress.update(it, { ...scalars, ...Object.fromEntries(Object.entries(lrs).slice(0, 1)) }, itPerSec);
+
+      const done = it + 1;
+      if (settings.checkpoint.every > 0 && done % settings.checkpoint.every === 0 && done < iterations) writeCheckpoint(done, 'periodic');
+      if (settings.evaluation.every > 0 && done % settings.evaluation.every === 0 && done < iterations) await runEvaluation(done);
+
+      const numTensors = tf.memory().numTensors;
+      if (it - start === 1) tensorBaseline = numTensors;
+      else if (tensorBaseline !== undefined && numTensors > tensorBaseline && !leakWarned && it - start >= 5) {
+        leakWarned = true;
+        progress.note(`warning: live tensors grew from ${tensorBaseline} to ${numTensors} by iteration ${it}; a component leaks memory`);
+      }
+      opts.onIteration?.(it, { numTensors, scalars });
+      // Let signal handlers and I/O run between iterations even when a step never awaits.
+      await new Promise((r) => setImmediate(r));
+      if (opts.signal?.aborted) {
+        it = done;
+        status = 'KILLED';
+        break;
+      }
+    }
+  } catch (e) {
+    status = 'FAILED';
+    error = e as Error;
+  }
+  progress.stop();
+  const trained = it - start;
+  const avgItPerSec = trained > 0 ? trained / ((performance.now() - loopStart) / 1000) : 0;
+
+  try {
+    if (status === 'KILLED') {
+      const entry = writeCheckpoint(it, 'interrupted');
+      log.info(`interrupted: checkpoint at iteration ${it} written to ${path.relative(process.cwd(), entry.tensorsFile)}; continue with --resume ${path.relative(process.cwd(), runDir)}`);
+    } else if (status === 'FINISHED') {
+      if (listCheckpoints(runDir).at(-1)?.iteration !== it) writeCheckpoint(it, 'final');
+      if (settings.evaluation.atEnd) await runEvaluation(it);
+      const dataset = (await container.get('dataset', 'dataset')) as SegmentationDataset;
+      trackerRun.logMetrics(it, { 'data/bad_samples': dataset.badSampleCount(), 'train/it_per_sec_mean': avgItPerSec });
+    }
+  } catch (e) {
+    status = 'FAILED';
+    error = e as Error;
+  }
+  await trackerRun.flush();
+  const outcome = await finish({ status, iteration: it, metrics, ...(lastCheckpoint ? { checkpoint: lastCheckpoint } : {}), ...(error ? { error } : {}), itPerSec: avgItPerSec }, trainer);
+  // Free the variables: a sweep runs many cells in one process.
+  for (const opt of optimizers.values()) opt.dispose();
+  for (const net of parts.networks.values()) net.dispose();
+  return outcome;
+}
+
