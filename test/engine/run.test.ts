@@ -1,0 +1,135 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runExperiment } from '../../src/engine/run.js';
+import { listCheckpoints } from '../../src/engine/checkpoint.js';
+import { readSafetensors } from '../../src/engine/safetensors.js';
+import { AblateError } from '../../src/errors.js';
+import { testRegistry, tinyExperiment } from './tiny-plugins.js';
+
+const quiet = { info() {}, warn() {}, debug() {} };
+const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'ablate-engine-'));
+
+function records(runDir: string, sub = '') {
+  const file = path.join(runDir, sub, 'tracking', 'record.jsonl');
+  return readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+test('a run trains, checkpoints, evaluates and logs to the tracker', async () => {
+  const out = tmp();
+  const exp = tinyExperiment(out, { checkpoint: { every: 5, keep_last: 2 }, evaluation: { every: 6 } });
+  const r = await runExperiment(exp, { registry: testRegistry(), log: quiet, runName: 'tiny' });
+  assert.equal(r.status, 'FINISHED', r.error?.message);
+  assert.equal(r.iteration, 12);
+  assert.equal(path.basename(r.runDir), `tiny-${exp.hash.slice(0, 8)}`);
+  assert.equal(path.basename(path.dirname(r.runDir)), 'engine-test');
+  assert.equal(readFileSync(path.join(r.runDir, 'config.yaml'), 'utf8'), exp.canonicalYaml);
+  // every 5 → 5, 10, and the final 12; keep_last 2 pruned the first.
+  assert.deepEqual(listCheckpoints(r.runDir).map((c) => c.iteration), [10, 12]);
+  assert.ok(r.metrics.pixel_acc! > 0.5, `the tiny model learns the brightest channel (pixel_acc ${r.metrics.pixel_acc})`);
+  // 3 eval images of 6×5 pixels minus void: predictions were cropped back to the original size.
+  assert.ok(r.metrics.pixels! > 70 && r.metrics.pixels! <= 90, `pixels scored: ${r.metrics.pixels}`);
+
+  const ev = records(r.runDir);
+  const tags = Object.assign({}, ...ev.filter((e) => e.t === 'tags').map((e) => e.tags));
+  assert.equal(tags['ablate.config_hash'], exp.hash);
+  assert.equal(tags['ablate.backend'], 'cpu');
+  assert.ok(tags['mlflow.source.name']);
+  const params = Object.assign({}, ...ev.filter((e) => e.t === 'params').map((e) => e.p));
+  assert.equal(params['trainer.batch_size'], '2');
+  const metricSteps = ev.filter((e) => e.t === 'metrics' && 'loss' in (e.m as object)).map((e) => e.step);
+  assert.deepEqual(metricSteps, Array.from({ length: 12 }, (_, i) => i));
+  const lrLogged = ev.find((e) => e.t === 'metrics' && 'lr/all' in (e.m as object));
+  assert.ok(lrLogged, 'learning rate per group is logged');
+  const evals = ev.filter((e) => e.t === 'metrics' && 'pixel_acc' in (e.m as object)).map((e) => e.step);
+  assert.deepEqual(evals, [6, 12]);
+  assert.equal(ev.at(-1)!.t, 'end');
+  assert.equal(ev.at(-1)!.status, 'FINISHED');
+  const result = JSON.parse(readFileSync(path.join(r.runDir, 'result.json'), 'utf8'));
+  assert.equal(result.status, 'FINISHED');
+});
+
+test('resume continues exactly: same final weights and optimizer state as an uninterrupted run', async () => {
+  const out = tmp();
+  const exp = tinyExperiment(out, { checkpoint: { every: 4, keep_last: 3 } });
+  const full = await runExperiment(exp, { registry: testRegistry(), log: quiet, runDir: path.join(out, 'full') });
+  assert.equal(full.status, 'FINISHED', full.error?.message);
+
+  // Interrupt after iteration 6 (0-based): a checkpoint at 7 is written, off the periodic grid.
+  const ctrl = new AbortController();
+  const part = await runExperiment(exp, {
+    registry: testRegistry(),
+    log: quiet,
+    runDir: path.join(out, 'split'),
+    signal: ctrl.signal,
+    onIteration: (it) => {
+      if (it === 6) ctrl.abort();
+    },
+  });
+  assert.equal(part.status, 'KILLED');
+  assert.equal(part.iteration, 7);
+  assert.equal(listCheckpoints(part.runDir).at(-1)!.iteration, 7);
+
+  const resumed = await runExperiment(exp, { registry: testRegistry(), log: quiet, resume: part.runDir });
+  assert.equal(resumed.status, 'FINISHED', resumed.error?.message);
+  assert.equal(resumed.runDir, part.runDir);
+  assert.equal(resumed.iteration, 12);
+  assert.ok(existsSync(path.join(part.runDir, 'resume-0000007', 'tracking', 'record.jsonl')), 'the resumed part has its own tracker record');
+
+  const a = readSafetensors(listCheckpoints(full.runDir).at(-1)!.tensorsFile).tensors;
+  const b = readSafetensors(listCheckpoints(part.runDir).at(-1)!.tensorsFile).tensors;
+  assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort());
+  assert.ok(a.has('model/bn.running_mean') && a.has('optimizer/model/conv.weight/momentum'), [...a.keys()].join(', '));
+  for (const [k, t] of a) assert.deepEqual(Array.from(b.get(k)!.data), Array.from(t.data), `tensor ${k} differs after resume`);
+  // Same evaluation too.
+  assert.equal(resumed.metrics.pixel_acc, full.metrics.pixel_acc);
+});
+
+test('resume refuses a different config', async () => {
+  const out = tmp();
+  const exp = tinyExperiment(out, { trainer: { iterations: 3 } });
+  const r = await runExperiment(exp, { registry: testRegistry(), log: quiet });
+  const other = tinyExperiment(out, { trainer: { iterations: 4 } });
+  await assert.rejects(runExperiment(other, { registry: testRegistry(), log: quiet, resume: r.runDir }), (e: unknown) => {
+    assert.ok(e instanceof AblateError);
+    assert.equal(e.code, 'run.resume-mismatch');
+    return true;
+  });
+});
+
+test('a NaN loss stops the run naming the iteration and loss, keeping the last good checkpoint', async () => {
+  const out = tmp();
+  const exp = tinyExperiment(out, { trainer: { nan_at: 7 }, checkpoint: { every: 3, keep_last: 5 } });
+  const r = await runExperiment(exp, { registry: testRegistry(), log: quiet });
+  assert.equal(r.status, 'FAILED');
+  assert.ok(r.error instanceof AblateError);
+  assert.match(r.error.message, /iteration 7: loss 'loss' is NaN/);
+  assert.match((r.error as AblateError).hint ?? '', /iter-0000006\.safetensors \(iteration 6\)/);
+  assert.deepEqual(listCheckpoints(r.runDir).map((c) => c.iteration), [3, 6]);
+  const ev = records(r.runDir);
+  assert.equal(ev.at(-1)!.status, 'FAILED');
+  // No metrics were logged for the bad iteration.
+  assert.ok(!ev.some((e) => e.t === 'metrics' && e.step === 7 && 'loss' in (e.m as object)));
+});
+
+test('the live tensor count is the same after every iteration (50 iterations, with eval and checkpoints)', async () => {
+  const out = tmp();
+  const exp = tinyExperiment(out, { trainer: { iterations: 50 }, checkpoint: { every: 7 }, evaluation: { every: 10 } });
+  const counts: number[] = [];
+  const r = await runExperiment(exp, { registry: testRegistry(), log: quiet, onIteration: (_it, info) => counts.push(info.numTensors) });
+  assert.equal(r.status, 'FINISHED', r.error?.message);
+  assert.equal(counts.length, 50);
+  assert.deepEqual(new Set(counts).size, 1, `live tensors per iteration: ${[...new Set(counts)].join(', ')}`);
+});
+
+test('a failing component build ends the run FAILED with the error', async () => {
+  const out = tmp();
+  const exp = tinyExperiment(out);
+  (exp.config.model as Record<string, unknown>).type = 'no-such-model';
+  const r = await runExperiment(exp, { registry: testRegistry(), log: quiet });
+  assert.equal(r.status, 'FAILED');
+  assert.match(r.error!.message, /unknown model type 'no-such-model'/);
+  assert.ok(readdirSync(r.runDir).includes('config.yaml'));
+});
