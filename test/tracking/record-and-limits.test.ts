@@ -1,0 +1,142 @@
+/** The parts of tracking that need no server: limits, chunking, the local record, trackers. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  chunkBatch,
+  isValidKey,
+  sanitizeKey,
+  encodeMetricValue,
+  decodeMetricValue,
+  RecordWriter,
+  readRecord,
+  createLocalTracker,
+  createConsoleTracker,
+  flattenParams,
+  runNameFromDiff,
+  LIMITS,
+  MlflowClient,
+  MlflowTracker,
+} from '../../src/tracking/index.js';
+
+const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'ablate-rec-'));
+
+test('keys: MLflow rules accepted and repaired', () => {
+  for (const k of ['train/loss', 'model.depth', 'lr group-0', 'iou/aeroplane']) assert.ok(isValidKey(k), k);
+  for (const k of ['', '/a', 'a/', 'a//b', 'a/../b', 'x:y', 'é', 'a'.repeat(251)]) assert.ok(!isValidKey(k), k);
+  for (const k of ['/a', 'a//b', 'x:y', 'a/../b', 'naïve key', 'z'.repeat(300)]) assert.ok(isValidKey(sanitizeKey(k)), `${k} -> ${sanitizeKey(k)}`);
+});
+
+test('non-finite metric values are encoded as protobuf-JSON strings and back', () => {
+  assert.equal(encodeMetricValue(NaN), 'NaN');
+  assert.equal(encodeMetricValue(Infinity), 'Infinity');
+  assert.equal(encodeMetricValue(-Infinity), '-Infinity');
+  assert.equal(encodeMetricValue(1.5), 1.5);
+  assert.ok(Number.isNaN(decodeMetricValue('NaN')));
+  assert.equal(decodeMetricValue('-Infinity'), -Infinity);
+});
+
+test('chunkBatch respects 1000 metrics / 100 params / 100 tags / 1000 entities / 1 MB and unique param keys', () => {
+  const metrics = Array.from({ length: 2500 }, (_, i) => ({ key: `m${i % 3}`, value: i, timestamp: 1, step: i }));
+  const params = Array.from({ length: 230 }, (_, i) => ({ key: `p${i}`, value: 'x' }));
+  params.push({ key: 'p0', value: 'x' }); // same key again must not share a request
+  const tags = Array.from({ length: 150 }, (_, i) => ({ key: `t${i}`, value: 'y'.repeat(7000) }));
+  const chunks = chunkBatch({ metrics, params, tags });
+  let m = 0;
+  let p = 0;
+  let t = 0;
+  for (const c of chunks) {
+    const nm = c.metrics?.length ?? 0;
+    const np = c.params?.length ?? 0;
+    const nt = c.tags?.length ?? 0;
+    assert.ok(nm <= LIMITS.batchMetrics && np <= LIMITS.batchParams && nt <= LIMITS.batchTags && nm + np + nt <= LIMITS.batchEntities);
+    assert.ok(Buffer.byteLength(JSON.stringify(c)) < LIMITS.batchBytes, 'under 1 MB');
+    assert.equal(new Set(c.params?.map((x) => x.key)).size, np, 'no param key twice in one request');
+    m += nm;
+    p += np;
+    t += nt;
+  }
+  assert.deepEqual([m, p, t], [2500, 231, 150]);
+  // Order is kept within each kind.
+  assert.deepEqual(chunks.flatMap((c) => c.metrics ?? []).map((x) => x.step), metrics.map((x) => x.step));
+});
+
+test('record: events round-trip, params are write-once, artifacts are copied', () => {
+  const dir = tmp();
+  const w = new RecordWriter(dir, { name: 'r', experiment: 'e' });
+  const warnings: string[] = [];
+  w.warn = (m) => void warnings.push(m);
+  w.logParams({ a: '1', b: 'x' });
+  w.logParams({ a: '1' });
+  w.logParams({ a: '2' });
+  w.setTags({ k: 'v' });
+  w.logMetrics(0, { loss: 2, weird: NaN });
+  w.logMetrics(1, { loss: 1 }, 1234);
+  const f = path.join(dir, 'file.txt');
+  writeFileSync(f, 'first');
+  w.logArtifact(f, 'sub/dir');
+  writeFileSync(f, 'changed later'); // the record keeps what was logged
+  w.end('FINISHED');
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /param 'a'/);
+  const rec = readRecord(dir);
+  assert.equal(rec.status, 'FINISHED');
+  assert.deepEqual(rec.params, { a: '1', b: 'x' });
+  assert.equal(rec.tags.k, 'v');
+  assert.deepEqual(rec.metrics.loss!.map((p) => [p.step, p.value]), [[0, 2], [1, 1]]);
+  assert.equal(rec.metrics.loss![1]!.timestamp, 1234);
+  assert.ok(Number.isNaN(rec.metrics.weird![0]!.value));
+  assert.deepEqual(rec.artifacts, ['sub/dir/file.txt']);
+  assert.equal(readFileSync(path.join(dir, 'tracking/artifacts/sub/dir/file.txt'), 'utf8'), 'first');
+  assert.throws(() => w.logMetrics(2, { loss: 0 }), /has ended/);
+  assert.throws(() => new RecordWriter(dir, { name: 'again', experiment: 'e' }), /already holds a tracking record/);
+  assert.throws(() => w.logArtifact(f, '../escape'));
+});
+
+test('local and console trackers write the record; console prints metrics', async () => {
+  const lines: string[] = [];
+  const log = { info: () => undefined, warn: () => undefined };
+  for (const tracker of [createLocalTracker({ log, systemTags: true }), createConsoleTracker({ log, write: (l) => void lines.push(l) })]) {
+    const dir = tmp();
+    const run = await tracker.startRun({ name: 'n', experiment: 'e', params: { 'model.depth': '18' }, tags: { x: 'y' }, runDir: dir });
+    run.logMetrics(3, { loss: 0.5 });
+    await run.end('FINISHED');
+    await tracker.close();
+    const rec = readRecord(dir);
+    assert.equal(rec.id, run.id);
+    assert.equal(rec.params['model.depth'], '18');
+    assert.equal(rec.tags.x, 'y');
+    assert.equal(rec.tags['mlflow.source.type'], 'LOCAL');
+    assert.ok(rec.tags['ablate.node_version']?.startsWith('v'));
+  }
+  assert.ok(lines.some((l) => l.includes('step 3') && l.includes('loss=0.5000')), lines.join('\n'));
+});
+
+test('mlflow tracker with an unreachable server: logging stays local and fast, nothing is lost', async () => {
+  const warnings: string[] = [];
+  // Port 9 (discard) on loopback: nothing listens, connections are refused at once.
+  const tracker = new MlflowTracker({ trackingUri: 'http://127.0.0.1:9', log: { info: () => undefined, warn: (m) => void warnings.push(m) }, startTimeoutMs: 3000, flushTimeoutMs: 500, intervalMs: 50 });
+  const dir = tmp();
+  const run = await tracker.startRun({ name: 'offline', experiment: 'e', params: {}, tags: {}, runDir: dir });
+  const t0 = performance.now();
+  for (let i = 0; i < 2000; i++) run.logMetrics(i, { loss: i });
+  const ms = performance.now() - t0;
+  assert.ok(ms < 1500, `2000 logMetrics calls took ${ms} ms`);
+  await run.end('FINISHED');
+  await tracker.close();
+  assert.equal(readRecord(dir).metrics.loss!.length, 2000);
+  assert.ok(warnings.some((w) => w.includes('ablate sync')), warnings.join('\n'));
+});
+
+test('client: bad tracking URIs are clear user errors', () => {
+  assert.throws(() => new MlflowClient('sqlite:///x.db'), /not an http\(s\) URL/);
+  assert.throws(() => new MlflowTracker({ trackingUri: 'file:///tmp/mlruns' }), /not an http\(s\) server/);
+});
+
+test('params: config flattened to dotted keys with canonical values; run names from a diff', () => {
+  const p = flattenParams({ model: { depth: 101, rates: [6, 12], bn: { frozen: true } }, optim: { lr: 2.5e-4 }, note: null, empty: {} });
+  assert.deepEqual(p, { 'model.depth': '101', 'model.rates': '[6,12]', 'model.bn.frozen': 'true', 'optim.lr': '0.00025', note: 'None', empty: '{}' });
+  assert.equal(runNameFromDiff({ dataset: { labeled_fraction: 0.125 }, trainer: { type: 'adversarial' } }), 'labeled_fraction=0.125,type=adversarial');
+});
