@@ -4,6 +4,18 @@
  */
 import type { AnyPlugin } from '../src/index.js';
 import { constantScheduler } from './schedulers/constant.js';
+import { polyScheduler } from './schedulers/poly.js';
+import { stepScheduler } from './schedulers/step.js';
+import { warmupScheduler } from './schedulers/warmup.js';
+import { ce2dLoss } from './losses/ce2d.js';
+import { bceAdvLoss } from './losses/bce-adv.js';
+import { semiMaskedCeLoss } from './losses/semi-masked-ce.js';
+import { sgdOptimizer } from './optimizers/sgd.js';
+import { adamOptimizer } from './optimizers/adam.js';
+import { miouMetric } from './metrics/miou.js';
+import { supervisedTrainer } from './trainers/supervised.js';
+import { adversarialTrainer } from './trainers/adversarial.js';
+import { adversarialSemiTrainer } from './trainers/adversarial-semi.js';
 import { mlflowTracker } from './trackers/mlflow.js';
 import { localTracker } from './trackers/local.js';
 import { consoleTracker } from './trackers/console.js';
@@ -11,6 +23,22 @@ import { consoleTracker } from './trackers/console.js';
 export const builtinPlugins: readonly AnyPlugin[] = [
   // schedulers
   constantScheduler,
+  polyScheduler,
+  stepScheduler,
+  warmupScheduler,
+  // losses
+  ce2dLoss,
+  bceAdvLoss,
+  semiMaskedCeLoss,
+  // optimizers
+  sgdOptimizer,
+  adamOptimizer,
+  // metrics
+  miouMetric,
+  // trainers
+  supervisedTrainer,
+  adversarialTrainer,
+  adversarialSemiTrainer,
   // trackers
   mlflowTracker,
   localTracker,

@@ -130,7 +130,10 @@ export class ExperimentContainer {
       },
       get: (otherSlot, otherKind) => this.get(otherSlot, otherKind),
       has: (otherSlot) => this.has(otherSlot),
-      build: (nestedKind, nestedConfig, nestedSlot) => this.build(nestedKind, nestedConfig, nestedSlot ?? `${slot}.${nestedConfig.type}`),
+      // A nested component serves what its parent serves (a warm-up's wrapped schedule drives the
+      // same optimizer), so it gets the parent's target.
+      build: (nestedKind, nestedConfig, nestedSlot) =>
+        this.create(nestedKind, nestedConfig, nestedSlot ?? `${slot}.${nestedConfig.type}`, target) as Promise<ComponentOf[typeof nestedKind]>,
     };
     this.building.push(slot);
     try {

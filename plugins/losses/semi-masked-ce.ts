@@ -1,0 +1,49 @@
+import { tf, definePlugin } from '../../src/index.js';
+import { maskedMean, numberInput, pixelCrossEntropy, squeezeChannel, tensorInput } from './common.js';
+
+interface SemiMaskedCeOptions {
+  threshold: number;
+}
+
+/**
+ * Self-training loss on unlabeled images: the pseudo-label is the argmax of the (full-resolution)
+ * prediction, and only pixels whose confidence σ(discriminator logit) reaches the threshold count
+ * (the reference sets pixels with c < T to 255). Inputs: `logits` N×H×W×C, `discriminatorLogits`
+ * N×H×W×1, optional `threshold` number (the trainer's `t_semi`, which overrides the option).
+ * Stats: `semi_ratio`, the fraction of pixels kept. `hasSignal` is false when none is kept.
+ */
+export const semiMaskedCeLoss = definePlugin<'loss', SemiMaskedCeOptions>({
+  kind: 'loss',
+  type: 'semi_masked_ce',
+  description: 'Cross-entropy against argmax pseudo-labels, kept where the discriminator confidence is at least T (self-training).',
+  options: {
+    type: 'object',
+    properties: {
+      threshold: {
+        type: 'number',
+        minimum: 0,
+        maximum: 1,
+        default: 0.2,
+        description: 'Confidence threshold T_semi, used when the trainer passes none (the adversarial-semi trainer always passes its `t_semi`).',
+      },
+    },
+    additionalProperties: false,
+  },
+  create(options) {
+    return {
+      compute(inputs) {
+        const logits = tensorInput(inputs, 'logits', 'semi_masked_ce');
+        const dLogits = squeezeChannel(tensorInput(inputs, 'discriminatorLogits', 'semi_masked_ce'));
+        const threshold = numberInput(inputs, 'threshold', options.threshold);
+        // argMax and the comparison carry no gradient: the pseudo-label and mask are constants,
+        // as the reference's numpy round trip makes them.
+        const pseudo = tf.argMax(logits, -1);
+        const confident = tf.sigmoid(dLogits).greaterEqual(threshold).toFloat();
+        const { ce } = pixelCrossEntropy(logits, pseudo, -1);
+        const { mean, count } = maskedMean(ce, confident);
+        const kept = count.dataSync()[0]!;
+        return { loss: mean, stats: { semi_ratio: kept / confident.size }, hasSignal: kept > 0 };
+      },
+    };
+  },
+});

@@ -1,0 +1,95 @@
+import { tf, definePlugin, type NamedTensorMap, type Network, type Optimizer } from '../../src/index.js';
+import { groupLearningRates, groupOverrideSchema, resolveGroups, type GroupOverrides } from './groups.js';
+import { Counters, SlotBuffers } from './slot-state.js';
+
+interface AdamOptions extends GroupOverrides {
+  betas: [number, number];
+  eps: number;
+  weight_decay: number;
+  decoupled_weight_decay: boolean;
+}
+
+/**
+ * Adam with PyTorch's exact update rule (torch.optim.Adam, per-parameter step counts):
+ *   g = g + wd·p;  m = β1·m + (1 − β1)·g;  v = β2·v + (1 − β2)·g²;
+ *   p = p − (lr / (1 − β1^t)) · m / (√v / √(1 − β2^t) + ε).
+ * With `decoupled_weight_decay` it is AdamW (p = p·(1 − lr·wd) instead of the L2 term).
+ */
+export const adamOptimizer = definePlugin<'optimizer', AdamOptions>({
+  kind: 'optimizer',
+  type: 'adam',
+  description: 'Adam (PyTorch semantics) with optional L2 or decoupled weight decay and per-group lr multipliers.',
+  options: {
+    type: 'object',
+    properties: {
+      betas: {
+        type: 'array',
+        items: { type: 'number', minimum: 0, exclusiveMaximum: 1 },
+        minItems: 2,
+        maxItems: 2,
+        default: [0.9, 0.99],
+        description: 'Decay rates of the first and second moment estimates (reference discriminator: [0.9, 0.99]; PyTorch default [0.9, 0.999]).',
+      },
+      eps: { type: 'number', exclusiveMinimum: 0, default: 1e-8, description: 'Added to the denominator for numerical stability.' },
+      weight_decay: { type: 'number', minimum: 0, default: 0, description: 'Weight decay (reference discriminator: 0).' },
+      decoupled_weight_decay: { type: 'boolean', default: false, description: 'Apply weight decay to the weights directly (AdamW) instead of adding it to the gradient.' },
+      ...groupOverrideSchema,
+    },
+    additionalProperties: false,
+  },
+  async create(options, ctx) {
+    const network = await ctx.target<Network>();
+    const groups = resolveGroups(network, options.weight_decay, options, ctx.slot);
+    const all = groups.flatMap((g) => g.variables);
+    const [beta1, beta2] = options.betas;
+    const m1 = new SlotBuffers('exp_avg', all);
+    const m2 = new SlotBuffers('exp_avg_sq', all);
+    const steps = new Counters('step');
+
+    const optimizer: Optimizer = {
+      learningRate: 0,
+      learningRates: () => groupLearningRates(groups, optimizer.learningRate),
+      applyGradients(grads: NamedTensorMap) {
+        tf.tidy(() => {
+          for (const group of groups) {
+            const lr = optimizer.learningRate * group.lrMultiplier;
+            const wd = group.weightDecay;
+            for (const v of group.variables) {
+              let g = grads[v.name];
+              if (!g) continue;
+              const t = steps.get(v.name) + 1;
+              steps.values.set(v.name, t);
+              let p: tf.Tensor = v;
+              if (wd !== 0 && options.decoupled_weight_decay) p = p.mul(1 - lr * wd);
+              else if (wd !== 0) g = g.add(v.mul(wd));
+              const m = m1.get(v.name).mul(beta1).add(g.mul(1 - beta1));
+              const s = m2.get(v.name).mul(beta2).add(g.square().mul(1 - beta2));
+              m1.set(v.name, m);
+              m2.set(v.name, s);
+              const stepSize = lr / (1 - beta1 ** t);
+              const denom = s.sqrt().div(Math.sqrt(1 - beta2 ** t)).add(options.eps);
+              v.assign(p.sub(m.div(denom).mul(stepSize)));
+            }
+          }
+        });
+      },
+      getState() {
+        const state: NamedTensorMap = {};
+        m1.snapshot(state);
+        m2.snapshot(state);
+        steps.snapshot(state);
+        return state;
+      },
+      setState(state: NamedTensorMap) {
+        m1.restore(state);
+        m2.restore(state);
+        steps.restore(state, all.map((v) => v.name));
+      },
+      dispose() {
+        m1.dispose();
+        m2.dispose();
+      },
+    };
+    return optimizer;
+  },
+});

@@ -1,0 +1,197 @@
+/**
+ * One iteration of adversarial (semi-supervised) segmentation training in the reference's exact
+ * order (advsemiseg-spec §3.3):
+ *   1. D frozen (G's losses differentiate G's variables only);
+ *   2. unlabeled branch: λ_semi_adv·BCE(D(softmax(G(x_u))), 1), plus λ_semi·CE against confident
+ *      argmax pseudo-labels from `semi_start`; skipped entirely when no pixel is confident;
+ *   3. labeled branch: CE(G(x_l), y) + λ_adv·BCE(D(softmax(G(x_l))), 1, ignore y = void);
+ *   4–6. D on fake (detached labeled, and unlabeled when `d_remain`, predictions; target 0) / 2 and on
+ *      real one-hot ground truth from an independent labeled stream (target 1) / 2;
+ *   7. G's step, then D's step, each from this iteration's summed gradients.
+ * Models return logits at input resolution and the discriminator upsamples its map, so the losses see
+ * full-resolution maps as in the reference.
+ */
+import {
+  tf,
+  type Batch,
+  type BatchStream,
+  type BuildContext,
+  type Discriminator,
+  type Loss,
+  type NamedTensorMap,
+  type Optimizer,
+  type Scheduler,
+  type SegmentationDataset,
+  type SegmentationModel,
+  type StepResult,
+  type Tensor,
+  type Trainer,
+} from '../../src/index.js';
+import { imagesOf, labelsOf, lossOrDefault, lrScalars, oneHotLabels, scalarValue, Streams, sumGrads, trainableVariables } from './common.js';
+
+export interface AdversarialOptions {
+  iterations: number;
+  batch_size: number;
+  lambda_adv: number;
+  lambda_semi_adv: number;
+  lambda_semi: number;
+  t_semi: number;
+  semi_start: number;
+  semi_start_adv: number;
+  d_remain: boolean;
+  skip_empty_semi: boolean;
+}
+
+export async function createAdversarialTrainer(o: AdversarialOptions, ctx: BuildContext): Promise<Trainer> {
+  const model = await ctx.get('model', 'model');
+  const disc = await ctx.get('discriminator', 'discriminator');
+  const optG = await ctx.get('optimizer', 'optimizer');
+  const optD = await ctx.get('discriminator_optimizer', 'optimizer');
+  const schedG = await ctx.get('scheduler', 'scheduler');
+  const schedD = await ctx.get('discriminator_scheduler', 'scheduler');
+  const dataset = await ctx.get('dataset', 'dataset');
+  const segLoss = await lossOrDefault(ctx, 'seg', { type: 'ce2d', ignore_index: dataset.ignoreIndex });
+  const advLoss = await lossOrDefault(ctx, 'adv', { type: 'bce_adv', real_label_smoothing: 0 });
+  const unlabeledActive = o.lambda_semi > 0 || o.lambda_semi_adv > 0;
+  const semiLoss = unlabeledActive ? await lossOrDefault(ctx, 'semi', { type: 'semi_masked_ce', threshold: o.t_semi }) : undefined;
+
+  const open = (role: 'labeled' | 'unlabeled' | 'groundTruth') => dataset.stream(role, { batchSize: o.batch_size, seed: ctx.seed });
+  const byRole: Record<string, BatchStream> = { labeled: open('labeled'), groundTruth: open('groundTruth') };
+  if (unlabeledActive) byRole.unlabeled = open('unlabeled');
+  const streams = new Streams(byRole);
+
+  const core = new AdversarialStep(o, { model, disc, optG, optD, segLoss, advLoss, semiLoss, dataset });
+  return {
+    iterations: o.iterations,
+    async step(iteration: number): Promise<StepResult> {
+      schedG.step(iteration);
+      schedD.step(iteration);
+      const runUnlabeled = unlabeledActive && iteration >= o.semi_start_adv;
+      const unlabeled = runUnlabeled ? await byRole.unlabeled!.next() : undefined;
+      const labeled = await byRole.labeled!.next();
+      const real = await byRole.groundTruth!.next();
+      const scalars = core.run(iteration, labeled, unlabeled, real);
+      return { scalars: { ...scalars, ...lrScalars('optimizer', optG), ...lrScalars('discriminator_optimizer', optD) } };
+    },
+    getState: () => streams.getState(),
+    setState: (s) => streams.setState(s),
+    close: () => streams.close(),
+  };
+}
+
+interface Parts {
+  model: SegmentationModel;
+  disc: Discriminator;
+  optG: Optimizer;
+  optD: Optimizer;
+  segLoss: Loss;
+  advLoss: Loss;
+  semiLoss: Loss | undefined;
+  dataset: SegmentationDataset;
+}
+
+/** The tensor work of one iteration, separate from data fetching so it runs in one tidy scope. */
+export class AdversarialStep {
+  constructor(
+    private readonly o: AdversarialOptions,
+    private readonly p: Parts,
+  ) {}
+
+  run(iteration: number, labeled: Batch, unlabeled: Batch | undefined, real: Batch): Record<string, number> {
+    const { o, p } = this;
+    const scalars: Record<string, number> = {};
+    const kept: Tensor[] = [];
+    // Detached copies of predictions that outlive the gradient tape (the D fake pass needs them).
+    // A clone is never saved by a backward op, so the tape's cleanup does not free it.
+    const detach = (t: Tensor) => {
+      const c = tf.keep(t.clone());
+      kept.push(c);
+      return c;
+    };
+    const ignoreIndex = p.dataset.ignoreIndex;
+    const gVars = trainableVariables(p.model);
+    const dVars = trainableVariables(p.disc);
+    try {
+      tf.tidy(() => {
+        const gGrads: NamedTensorMap[] = [];
+        let predRemain: Tensor | undefined;
+
+        // 2. unlabeled branch (runs first, as in the reference)
+        if (unlabeled && p.semiLoss) {
+          const semiLoss = p.semiLoss;
+          const xu = imagesOf(unlabeled);
+          const semiOn = o.lambda_semi > 0 && iteration >= o.semi_start;
+          const { grads } = tf.variableGrads(() => {
+            const pred = p.model.apply(xu, { training: true });
+            predRemain = detach(pred);
+            const dOut = p.disc.apply(tf.softmax(pred), { training: true });
+            const semiAdv = p.advLoss.compute({ discriminatorLogits: dOut, target: 1 }).loss;
+            scalars.loss_semi_adv = scalarValue(semiAdv);
+            let total = semiAdv.mul(o.lambda_semi_adv);
+            if (semiOn) {
+              const semi = semiLoss.compute({ logits: pred, discriminatorLogits: dOut, threshold: o.t_semi });
+              const ratio = semi.stats?.semi_ratio;
+              scalars.semi_ratio = typeof ratio === 'number' ? ratio : ratio ? scalarValue(ratio) : Number.NaN;
+              if (semi.hasSignal === false && o.skip_empty_semi) {
+                // Reference: with semi_ratio == 0 nothing is backpropagated for the unlabeled batch,
+                // not even the adversarial term. A zero-weighted loss keeps the tape connected.
+                scalars.semi_skipped = 1;
+                return total.mul(0) as tf.Scalar;
+              }
+              scalars.loss_semi = scalarValue(semi.loss);
+              scalars.semi_skipped = 0;
+              total = total.add(semi.loss.mul(o.lambda_semi));
+            }
+            return total as tf.Scalar;
+          }, gVars);
+          gGrads.push(grads);
+        }
+
+        // 3. labeled branch
+        const xl = imagesOf(labeled);
+        const yl = labelsOf(labeled, 'labeled stream');
+        const ignoreL = yl.equal(ignoreIndex);
+        let predL: Tensor | undefined;
+        const { grads: labeledGrads } = tf.variableGrads(() => {
+          const pred = p.model.apply(xl, { training: true });
+          predL = detach(pred);
+          const ce = p.segLoss.compute({ logits: pred, labels: yl }).loss;
+          scalars.loss_seg = scalarValue(ce);
+          if (o.lambda_adv === 0) return ce;
+          const dOut = p.disc.apply(tf.softmax(pred), { training: true });
+          const adv = p.advLoss.compute({ discriminatorLogits: dOut, target: 1, ignoreMask: ignoreL }).loss;
+          scalars.loss_adv = scalarValue(adv);
+          return ce.add(adv.mul(o.lambda_adv)) as tf.Scalar;
+        }, gVars);
+        gGrads.push(labeledGrads);
+
+        // 5. D on fake: detached predictions (labeled, plus unlabeled when d_remain)
+        const fakeLogits = o.d_remain && predRemain ? tf.concat([predL!, predRemain]) : predL!;
+        const fakeIgnore = o.d_remain && predRemain ? tf.concat([ignoreL, tf.zeros(predRemain.shape.slice(0, 3), 'bool')]) : ignoreL;
+        const fakeProbs = tf.softmax(fakeLogits);
+        const { grads: fakeGrads } = tf.variableGrads(() => {
+          const loss = p.advLoss.compute({ discriminatorLogits: p.disc.apply(fakeProbs as tf.Tensor4D, { training: true }), target: 0, ignoreMask: fakeIgnore }).loss.div(2) as tf.Scalar;
+          scalars.loss_d_fake = scalarValue(loss);
+          return loss;
+        }, dVars);
+
+        // 6. D on real: one-hot ground truth of an independent labeled batch, void pixels ignored
+        const yReal = labelsOf(real, 'ground-truth stream');
+        const realMaps = oneHotLabels(yReal, p.model.numClasses, ignoreIndex);
+        const { grads: realGrads } = tf.variableGrads(() => {
+          const loss = p.advLoss.compute({ discriminatorLogits: p.disc.apply(realMaps, { training: true }), target: 1, ignoreMask: yReal.equal(ignoreIndex) }).loss.div(2) as tf.Scalar;
+          scalars.loss_d_real = scalarValue(loss);
+          return loss;
+        }, dVars);
+        scalars.loss_d = scalars.loss_d_fake! + scalars.loss_d_real!;
+
+        // 7. both updates from this iteration's gradients
+        p.optG.applyGradients(sumGrads(gGrads));
+        p.optD.applyGradients(sumGrads([fakeGrads, realGrads]));
+      });
+    } finally {
+      tf.dispose(kept);
+    }
+    return scalars;
+  }
+}
