@@ -19,6 +19,7 @@ import { adversarialSemiTrainer } from './trainers/adversarial-semi.js';
 import { mlflowTracker } from './trackers/mlflow.js';
 import { localTracker } from './trackers/local.js';
 import { consoleTracker } from './trackers/console.js';
+import { localLauncher } from './launchers/local.js';
 
 export const builtinPlugins: readonly AnyPlugin[] = [
   // schedulers
@@ -43,4 +44,6 @@ export const builtinPlugins: readonly AnyPlugin[] = [
   mlflowTracker,
   localTracker,
   consoleTracker,
+  // launchers
+  localLauncher,
 ];

@@ -262,6 +262,10 @@ export interface LaunchCell {
   name: string;
   /** Path of the cell's fully resolved experiment file, runnable with `ablate run`. */
   resolvedFile: string;
+  /** The run folder the cell must use (so the sweep knows where each result lands). */
+  runDir?: string;
+  /** Extra `ablate run` arguments for a child process (run name, parent run id, base folder). */
+  runArgs?: readonly string[];
 }
 
 export interface LaunchResult {
