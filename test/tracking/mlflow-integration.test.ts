@@ -9,6 +9,7 @@ import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MlflowClient, MlflowTracker, createLocalTracker, fromKv, syncRuns, RUN_ID_TAG, readShipState, type TrackerLog } from '../../src/tracking/index.js';
+import { runReport } from '../../src/cli/commands/report.js';
 import { serverForTests, startMlflowServer, type TestServer } from './mlflow-server.js';
 
 const { server, skip } = await serverForTests();
@@ -189,6 +190,39 @@ describe('MLflow integration', { skip }, () => {
     assert.equal(kids.length, 2);
     const hist = await client.getMetricHistory(kids[0]!.info.run_id, 'train/loss');
     assert.equal(hist.length, 300, 'no duplicate metric points after re-sending');
+  });
+
+  test('report from MLflow: by sweep parent run id and by experiment name', async () => {
+    const tracker = new MlflowTracker({ trackingUri: server!.uri, log: quiet(), intervalMs: 100 });
+    const dir = tmp('report');
+    const parent = await tracker.startRun({ name: 'table', experiment: 'it-report', params: {}, tags: {}, runDir: dir });
+    const want: Record<string, number[]> = {};
+    for (const method of ['supervised', 'adversarial']) {
+      for (const frac of ['0.25', '1']) {
+        for (const seed of ['1', '2']) {
+          const v = (method === 'supervised' ? 0.6 : 0.65) + 0.1 * Number(frac) + 0.01 * Number(seed);
+          const name = `${method}-${frac}-${seed}`;
+          const child = await tracker.startRun({ name, experiment: 'it-report', params: { 'trainer.type': method, 'dataset.labeled_fraction': frac, seed }, tags: {}, runDir: path.join(dir, name), parentRunId: parent.id });
+          child.logMetrics(50, { 'val/miou': v });
+          await child.end('FINISHED');
+          (want[`${method}|${frac}`] ??= []).push(v * 100);
+        }
+      }
+    }
+    await parent.end('FINISHED');
+    await tracker.close();
+    const parentRunId = readShipState(dir, server!.uri)!.runId;
+    for (const target of [parentRunId, 'it-report']) {
+      const { table, markdown } = await runReport(target, { trackingUri: server!.uri, out: tmp('report-out'), png: false }, () => undefined);
+      assert.deepEqual(table.methods, ['supervised', 'adversarial'], target);
+      assert.deepEqual(table.fractions, ['0.25', '1']);
+      for (const [k, vals] of Object.entries(want)) {
+        const [m, f] = k.split('|') as [string, string];
+        const mean = vals.reduce((a, b) => a + b, 0) / vals.length;
+        assert.ok(Math.abs(table.cells[m]![f]!.mean - mean) < 1e-9, `${target} ${k}`);
+      }
+      assert.match(markdown, /\| Method \| 1\/4 \| Full \|/);
+    }
   });
 
   test('log-batch chunking: 5000 metrics and 250 params in one call, all stored', async () => {
