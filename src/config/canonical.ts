@@ -1,0 +1,77 @@
+/**
+ * The canonical resolved form (keys sorted at every level, defaults applied, `extends` and `sweep`
+ * removed) and its sha256, which is the run identity: the same experiment written differently
+ * (other key order, values inherited instead of repeated, a default spelled out) has the same hash.
+ * Also the flattened parameter view for MLflow and a semantic diff of two resolved configs.
+ */
+import { createHash } from 'node:crypto';
+import { stringify } from 'yaml';
+import { deepEqual, isPlainObject, joinPath } from './paths.js';
+
+export function sortKeysDeep(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeysDeep);
+  if (isPlainObject(v)) {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) out[k] = sortKeysDeep(v[k]);
+    return out;
+  }
+  return v;
+}
+
+export function canonicalize(config: Record<string, unknown>): { canonical: Record<string, unknown>; json: string; yaml: string; hash: string } {
+  const canonical = sortKeysDeep(config) as Record<string, unknown>;
+  // The hash is over canonical JSON: stable across YAML library versions and formatting options.
+  const json = JSON.stringify(canonical);
+  const hash = createHash('sha256').update(json).digest('hex');
+  return { canonical, json, yaml: stringify(canonical, { lineWidth: 0 }), hash };
+}
+
+export type ParamValue = string | number | boolean | null;
+
+/**
+ * Dotted leaf → value. Lists of scalars stay one value (`[6, 12]`); lists of maps are indexed
+ * (`dataset.transforms.0.type`); empty maps and lists are kept as leaves so nothing disappears.
+ */
+export function flattenValues(config: unknown, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
+  if (isPlainObject(config)) {
+    const keys = Object.keys(config);
+    if (keys.length === 0 && prefix !== '') out[prefix] = {};
+    for (const k of keys) flattenValues(config[k], joinPath(prefix, k), out);
+  } else if (Array.isArray(config) && config.some((x) => x !== null && typeof x === 'object')) {
+    config.forEach((x, i) => flattenValues(x, joinPath(prefix, i), out));
+  } else if (prefix !== '') out[prefix] = config;
+  return out;
+}
+
+/** The flattened config as MLflow parameters: strings as written, everything else as JSON. */
+export function flattenConfig(config: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  const flat = flattenValues(config);
+  for (const k of Object.keys(flat).sort()) {
+    const v = flat[k];
+    out[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  }
+  return out;
+}
+
+export interface ConfigDiff {
+  changed: { key: string; a: unknown; b: unknown }[];
+  added: { key: string; value: unknown }[];
+  removed: { key: string; value: unknown }[];
+}
+
+/** A semantic diff of two resolved configs over their flattened leaves, sorted by key. */
+export function diffConfigs(a: Record<string, unknown>, b: Record<string, unknown>): ConfigDiff {
+  const fa = flattenValues(a);
+  const fb = flattenValues(b);
+  const diff: ConfigDiff = { changed: [], added: [], removed: [] };
+  for (const key of [...new Set([...Object.keys(fa), ...Object.keys(fb)])].sort()) {
+    const inA = Object.prototype.hasOwnProperty.call(fa, key);
+    const inB = Object.prototype.hasOwnProperty.call(fb, key);
+    if (inA && inB) {
+      if (!deepEqual(fa[key], fb[key])) diff.changed.push({ key, a: fa[key], b: fb[key] });
+    } else if (inB) diff.added.push({ key, value: fb[key] });
+    else diff.removed.push({ key, value: fa[key] });
+  }
+  return diff;
+}

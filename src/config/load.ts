@@ -1,0 +1,246 @@
+/**
+ * The pipeline from an experiment file to a resolved, validated config:
+ *   extends chain → the file → sweep extracted → (sweep cell) → --set flags → references →
+ *   slot defaults → schema validation with defaults → canonical form + sha256.
+ * Every step collects errors instead of stopping at the first, so a file with three mistakes
+ * reports three located errors; a sweep reports the errors of all its cells at once.
+ */
+import path from 'node:path';
+import { AblateError, AblateErrors } from '../errors.js';
+import type { PluginRegistry } from '../plugin/registry.js';
+import { registryFor, type PluginSpec } from '../plugin/bootstrap.js';
+import { validateState, materializeSlotDefaults } from '../schema/validate.js';
+import { canonicalize } from './canonical.js';
+import { ConfigError, throwAll } from './errors.js';
+import { mergeFileChain } from './extends.js';
+import { applyLayer, ConfigState } from './merge.js';
+import type { Provenance } from './origin.js';
+import { parseSet, setLayer, type ParsedSet } from './overrides.js';
+import { isPlainObject } from './paths.js';
+import { resolveReferences } from './refs.js';
+import { parseSweep, planCells, type SweepAxis } from './sweep.js';
+
+export interface LoadOptions {
+  /** `--set` overrides, without the flag: `a.b=1`, `a.b+=[x]`, `a.b~`. */
+  set?: readonly string[];
+  /** The base registry (default: the built-ins); the experiment's `plugins:` are added on top. */
+  registry?: PluginRegistry;
+  /** Environment for `${env:...}` (default: process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface ResolvedExperiment {
+  /** Absolute path of the experiment file. */
+  file: string;
+  /** Its folder: relative paths in options resolve against it. */
+  baseDir: string;
+  /** The resolved config: keys sorted, defaults applied, `extends`/`sweep` removed. */
+  config: Record<string, unknown>;
+  /** sha256 of the canonical JSON of `config`: the run identity. */
+  hash: string;
+  canonicalYaml: string;
+  /** Every node's origin and what it overrode, by dotted key (sorted). */
+  provenance: Record<string, Provenance>;
+  /** The files merged, in merge order (bases first, the experiment last). */
+  files: string[];
+  /** The registry the config was validated with (built-ins + the experiment's plugins). */
+  registry: PluginRegistry;
+  /** Present when the file has a `sweep:` block (this experiment is then the sweep's base). */
+  sweep?: { axes: { key: string; label: string; values: unknown[] }[]; cells: string[] };
+}
+
+export interface SweepCell {
+  /** From the cell's coordinates: `labeled_fraction=0.125,method=adv-semi`. */
+  name: string;
+  /** Coordinates by axis label. */
+  labels: Record<string, unknown>;
+  /** What the cell changes, as dotted keys (grid keys and the variant's keys). */
+  diff: Record<string, unknown>;
+  experiment: ResolvedExperiment;
+}
+
+interface Prepared {
+  file: string;
+  baseDir: string;
+  state: ConfigState;
+  files: string[];
+  sweepRaw: unknown;
+  otherSets: ParsedSet[];
+}
+
+function prepare(file: string, opts: LoadOptions): Prepared {
+  const abs = path.resolve(file);
+  const errors: AblateError[] = [];
+  const state = new ConfigState();
+  const files = mergeFileChain(state, abs, errors);
+  const sweepSets: ParsedSet[] = [];
+  const otherSets: ParsedSet[] = [];
+  for (const raw of opts.set ?? []) {
+    try {
+      const s = parseSet(raw);
+      (s.path === 'sweep' || s.path.startsWith('sweep.') ? sweepSets : otherSets).push(s);
+    } catch (e) {
+      collect(e, errors);
+    }
+  }
+  for (const s of sweepSets) applyLayer(state, setLayer(s), errors);
+  throwAll(sortErrors(errors));
+  const sweepRaw = state.tree.sweep;
+  delete state.tree.sweep;
+  return { file: abs, baseDir: path.dirname(abs), state, files, sweepRaw, otherSets };
+}
+
+function collect(e: unknown, into: AblateError[]): void {
+  if (e instanceof AblateErrors) into.push(...e.errors);
+  else if (e instanceof AblateError) into.push(e);
+  else throw e;
+}
+
+function sortErrors<T extends AblateError>(errors: T[]): T[] {
+  return errors
+    .map((e, i) => ({ e, i }))
+    .sort((a, b) => (a.e.where?.file ?? '\uffff').localeCompare(b.e.where?.file ?? '\uffff') || (a.e.where?.line ?? 0) - (b.e.where?.line ?? 0) || (a.e.where?.column ?? 0) - (b.e.where?.column ?? 0) || a.i - b.i)
+    .map((x) => x.e);
+}
+
+/** The `plugins:` entries, each with the folder of the file that listed it. */
+function pluginSpecs(state: ConfigState, baseDir: string): PluginSpec[] {
+  const list = state.tree.plugins;
+  if (!Array.isArray(list)) return [];
+  return list
+    .map((spec, i) => ({ spec, origin: state.originOf(`plugins.${i}`) }))
+    .filter((x): x is { spec: string; origin: ReturnType<ConfigState['originOf']> } => typeof x.spec === 'string')
+    .map(({ spec, origin }) => ({ spec, baseDir: origin?.file ? path.dirname(origin.file) : baseDir }));
+}
+
+async function finish(p: Prepared, state: ConfigState, opts: LoadOptions & { fragment?: boolean }): Promise<ResolvedExperiment> {
+  const errors: AblateError[] = [];
+  for (const s of p.otherSets) applyLayer(state, setLayer(s), errors);
+  if (!opts.fragment) resolveReferences(state, errors, opts.env);
+  throwAll(sortErrors(errors));
+  let registry: PluginRegistry;
+  try {
+    registry = await registryFor(pluginSpecs(state, p.baseDir), opts.registry);
+  } catch (e) {
+    // A plugin that fails to load is located at its `plugins:` entry.
+    if (e instanceof AblateError && !(e instanceof ConfigError)) {
+      const list = Array.isArray(state.tree.plugins) ? state.tree.plugins : [];
+      const idx = list.findIndex((s) => typeof s === 'string' && e.message.includes(`'${s}'`));
+      const origin = state.nearestOrigin(idx >= 0 ? `plugins.${idx}` : 'plugins');
+      throw new ConfigError(e.code, e.message, { origin, key: idx >= 0 ? `plugins.${idx}` : 'plugins', hint: e.hint });
+    }
+    throw e;
+  }
+  if (!opts.fragment) materializeSlotDefaults(state, registry);
+  throwAll(sortErrors(validateState(state, registry, { fragment: opts.fragment, mainFile: p.file })));
+  const { canonical, yaml, hash } = canonicalize(state.tree);
+  const provenance: Record<string, Provenance> = {};
+  for (const key of [...state.prov.keys()].sort()) {
+    if (key === '' || key === 'sweep' || key.startsWith('sweep.')) continue;
+    provenance[key] = state.prov.get(key)!;
+  }
+  return { file: p.file, baseDir: p.baseDir, config: canonical, hash, canonicalYaml: yaml, provenance, files: p.files, registry };
+}
+
+/** Resolves and validates one experiment (a sweep file resolves to its base, without any cell). */
+export async function loadExperiment(file: string, opts: LoadOptions = {}): Promise<ResolvedExperiment> {
+  const p = prepare(file, opts);
+  let sweep: ResolvedExperiment['sweep'];
+  if (p.sweepRaw !== undefined) {
+    const errors: AblateError[] = [];
+    const spec = parseSweep(p.sweepRaw, p.state, errors);
+    throwAll(errors);
+    sweep = { axes: spec!.axes.map(axisSummary), cells: planCells(spec!, p.state).map((c) => c.name) };
+  }
+  const exp = await finish(p, p.state, opts);
+  return sweep ? { ...exp, sweep } : exp;
+}
+
+function axisSummary(a: SweepAxis) {
+  return { key: a.key, label: a.label, values: a.values };
+}
+
+/**
+ * Every cell of the file's sweep, each fully resolved and validated, before anything runs. All
+ * errors of all cells are thrown together (an error shared by several cells is reported once,
+ * naming them). A file without `sweep:` gives one cell named `base`.
+ */
+export async function expandSweep(file: string, opts: LoadOptions = {}): Promise<SweepCell[]> {
+  const p = prepare(file, opts);
+  if (p.sweepRaw === undefined) {
+    const experiment = await finish(p, p.state, opts);
+    return [{ name: 'base', labels: {}, diff: {}, experiment }];
+  }
+  const errors: AblateError[] = [];
+  const spec = parseSweep(p.sweepRaw, p.state, errors);
+  throwAll(errors);
+  const plans = planCells(spec!, p.state);
+  if (plans.length === 0) throw new ConfigError('sweep.empty', 'every cell of the sweep is excluded', { origin: p.state.nearestOrigin('sweep.exclude'), key: 'sweep.exclude' });
+  const cells: SweepCell[] = [];
+  const failures = new Map<string, { error: AblateError; cells: string[] }>();
+  for (const plan of plans) {
+    const state = p.state.clone();
+    const cellErrors: AblateError[] = [];
+    for (const layer of plan.layers) applyLayer(state, layer, cellErrors);
+    try {
+      throwAll(cellErrors);
+      cells.push({ name: plan.name, labels: plan.labels, diff: plan.diff, experiment: await finish(p, state, opts) });
+    } catch (e) {
+      const list: AblateError[] = [];
+      collect(e, list);
+      for (const err of list) {
+        const key = `${err.code}|${err.where?.file}|${err.where?.line}|${err.where?.column}|${err.message}`;
+        const f = failures.get(key);
+        if (f) f.cells.push(plan.name);
+        else failures.set(key, { error: err, cells: [plan.name] });
+      }
+    }
+  }
+  if (failures.size > 0) {
+    const errs = [...failures.values()].map(({ error, cells: names }) => {
+      const note = names.length === plans.length ? `in all ${plans.length} cells of the sweep` : `in sweep cell${names.length > 1 ? 's' : ''} ${names.slice(0, 4).join('; ')}${names.length > 4 ? ` (+${names.length - 4} more)` : ''}`;
+      if (error instanceof ConfigError) error.notes.push(note);
+      return error;
+    });
+    throwAll(sortErrors(errs));
+  }
+  return cells;
+}
+
+/** One cell of a sweep by name (or the base when `cell` is undefined). */
+export async function loadCell(file: string, cell: string | undefined, opts: LoadOptions = {}): Promise<ResolvedExperiment> {
+  if (cell === undefined) return loadExperiment(file, opts);
+  const cells = await expandSweep(file, opts);
+  const hit = cells.find((c) => c.name === cell);
+  if (!hit) throw new AblateError('sweep.unknown-cell', `no sweep cell named '${cell}'`, { hint: `cells: ${cells.map((c) => c.name).join(' | ')}` });
+  return hit.experiment;
+}
+
+export type FileCheck = { file: string; kind: 'experiment' | 'fragment' | 'sweep'; cells: number; hash?: string };
+
+/** Is this file a `_base_` fragment (any folder named `_base_` on its path)? */
+export function isFragmentFile(file: string): boolean {
+  return path.resolve(file).split(path.sep).includes('_base_');
+}
+
+/**
+ * What `ablate validate` checks for one file: a fragment (under `_base_/`) for syntax, unknown keys
+ * and value types, nothing required and references left alone; a sweep for every cell; anything
+ * else as a complete experiment.
+ */
+export async function checkFile(file: string, opts: LoadOptions = {}): Promise<FileCheck> {
+  if (isFragmentFile(file)) {
+    const p = prepare(file, opts);
+    if (p.sweepRaw !== undefined) {
+      const errors: AblateError[] = [];
+      parseSweep(p.sweepRaw, p.state, errors);
+      throwAll(errors);
+    }
+    await finish(p, p.state, { ...opts, fragment: true });
+    return { file, kind: 'fragment', cells: 0 };
+  }
+  const cells = await expandSweep(file, opts);
+  if (cells.length === 1 && cells[0]!.name === 'base') return { file, kind: 'experiment', cells: 1, hash: cells[0]!.experiment.hash };
+  return { file, kind: 'sweep', cells: cells.length };
+}
+

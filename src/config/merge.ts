@@ -1,0 +1,193 @@
+/**
+ * Merging layers (an `extends` base, the file itself, a sweep cell, `--set` flags) into one config,
+ * keeping the provenance of every node. The rules, documented in docs/config-language.md:
+ *
+ * - maps deep-merge; lists and scalars replace;
+ * - `key~:` (empty value) deletes an inherited key; `key+: [..]` appends to an inherited list;
+ * - a map with integer keys over a list patches those items (`transforms: {1: {size: 321}}`);
+ * - a component whose `type` changes is replaced, not merged: options of another plugin would be
+ *   meaningless (the usual source of "unknown option momentum" after swapping sgd for adam).
+ */
+import { didYouMean } from '../plugin/registry.js';
+import type { AblateError } from '../errors.js';
+import { ConfigError } from './errors.js';
+import type { Origin, Provenance } from './origin.js';
+import { cloneJson, isPlainObject, isUnder, joinPath } from './paths.js';
+
+/** A config under construction: the data and a provenance entry for every node. */
+export class ConfigState {
+  constructor(
+    public tree: Record<string, unknown> = {},
+    public prov: Map<string, Provenance> = new Map(),
+  ) {}
+
+  /** Provenance entries are never mutated in place, so a shallow copy of the map is a full copy. */
+  clone(): ConfigState {
+    return new ConfigState(cloneJson(this.tree), new Map(this.prov));
+  }
+
+  originOf(path: string): Origin | undefined {
+    return this.prov.get(path)?.origin;
+  }
+
+  /** The origin of the nearest node at or above `path` that has one. */
+  nearestOrigin(path: string): Origin | undefined {
+    let p = path;
+    for (;;) {
+      const o = this.prov.get(p)?.origin;
+      if (o) return o;
+      if (p === '') return undefined;
+      const dot = p.lastIndexOf('.');
+      p = dot < 0 ? '' : p.slice(0, dot);
+    }
+  }
+
+  setOrigin(path: string, origin: Origin): void {
+    const old = this.prov.get(path);
+    this.prov.set(path, { origin, overrode: old ? [old.origin, ...old.overrode] : [] });
+  }
+
+  /** Forgets the provenance of everything strictly below `path` (it was replaced). */
+  dropBelow(path: string, includeSelf = false): void {
+    for (const k of this.prov.keys()) if ((includeSelf && k === path) || (k !== path && isUnder(k, path))) this.prov.delete(k);
+  }
+}
+
+/** One layer to merge: data with raw keys (operators kept) and the origin of each node. */
+export interface Layer {
+  value: unknown;
+  origins: Map<string, Origin>;
+  /** Used for nodes missing from `origins` (a `--set` value has one origin for everything). */
+  fallback?: Origin;
+}
+
+function originFor(layer: Layer, lp: string): Origin {
+  return layer.origins.get(lp) ?? layer.fallback ?? { kind: 'file' };
+}
+
+/** Merges `layer` (whose root must be a map) into `state`, at `targetPath` (default: the root). */
+export function applyLayer(state: ConfigState, layer: Layer, errors: AblateError[], opts: { skipRootKeys?: readonly string[] } = {}): void {
+  if (layer.value === null || layer.value === undefined) return;
+  if (!isPlainObject(layer.value)) {
+    errors.push(new ConfigError('config.not-a-map', 'an experiment file must be a map of keys (model:, dataset:, …)', { origin: originFor(layer, '') }));
+    return;
+  }
+  let src = layer.value;
+  if (opts.skipRootKeys?.length) {
+    src = { ...src };
+    for (const k of opts.skipRootKeys) delete src[k];
+  }
+  applyMap(state, state.tree, src, '', '', layer, errors);
+}
+
+function applyMap(state: ConfigState, dst: Record<string, unknown>, src: Record<string, unknown>, tPath: string, lPath: string, layer: Layer, errors: AblateError[]): void {
+  // Deletions first, so `key~:` and `key:` in one map mean "replace the inherited value entirely".
+  for (const key of Object.keys(src)) {
+    if (key.length < 2 || !key.endsWith('~')) continue;
+    const name = key.slice(0, -1);
+    const tp = joinPath(tPath, name);
+    const lp = joinPath(lPath, key);
+    const origin = originFor(layer, lp);
+    if (src[key] !== null) {
+      errors.push(new ConfigError('config.delete-with-value', `'${name}~' deletes '${tp}'; leave its value empty`, { origin, key: tp, hint: `write \`${name}~:\` (or \`--set ${tp}~\`)` }));
+      continue;
+    }
+    if (!Object.prototype.hasOwnProperty.call(dst, name)) {
+      const near = didYouMean(name, Object.keys(dst));
+      errors.push(
+        new ConfigError('config.delete-missing', `cannot delete '${tp}': nothing inherited sets it`, {
+          origin,
+          atKey: true,
+          key: tp,
+          hint: near ? `did you mean '${near}~'?` : undefined,
+        }),
+      );
+      continue;
+    }
+    delete dst[name];
+    state.dropBelow(tp, true);
+  }
+  for (const key of Object.keys(src)) {
+    if (key.length >= 2 && key.endsWith('~')) continue;
+    const lp = joinPath(lPath, key);
+    if (key.length >= 2 && key.endsWith('+')) {
+      const name = key.slice(0, -1);
+      appendList(state, dst, name, joinPath(tPath, name), lp, src[key], layer, errors);
+      continue;
+    }
+    assign(state, dst, key, joinPath(tPath, key), lp, src[key], layer, errors);
+  }
+}
+
+function appendList(state: ConfigState, dst: Record<string, unknown>, name: string, tp: string, lp: string, sv: unknown, layer: Layer, errors: AblateError[]): void {
+  const origin = originFor(layer, lp);
+  if (!Array.isArray(sv)) {
+    errors.push(new ConfigError('config.append-non-list', `'${name}+' appends to a list, so its value must be a list (found ${kindOf(sv)})`, { origin, key: tp, hint: `write \`${name}+: [item]\`` }));
+    return;
+  }
+  const cur = dst[name];
+  if (cur !== undefined && cur !== null && !Array.isArray(cur)) {
+    errors.push(new ConfigError('config.append-non-list', `cannot append to '${tp}': the inherited value is a ${kindOf(cur)}, not a list`, { origin, key: tp, notes: inheritedNote(state, tp) }));
+    return;
+  }
+  const list = Array.isArray(cur) ? cur : [];
+  dst[name] = list;
+  state.setOrigin(tp, origin);
+  const start = list.length;
+  sv.forEach((item, i) => assign(state, list, start + i, joinPath(tp, start + i), joinPath(lp, i), item, layer, errors));
+}
+
+function assign(state: ConfigState, dst: Record<string, unknown> | unknown[], key: string | number, tp: string, lp: string, sv: unknown, layer: Layer, errors: AblateError[]): void {
+  const container = dst as Record<string | number, unknown>;
+  const cur = container[key];
+  const origin = originFor(layer, lp);
+  if (isPlainObject(sv) && isPlainObject(cur) && !typeChanges(cur, sv)) {
+    state.setOrigin(tp, origin);
+    applyMap(state, cur, sv, tp, lp, layer, errors);
+    return;
+  }
+  if (isPlainObject(sv) && Array.isArray(cur) && Object.keys(sv).length > 0 && Object.keys(sv).every((k) => /^\d+$/.test(k))) {
+    // Patch list items by index.
+    state.setOrigin(tp, origin);
+    for (const k of Object.keys(sv)) {
+      const idx = Number(k);
+      if (idx >= cur.length) {
+        errors.push(new ConfigError('config.index-out-of-range', `'${tp}' has ${cur.length} item(s); there is no index ${idx} to patch`, { origin: originFor(layer, joinPath(lp, k)), atKey: true, key: joinPath(tp, k) }));
+        continue;
+      }
+      assign(state, cur, idx, joinPath(tp, idx), joinPath(lp, k), sv[k], layer, errors);
+    }
+    return;
+  }
+  // Replace: forget what was below, keep the chain of the node itself.
+  state.dropBelow(tp);
+  state.setOrigin(tp, origin);
+  if (isPlainObject(sv)) {
+    const fresh: Record<string, unknown> = {};
+    container[key] = fresh;
+    applyMap(state, fresh, sv, tp, lp, layer, errors);
+  } else if (Array.isArray(sv)) {
+    const fresh: unknown[] = [];
+    container[key] = fresh;
+    sv.forEach((item, i) => assign(state, fresh, i, joinPath(tp, i), joinPath(lp, i), item, layer, errors));
+  } else {
+    container[key] = sv;
+  }
+}
+
+/** Two component configs with different plugin types: the new one replaces the old one. */
+function typeChanges(cur: Record<string, unknown>, next: Record<string, unknown>): boolean {
+  return typeof cur.type === 'string' && typeof next.type === 'string' && cur.type !== next.type;
+}
+
+export function kindOf(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  if (Array.isArray(v)) return 'list';
+  if (isPlainObject(v)) return 'map';
+  return typeof v;
+}
+
+function inheritedNote(state: ConfigState, path: string): string[] {
+  const o = state.originOf(path);
+  return o?.file ? [`the inherited value was set at ${o.file}:${o.line ?? '?'}:${o.column ?? '?'}`] : [];
+}

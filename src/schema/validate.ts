@@ -1,0 +1,201 @@
+/**
+ * Validates a merged config against the composed schema with ajv (all errors, defaults applied)
+ * and turns every ajv error into a located ConfigError: file:line:col of the offending node, the
+ * dotted key, expected vs found, did-you-mean for keys, enum values and plugin types, and the
+ * file of the `extends` chain that set the value.
+ */
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import path from 'node:path';
+import { ConfigError } from '../config/errors.js';
+import type { ConfigState } from '../config/merge.js';
+import { kindOf } from '../config/merge.js';
+import type { Origin } from '../config/origin.js';
+import { isPlainObject, joinPath } from '../config/paths.js';
+import { hasReference } from '../config/refs.js';
+import { PLUGIN_KINDS, type PluginKind } from '../plugin/kinds.js';
+import { didYouMean, type PluginRegistry } from '../plugin/registry.js';
+import { SLOTS, slotIsActive } from '../plugin/slots.js';
+import { composeExperimentSchema } from './compose.js';
+
+interface Compiled {
+  full: ValidateFunction;
+  fragment: ValidateFunction;
+}
+
+const compiledByRegistry = new WeakMap<PluginRegistry, Compiled>();
+
+function newAjv(): Ajv2020 {
+  // strict: false because plugin schemas may carry annotations ajv does not know (x-*, format).
+  return new Ajv2020({ allErrors: true, useDefaults: true, discriminator: true, verbose: true, strict: false, validateFormats: false });
+}
+
+/** Compiled validators for a registry (cached: a sweep or a folder compiles once). */
+export function validatorsFor(registry: PluginRegistry): Compiled {
+  let c = compiledByRegistry.get(registry);
+  if (!c) {
+    c = { full: newAjv().compile(composeExperimentSchema(registry)), fragment: newAjv().compile(composeExperimentSchema(registry, { fragment: true })) };
+    compiledByRegistry.set(registry, c);
+  }
+  return c;
+}
+
+/** Adds the slot defaults the container would use (`scheduler: {type: constant}`) so they are visible. */
+export function materializeSlotDefaults(state: ConfigState, registry: PluginRegistry): void {
+  const configured = (slot: string) => isPlainObject(state.tree[slot]);
+  for (const [slot, spec] of Object.entries(SLOTS)) {
+    if (!spec.default || configured(slot) || !slotIsActive(slot, configured)) continue;
+    // A default whose plugin is not registered (yet) is left to the container to report when used.
+    if (!registry.has(spec.kind, spec.default.type)) continue;
+    state.tree[slot] = { ...spec.default };
+    state.setOrigin(slot, { kind: 'default', note: `slot default of '${slot}'` });
+    state.setOrigin(`${slot}.type`, { kind: 'default', note: `slot default of '${slot}'` });
+  }
+}
+
+export interface ValidateOptions {
+  fragment?: boolean;
+  /** The experiment file itself (values set in other files get an "inherited from" note). */
+  mainFile?: string;
+}
+
+/** Validates `state.tree` in place (defaults are added with provenance); returns every error. */
+export function validateState(state: ConfigState, registry: PluginRegistry, opts: ValidateOptions = {}): ConfigError[] {
+  const validators = validatorsFor(registry);
+  const validate = opts.fragment ? validators.fragment : validators.full;
+  const ok = validate(state.tree);
+  recordDefaults(state, state.tree, '');
+  if (ok) return [];
+  const errors: ConfigError[] = [];
+  const seen = new Set<string>();
+  for (const e of validate.errors ?? []) {
+    const ce = toConfigError(e, state, registry, opts);
+    if (!ce) continue;
+    const key = `${ce.code}|${ce.where?.key}|${ce.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    errors.push(ce);
+  }
+  return errors;
+}
+
+/** Nodes that ajv filled in from schema defaults have no provenance yet: mark them. */
+function recordDefaults(state: ConfigState, value: unknown, p: string, component?: string): void {
+  if (p !== '' && !state.prov.has(p)) state.prov.set(p, { origin: { kind: 'default', note: component ? `schema default of ${component}` : 'schema default' }, overrode: [] });
+  if (isPlainObject(value)) {
+    const here = typeof value.type === 'string' ? `'${value.type}'` : component;
+    for (const k of Object.keys(value)) recordDefaults(state, value[k], joinPath(p, k), here);
+  } else if (Array.isArray(value)) value.forEach((v, i) => recordDefaults(state, v, joinPath(p, i), component));
+}
+
+function pointerToPath(pointer: string): string {
+  if (pointer === '') return '';
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .join('.');
+}
+
+function found(v: unknown): string {
+  if (typeof v === 'string') return `'${v}'`;
+  if (v === null || v === undefined) return 'null';
+  if (Array.isArray(v) || isPlainObject(v)) {
+    const s = JSON.stringify(v);
+    return `${kindOf(v)} ${s.length > 60 ? `${s.slice(0, 57)}...` : s}`;
+  }
+  return `${typeof v} ${String(v)}`;
+}
+
+function where(p: string): string {
+  return p === '' ? 'the experiment' : `'${p}'`;
+}
+
+function kindOfSchema(schema: unknown): PluginKind | undefined {
+  const k = isPlainObject(schema) ? schema['x-ablate-kind'] : undefined;
+  return typeof k === 'string' && (PLUGIN_KINDS as readonly string[]).includes(k) ? (k as PluginKind) : undefined;
+}
+
+function notesFor(state: ConfigState, origin: Origin | undefined, opts: ValidateOptions): string[] {
+  const notes: string[] = [];
+  if (origin?.file && opts.mainFile && origin.file !== opts.mainFile) {
+    notes.push(`set in ${path.relative(process.cwd(), origin.file)}, inherited by ${path.relative(process.cwd(), opts.mainFile)} through extends`);
+  }
+  if (origin?.kind === 'sweep' && origin.note) notes.push(`set by the sweep cell's ${origin.note}`);
+  return notes;
+}
+
+function toConfigError(e: ErrorObject, state: ConfigState, registry: PluginRegistry, opts: ValidateOptions): ConfigError | undefined {
+  const p = pointerToPath(e.instancePath);
+  const data = e.data;
+  const parent = e.parentSchema as Record<string, unknown> | undefined;
+  // In a fragment, references may point at keys defined elsewhere: do not type-check them.
+  if (opts.fragment && typeof data === 'string' && hasReference(data)) return undefined;
+  const mk = (code: string, message: string, key: string, hint?: string, atKey = false) => {
+    const origin = state.nearestOrigin(key);
+    return new ConfigError(code, message, { origin, key: key || undefined, atKey, hint, notes: notesFor(state, origin, opts) });
+  };
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const extra = String((e.params as { additionalProperty: string }).additionalProperty);
+      const key = joinPath(p, extra);
+      const allowed = Object.keys((parent?.properties as object | undefined) ?? {});
+      const near = didYouMean(extra, allowed);
+      const comp = isPlainObject(data) && typeof data.type === 'string' ? ` ('${data.type}' options)` : '';
+      const list = allowed.length <= 24 ? `allowed keys${comp}: ${allowed.join(', ')}` : undefined;
+      return mk('config.unknown-key', `unknown key '${extra}' in ${where(p)}`, key, [near ? `did you mean '${near}'?` : '', list].filter(Boolean).join(' '), true);
+    }
+    case 'required': {
+      const missing = String((e.params as { missingProperty: string }).missingProperty);
+      if (missing === 'type' && kindOfSchema(parent)) return undefined; // the discriminator error says it better
+      const slot = p === '' ? SLOTS[missing] : undefined;
+      const hint = slot ? `${slot.description} Registered ${slot.kind} types: ${registry.types(slot.kind).join(', ') || '(none)'}` : undefined;
+      return mk('config.missing-key', `missing required key '${missing}' in ${where(p)}`, p, hint);
+    }
+    case 'discriminator': {
+      const kind = kindOfSchema(parent) ?? 'component';
+      const params = e.params as { error: string; tagValue?: unknown };
+      const types = kind === 'component' ? [] : registry.types(kind as PluginKind);
+      if (params.error === 'mapping') {
+        const t = String(params.tagValue);
+        const near = didYouMean(t, types);
+        const elsewhere = PLUGIN_KINDS.filter((k) => k !== kind && registry.has(k, t));
+        const hint = [near ? `did you mean '${near}'?` : '', elsewhere.length ? `'${t}' is a ${elsewhere.join('/')} plugin, not a ${kind}.` : '', `registered ${kind} types: ${types.join(', ') || '(none)'}`].filter(Boolean).join(' ');
+        return mk('plugin.unknown-type', `unknown ${kind} type '${t}' at ${where(p)}`, joinPath(p, 'type'), hint);
+      }
+      if (opts.fragment && isPlainObject(data) && data.type === undefined) return undefined;
+      return mk('config.missing-type', `${where(p)} needs a 'type' naming a ${kind} plugin (found ${isPlainObject(data) && data.type !== undefined ? found(data.type) : 'none'})`, p, `registered ${kind} types: ${types.join(', ') || '(none)'}`);
+    }
+    case 'not': {
+      const kind = kindOfSchema(parent);
+      if (kind) return mk('plugin.unknown-type', `no ${kind} plugins are registered, so ${where(p)} cannot be built`, p, `add a ${kind} plugin to plugins/manifest.ts or list your own under plugins:`);
+      return mk('config.invalid-value', `${where(p)} ${e.message ?? 'is invalid'}`, p);
+    }
+    case 'type': {
+      const expected = String((e.params as { type: string | string[] }).type).replace(/,/g, ' or ');
+      return mk('config.wrong-type', `${where(p)}: expected ${expected}, found ${found(data)}`, p);
+    }
+    case 'enum': {
+      const allowed = (e.params as { allowedValues: unknown[] }).allowedValues;
+      const near = typeof data === 'string' ? didYouMean(data, allowed.filter((x): x is string => typeof x === 'string')) : undefined;
+      return mk('config.invalid-value', `${where(p)}: expected one of ${allowed.map((x) => JSON.stringify(x)).join(', ')}, found ${found(data)}`, p, near ? `did you mean '${near}'?` : undefined);
+    }
+    case 'const':
+      return mk('config.invalid-value', `${where(p)}: expected ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}, found ${found(data)}`, p);
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum': {
+      const { comparison, limit } = e.params as { comparison: string; limit: number };
+      return mk('config.out-of-range', `${where(p)}: expected a number ${comparison} ${limit}, found ${found(data)}`, p);
+    }
+    case 'if':
+    case 'oneOf':
+    case 'anyOf':
+      // Their branch errors are reported individually; the summary adds nothing but noise.
+      if (e.keyword === 'if') return undefined;
+      return mk('config.invalid-value', `${where(p)}: ${e.message ?? 'does not match the schema'}, found ${found(data)}`, p);
+    default:
+      return mk('config.invalid-value', `${where(p)}: ${e.message ?? 'is invalid'}, found ${found(data)}`, p);
+  }
+}
+

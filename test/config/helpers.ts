@@ -1,0 +1,83 @@
+/** Shared fixtures for the config tests: a registry of tiny fake plugins and a temp-folder writer. */
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PluginRegistry } from '../../src/plugin/registry.js';
+import { definePlugin, componentSchema, type PluginKind, type JsonSchema } from '../../src/index.js';
+import { constantScheduler } from '../../plugins/schedulers/constant.js';
+
+function fake(kind: PluginKind, type: string, properties: Record<string, JsonSchema>, required: string[] = []) {
+  return definePlugin({
+    kind,
+    type,
+    description: `Test ${kind} ${type}.`,
+    options: { type: 'object', properties, required, additionalProperties: false },
+    create: () => ({}) as never,
+  });
+}
+
+/** A registry whose plugins exercise every schema feature the config language relies on. */
+export function testRegistry(): PluginRegistry {
+  const r = new PluginRegistry();
+  r.registerAll(
+    [
+      constantScheduler,
+      fake('model', 'toynet', {
+        depth: { enum: [18, 34, 50, 101], default: 101, description: 'ResNet depth.' },
+        rates: { type: 'array', items: { type: 'integer' }, default: [6, 12], description: 'Atrous rates.' },
+        upsample: { enum: ['bilinear', 'transposed'], default: 'bilinear', description: 'Upsampling.' },
+      }),
+      fake('discriminator', 'fcdisc', { ndf: { type: 'integer', minimum: 1, default: 64, description: 'Width.' } }),
+      fake('optimizer', 'sgd', {
+        lr: { type: 'number', exclusiveMinimum: 0, default: 2.5e-4, description: 'Learning rate.' },
+        momentum: { type: 'number', minimum: 0, default: 0.9, description: 'Momentum.' },
+      }),
+      fake('optimizer', 'adam', {
+        lr: { type: 'number', exclusiveMinimum: 0, default: 1e-4, description: 'Learning rate.' },
+        betas: { type: 'array', items: { type: 'number' }, default: [0.9, 0.99], description: 'Betas.' },
+      }),
+      fake('scheduler', 'poly', { power: { type: 'number', default: 0.9, description: 'Power.' } }),
+      fake('loss', 'ce2d', { ignore_label: { type: 'integer', default: 255, description: 'Ignored label.' } }),
+      fake('metric', 'miou', {}),
+      fake('transform', 'crop', { size: { type: 'integer', minimum: 1, default: 321, description: 'Crop size.' } }),
+      fake('transform', 'mirror', { p: { type: 'number', minimum: 0, maximum: 1, default: 0.5, description: 'Probability.' } }),
+      fake(
+        'dataset',
+        'toyvoc',
+        {
+          root: { type: 'string', description: 'Root folder.' },
+          labeled_fraction: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 1, description: 'Labeled fraction.' },
+          transforms: { type: 'array', items: componentSchema('transform'), default: [], description: 'Transforms.' },
+        },
+        ['root'],
+      ),
+      fake('trainer', 'supervised', { iterations: { type: 'integer', minimum: 1, default: 100, description: 'Iterations.' }, batch_size: { type: 'integer', minimum: 1, default: 2, description: 'Batch.' } }),
+      fake('trainer', 'adversarial-semi', {
+        iterations: { type: 'integer', minimum: 1, default: 100, description: 'Iterations.' },
+        batch_size: { type: 'integer', minimum: 1, default: 2, description: 'Batch.' },
+        lambda_adv: { type: 'number', default: 0.01, description: 'Adversarial weight.' },
+      }),
+    ],
+    'builtin',
+  );
+  return r;
+}
+
+/** Writes `files` (relative path → text) into a fresh temp folder and returns its path. */
+export function writeTree(files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-config-'));
+  for (const [rel, text] of Object.entries(files)) {
+    const full = path.join(dir, rel);
+    mkdirSync(path.dirname(full), { recursive: true });
+    writeFileSync(full, text);
+  }
+  return dir;
+}
+
+/** A complete minimal experiment body (YAML) for the test registry. */
+export const MINIMAL = `name: toy
+model: {type: toynet}
+optimizer: {type: sgd, lr: 0.01}
+dataset: {type: toyvoc, root: data}
+trainer: {type: supervised}
+`;
