@@ -53,17 +53,9 @@ export function pixelCrossEntropy(logits: Tensor, labels: Tensor, ignoreIndex: n
 }
 
 /**
- * Numerically stable BCE with logits, max(x, 0) − x·t + log(1 + e^−|x|), with the exact gradient
- * σ(x) − t (autodiff of the formula gives −t instead of ½ − t at x = 0).
+ * BCE with logits, softplus(x) − x·t (= max(x, 0) − x·t + log(1 + e^−|x|)). Written with softplus
+ * so autodiff gives exactly σ(x) − t (the max/abs form gives −t at x = 0).
  */
 export function bceWithLogits(logits: Tensor, target: number): Tensor {
-  const t = tf.scalar(target);
-  // customGrad passes the inputs and then the save function through one variadic parameter.
-  const f = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
-    const x = args[0] as Tensor;
-    (args[1] as tf.GradSaveFunc)([x]);
-    const value = tf.relu(x).sub(x.mul(t)).add(tf.log1p(tf.exp(x.abs().neg())));
-    return { value, gradFunc: (dy: Tensor, saved: Tensor[]) => dy.mul(tf.sigmoid(saved[0]!).sub(t)) };
-  });
-  return f(logits);
+  return tf.softplus(logits).sub(logits.mul(target));
 }

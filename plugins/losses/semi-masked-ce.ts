@@ -1,5 +1,10 @@
-import { tf, definePlugin } from '../../src/index.js';
+import { tf, definePlugin, type Tensor } from '../../src/index.js';
 import { maskedMean, numberInput, pixelCrossEntropy, squeezeChannel, tensorInput } from './common.js';
+
+/** A copy of `t`'s values with no link to the ops that produced it. */
+function detached(t: Tensor): Tensor {
+  return tf.tensor(t.dataSync(), t.shape, t.dtype);
+}
 
 interface SemiMaskedCeOptions {
   threshold: number;
@@ -35,10 +40,11 @@ export const semiMaskedCeLoss = definePlugin<'loss', SemiMaskedCeOptions>({
         const logits = tensorInput(inputs, 'logits', 'semi_masked_ce');
         const dLogits = squeezeChannel(tensorInput(inputs, 'discriminatorLogits', 'semi_masked_ce'));
         const threshold = numberInput(inputs, 'threshold', options.threshold);
-        // argMax and the comparison carry no gradient: the pseudo-label and mask are constants,
-        // as the reference's numpy round trip makes them.
-        const pseudo = tf.argMax(logits, -1);
-        const confident = tf.sigmoid(dLogits).greaterEqual(threshold).toFloat();
+        // The pseudo-label and the mask are constants, as the reference's numpy round trip makes
+        // them: rebuilding them from their values cuts them off the gradient tape (tfjs has no
+        // stopGradient, and comparisons have no gradient functions to pass through).
+        const pseudo = detached(tf.argMax(logits, -1));
+        const confident = detached(tf.sigmoid(dLogits).greaterEqual(threshold).toFloat());
         const { ce } = pixelCrossEntropy(logits, pseudo, -1);
         const { mean, count } = maskedMean(ce, confident);
         const kept = count.dataSync()[0]!;

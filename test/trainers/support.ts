@@ -1,0 +1,121 @@
+/**
+ * Test support for the method's plugins: options with schema defaults applied (as the experiment
+ * validator does), a stand-alone BuildContext, the backends to run on, and fixture loading.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv } from 'ajv';
+import { tf, type AnyPlugin, type BuildContext, type ComponentConfig, type ComponentOf, type PluginKind } from '../../src/index.js';
+import { selectBackend, type BackendName } from '../../src/runtime/index.js';
+import { builtinPlugins } from '../../plugins/manifest.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const silent = { info() {}, warn() {}, debug() {} };
+
+export function fixture<T>(name: string): T {
+  return JSON.parse(readFileSync(path.join(here, '..', 'fixtures', 'method', name), 'utf8')) as T;
+}
+
+const ajv = new Ajv({ useDefaults: true, strict: false, allErrors: true });
+
+/** The plugin's options with its schema's defaults filled in; throws if they do not validate. */
+export function withDefaults<O>(plugin: AnyPlugin, partial: Record<string, unknown> = {}): O {
+  const copy = structuredClone(partial);
+  const validate = ajv.compile(plugin.options);
+  if (!validate(copy)) throw new Error(`${plugin.kind} '${plugin.type}' options invalid: ${ajv.errorsText(validate.errors)}`);
+  return copy as O;
+}
+
+export function builtin(kind: PluginKind, type: string): AnyPlugin {
+  const p = builtinPlugins.find((x) => x.kind === kind && x.type === type);
+  assert.ok(p, `no built-in ${kind} '${type}'`);
+  return p;
+}
+
+/** Builds a built-in (or given) plugin outside an experiment: `target` is what ctx.target() returns. */
+export async function create<K extends PluginKind>(
+  kind: K,
+  type: string,
+  options: Record<string, unknown> = {},
+  extra: { target?: unknown; components?: Record<string, unknown>; plugins?: readonly AnyPlugin[]; slot?: string } = {},
+): Promise<ComponentOf[K]> {
+  const all = [...(extra.plugins ?? []), ...builtinPlugins];
+  const find = (k: PluginKind, t: string) => {
+    const p = all.find((x) => x.kind === k && x.type === t);
+    assert.ok(p, `no ${k} plugin '${t}'`);
+    return p;
+  };
+  const ctxFor = (slot: string): BuildContext => ({
+    slot,
+    seed: 1,
+    runDir: undefined,
+    baseDir: '.',
+    log: silent,
+    target: async <T>() => extra.target as T,
+    get: async (s: string) => {
+      if (!(s in (extra.components ?? {}))) throw new Error(`test context has no '${s}'`);
+      return extra.components![s] as never;
+    },
+    has: (s: string) => s in (extra.components ?? {}),
+    build: async (k, config: ComponentConfig, s?: string) => {
+      const { type: t, ...rest } = config;
+      const p = find(k, t);
+      return p.create(withDefaults(p, rest), ctxFor(s ?? `${slot}.${t}`)) as never;
+    },
+  });
+  const plugin = find(kind, type);
+  return (await plugin.create(withDefaults(plugin, options), ctxFor(extra.slot ?? kind))) as ComponentOf[K];
+}
+
+let tensorflowLoads: boolean | undefined;
+
+/** cpu always; tensorflow as well when its native addon loads on this machine. */
+export async function backends(): Promise<BackendName[]> {
+  if (tensorflowLoads === undefined) {
+    try {
+      await selectBackend({ backend: 'tensorflow', log: () => {} });
+      tensorflowLoads = true;
+    } catch {
+      tensorflowLoads = false;
+    }
+  }
+  return tensorflowLoads ? ['cpu', 'tensorflow'] : ['cpu'];
+}
+
+export async function useBackend(name: BackendName): Promise<void> {
+  await selectBackend({ backend: name, log: () => {} });
+  assert.equal(tf.getBackend(), name);
+}
+
+/** max |a − b| / max(1, max |b|). */
+export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length, 'length mismatch');
+  let diff = 0;
+  let ref = 1;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+    ref = Math.max(ref, Math.abs(b[i]!));
+  }
+  return diff / ref;
+}
+
+export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what: string): void {
+  const e = relErr(actual, expected);
+  assert.ok(e <= tol, `${what}: relative error ${e.toExponential(2)} > ${tol}`);
+}
+
+export function flatten(x: unknown): number[] {
+  return Array.isArray(x) ? x.flatMap(flatten) : [x as number];
+}
+
+export function shapeOf(x: unknown): number[] {
+  const s: number[] = [];
+  let cur = x;
+  while (Array.isArray(cur)) {
+    s.push(cur.length);
+    cur = cur[0];
+  }
+  return s;
+}
