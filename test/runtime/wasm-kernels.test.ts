@@ -13,6 +13,18 @@ test('selecting wasm registers every composed kernel', async () => {
   for (const k of COMPOSED_WASM_KERNELS) assert.ok(tf.getKernel(k, 'wasm'), `${k} registered on wasm`);
 });
 
+test('conv2dTranspose (replaced Conv2DBackpropInput) on wasm equals cpu, forward and gradients', async () => {
+  const f = () => {
+    const x = seeded([2, 4, 5, 3], 21) as Tensor4D;
+    const w = seeded([4, 4, 2, 3], 22) as Tensor4D; // [kh, kw, outC, inC]
+    const up = (xv: Tensor, wv: Tensor) => tf.conv2dTranspose(xv as Tensor4D, wv as Tensor4D, [2, 8, 10, 2], 2, 'same');
+    const y = up(x, w);
+    const [gx, gw] = tf.grads((xv: Tensor, wv: Tensor) => tf.sum(tf.square(up(xv, wv))))([x, w]);
+    return [y, gx!, gw!];
+  };
+  assertClose(await on('wasm', f), await on('cpu', f), TOL, 'conv2dTranspose');
+});
+
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 const convCases: { x: number[]; w: number[]; s: number; pad: Pad }[] = [
   { x: [2, 7, 6, 3], w: [3, 3, 3, 4], s: 1, pad: 'same' },
@@ -20,6 +32,8 @@ const convCases: { x: number[]; w: number[]; s: number; pad: Pad }[] = [
   { x: [1, 8, 8, 2], w: [3, 3, 2, 5], s: 2, pad: 'valid' },
   { x: [2, 5, 5, 4], w: [1, 1, 4, 3], s: 1, pad: 'valid' },
   { x: [1, 9, 8, 2], w: [5, 4, 2, 3], s: 2, pad: [[0, 0], [1, 2], [2, 1], [0, 0]] },
+  { x: [1, 6, 7, 2], w: [3, 3, 2, 2], s: 1, pad: [[0, 0], [3, 0], [0, 4], [0, 0]] }, // pads > k-1
+  { x: [2, 8, 9, 3], w: [4, 4, 3, 2], s: 3, pad: 'same' },
 ];
 
 for (const c of convCases) {
@@ -35,13 +49,16 @@ for (const c of convCases) {
   });
 }
 
-test('Conv2DBackpropFilter accepts NCHW (same result as NHWC)', async () => {
+test('Conv2DBackpropFilter and Conv2DBackpropInput accept NCHW (same result as NHWC)', async () => {
   const run = (nchw: boolean) => () => {
     const x = seeded([2, 6, 5, 3], 4);
     const dy = seeded([2, 3, 3, 4], 5);
     const attrs = { strides: 2, pad: 'same', dataFormat: nchw ? 'NCHW' : 'NHWC', filterShape: [3, 3, 3, 4] };
     const inputs = nchw ? { x: tf.transpose(x, [0, 3, 1, 2]), dy: tf.transpose(dy, [0, 3, 1, 2]) } : { x, dy };
-    return tf.engine().runKernel('Conv2DBackpropFilter', inputs, attrs as unknown as tf.NamedAttrMap) as Tensor;
+    const dw = tf.engine().runKernel('Conv2DBackpropFilter', inputs, attrs as unknown as tf.NamedAttrMap) as Tensor;
+    const dxAttrs = { ...attrs, inputShape: nchw ? [2, 3, 6, 5] : [2, 6, 5, 3] };
+    const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy: inputs.dy, filter: seeded([3, 3, 3, 4], 6) }, dxAttrs as unknown as tf.NamedAttrMap) as Tensor;
+    return [dw, nchw ? tf.transpose(dx, [0, 2, 3, 1]) : dx];
   };
   assertClose(await on('wasm', run(true)), await on('wasm', run(false)), TOL, 'NCHW vs NHWC');
   assertClose(await on('wasm', run(false)), await on('cpu', run(false)), TOL, 'wasm vs cpu');
