@@ -20,6 +20,10 @@ import { mlflowTracker } from './trackers/mlflow.js';
 import { localTracker } from './trackers/local.js';
 import { consoleTracker } from './trackers/console.js';
 import { localLauncher } from './launchers/local.js';
+import { deeplabv2Model } from './models/deeplabv2/index.js';
+import { fcdiscDiscriminator } from './discriminators/fcdisc/index.js';
+import { vocDataset, miniVocDataset, cityscapesDataset } from './datasets/index.js';
+import { randomScaleTransform, randomCropTransform, mirrorTransform, normalizeTransform, padTransform, resizeTransform } from './transforms/index.js';
 
 export const builtinPlugins: readonly AnyPlugin[] = [
   // schedulers
@@ -46,4 +50,18 @@ export const builtinPlugins: readonly AnyPlugin[] = [
   consoleTracker,
   // launchers
   localLauncher,
+  // networks
+  deeplabv2Model,
+  fcdiscDiscriminator,
+  // datasets
+  vocDataset,
+  miniVocDataset,
+  cityscapesDataset,
+  // transforms
+  randomScaleTransform,
+  randomCropTransform,
+  mirrorTransform,
+  normalizeTransform,
+  padTransform,
+  resizeTransform,
 ];

@@ -21,3 +21,6 @@ export { AblateError, AblateErrors, type SourceLocation } from './errors.js';
 export * from './tracking/index.js';
 // Data: seeded rng, decoding, image ops, partitions, prefetching streams (for dataset/transform plugins).
 export * from './data/index.js';
+// Generic layers and weight files (PyTorch-compatible), used by the built-in networks.
+export * as nn from './nn/index.js';
+export * as weights from './weights/index.js';
