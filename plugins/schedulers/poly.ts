@@ -11,11 +11,11 @@ interface PolyOptions {
 /**
  * The poly learning rate, lr = base·(1 − t/max)^power with t = floor(it/every)·every:
  * `every: 1` is the reference's smooth decay (and base-104), `every: 10` the reproduction repo's
- * staircase (base-101/103). Past `max_iterations` the rate stays at its value for `max_iterations`
- * (0 unless `min_lr` is set), as the reproduction repo's scheduler stops updating there.
+ * staircase (base-101/103). Past `max_iterations` the rate keeps its last update's value (0 when
+ * `every` divides `max_iterations`), as the reproduction repo's scheduler stops updating there.
  */
 export function polyLearningRate(o: PolyOptions, iteration: number): number {
-  const t = Math.min(Math.floor(iteration / o.every) * o.every, o.max_iterations);
+  const t = Math.floor(Math.min(iteration, o.max_iterations) / o.every) * o.every;
   return Math.max(o.lr * (1 - t / o.max_iterations) ** o.power, o.min_lr);
 }
 
