@@ -20,6 +20,8 @@ import { mlflowTracker } from './trackers/mlflow.js';
 import { localTracker } from './trackers/local.js';
 import { consoleTracker } from './trackers/console.js';
 import { localLauncher } from './launchers/local.js';
+import { vocDataset, miniVocDataset, cityscapesDataset } from './datasets/index.js';
+import { randomScaleTransform, randomCropTransform, mirrorTransform, normalizeTransform, padTransform, resizeTransform } from './transforms/index.js';
 import { deeplabv2Model } from './models/deeplabv2/index.js';
 import { fcdiscDiscriminator } from './discriminators/fcdisc/index.js';
 import { vocDataset, miniVocDataset, cityscapesDataset } from './datasets/index.js';
