@@ -44,4 +44,6 @@ const total = (await g.sum().data())[0];
 if (total !== 1352) fail(`conv2d weight-gradient check: sum is ${total}, expected 1352`);
 
 const tfVersion = tf.backend().binding?.TF_Version ?? 'unknown';
-console.log(`ok backend=${backend} tf=${tfVersion} tfjs-node=${tf.version?.['tfjs-node'] ?? '?'}`);
+const gpu = tf.backend().isUsingGpuDevice === true;
+console.log(`ok backend=${backend} tf=${tfVersion} tfjs-node=${tf.version?.['tfjs-node'] ?? '?'}${pkg.endsWith('-gpu') ? ` gpu=${gpu}` : ''}`);
+if (pkg.endsWith('-gpu') && !gpu) console.error('smoke: warning: TensorFlow sees no GPU (CUDA/cuDNN libraries or driver missing?); it runs on the CPU');
