@@ -24,8 +24,6 @@ import { vocDataset, miniVocDataset, cityscapesDataset } from './datasets/index.
 import { randomScaleTransform, randomCropTransform, mirrorTransform, normalizeTransform, padTransform, resizeTransform } from './transforms/index.js';
 import { deeplabv2Model } from './models/deeplabv2/index.js';
 import { fcdiscDiscriminator } from './discriminators/fcdisc/index.js';
-import { vocDataset, miniVocDataset, cityscapesDataset } from './datasets/index.js';
-import { randomScaleTransform, randomCropTransform, mirrorTransform, normalizeTransform, padTransform, resizeTransform } from './transforms/index.js';
 
 export const builtinPlugins: readonly AnyPlugin[] = [
   // schedulers
