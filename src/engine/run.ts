@@ -49,10 +49,13 @@ export interface ResolvedExperiment {
   baseDir: string;
   /** The experiment file, when there is one (for tags and run names). */
   file?: string;
+  /** The registry it was validated with (built-ins + its `plugins:`); preferred over RunOptions.registry. */
+  registry?: PluginRegistry;
 }
 
 export interface RunOptions {
-  registry: PluginRegistry;
+  /** Used when the resolved experiment carries no registry of its own. */
+  registry?: PluginRegistry;
   /** A run folder (or one of its checkpoints) to continue from. */
   resume?: string;
   /** Abort = Ctrl-C: the current step finishes, a checkpoint is written, the run ends KILLED. */
@@ -192,7 +195,9 @@ export async function runExperiment(resolved: ResolvedExperiment, opts: RunOptio
 
   // ── backend, container, tracker ──
   const backend = await ensureBackend(config, (line) => log.info(line));
-  const container = new ExperimentContainer({ registry: opts.registry, config, baseDir: resolved.baseDir, runDir, log });
+  const registry = resolved.registry ?? opts.registry;
+  if (!registry) throw new AblateError('run.no-registry', 'runExperiment needs a plugin registry (from loadExperiment or RunOptions.registry)');
+  const container = new ExperimentContainer({ registry, config, baseDir: resolved.baseDir, runDir, log });
   const tracker = await container.get('tracker', 'tracker');
   const trackerDir = resumeFrom ? path.join(runDir, `resume-${String(resumeFrom.iteration).padStart(7, '0')}`) : runDir;
   const tags: Record<string, string> = {
@@ -277,7 +282,8 @@ export async function runExperiment(resolved: ResolvedExperiment, opts: RunOptio
 
   let metrics: Record<string, number> = {};
   const runEvaluation = async (iteration: number): Promise<EvaluationResult | undefined> => {
-    const metricComponents = (await componentsOf(container, config, ['metric'] as const)) as Map<string, Metric>;
+    const bySlot = (await componentsOf(container, config, ['metric'] as const)) as Map<string, Metric>;
+    const metricComponents = new Map([...bySlot].map(([slot, m]) => [slot.replace(/^metrics\./, ''), m] as const));
     if (metricComponents.size === 0) return undefined;
     const model = (await container.get('model', 'model')) as SegmentationModel;
     const dataset = (await container.get('dataset', 'dataset')) as SegmentationDataset;

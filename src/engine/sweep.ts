@@ -1,0 +1,175 @@
+/**
+ * Runs an expanded sweep: one parent tracker run for the sweep, one child run per cell (its
+ * `parentRunId` pointing at the parent), cells handed to the configured launcher, and a summary
+ * table at the end. Cells arrive fully resolved and validated (the config language's
+ * `expandSweep`), so a mistake in any cell stops the sweep before anything trains.
+ *
+ *   <output.dir>/<name>/sweep-<file>-<hash8>/
+ *     sweep.json        the cells, their diffs, hashes and run folders
+ *     cells/<cell>.yaml each cell's resolved experiment (what a child `ablate run` executes)
+ *     summary.md/.json  status and headline metrics per cell
+ *     tracking/         the parent run's record
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ExperimentContainer } from '../plugin/container.js';
+import type { PluginRegistry } from '../plugin/registry.js';
+import type { Logger } from '../plugin/define.js';
+import type { LaunchCell, LaunchResult, RunStatus } from '../plugin/contracts.js';
+import { systemTags } from '../tracking/provenance.js';
+import { engineSettings } from './schema.js';
+import { defaultRunName, newRunDir, runExperiment, stderrLogger, type ResolvedExperiment, type RunOutcome } from './run.js';
+
+export interface SweepCellInput {
+  name: string;
+  /** Coordinates by axis label (become the parent's axis params and the child's tags). */
+  labels: Record<string, unknown>;
+  diff: Record<string, unknown>;
+  experiment: ResolvedExperiment;
+}
+
+export interface SweepOptions {
+  /** Default registry; a cell's own (built-ins + its `plugins:`) wins. */
+  registry: PluginRegistry;
+  /** The sweep file (for names). */
+  file?: string;
+  signal?: AbortSignal;
+  log?: Logger;
+  /** Printed summary (default stdout). */
+  out?: (line: string) => void;
+}
+
+export interface SweepCellResult extends LaunchResult {
+  hash: string;
+  metrics: Record<string, number>;
+  seconds?: number;
+}
+
+export interface SweepOutcome {
+  status: Exclude<RunStatus, 'RUNNING'>;
+  sweepDir: string;
+  parentRunId: string;
+  cells: SweepCellResult[];
+  summary: string;
+}
+
+function safe(s: string): string {
+  return s.replace(/[^A-Za-z0-9._=,+-]+/g, '_').slice(0, 120) || 'cell';
+}
+
+function valueText(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/** Markdown table: one row per cell with its coordinates, status and headline metrics. */
+export function summaryTable(cells: readonly SweepCellResult[], labels: readonly string[]): string {
+  const metricKeys = ['miou', 'pixel_acc'].filter((k) => cells.some((c) => k in c.metrics));
+  const header = ['cell', ...labels, 'status', ...metricKeys, 'run folder'];
+  const rows = cells.map((c) => {
+    const coords = (c as SweepCellResult & { labels?: Record<string, unknown> }).labels ?? {};
+    return [c.name, ...labels.map((l) => valueText(coords[l] ?? '')), c.status, ...metricKeys.map((k) => (k in c.metrics ? c.metrics[k]!.toFixed(4) : '-')), c.runDir ? path.relative(process.cwd(), c.runDir) : '-'];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => `| ${r.map((x, i) => x.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+export async function runSweep(cells: readonly SweepCellInput[], opts: SweepOptions): Promise<SweepOutcome> {
+  const log = opts.log ?? stderrLogger;
+  const out = opts.out ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const base = cells[0]!.experiment;
+  const settings = engineSettings(base.config);
+  const sweepName = opts.file ? path.basename(opts.file).replace(/\.ya?ml$/i, '') : defaultRunName(base);
+  const sweepHash = createHash('sha256').update(cells.map((c) => c.experiment.hash).join('\n')).digest('hex');
+  const sweepDir = newRunDir({ ...base, hash: sweepHash }, `sweep-${sweepName}`, settings);
+  mkdirSync(path.join(sweepDir, 'cells'), { recursive: true });
+
+  // Each cell's run folder sits next to ordinary runs of the experiment, named after the cell.
+  const plan = cells.map((c) => {
+    const runName = safe(c.name);
+    const runDir = newRunDir(c.experiment, runName, engineSettings(c.experiment.config));
+    const resolvedFile = path.join(sweepDir, 'cells', `${runName}.yaml`);
+    writeFileSync(resolvedFile, c.experiment.canonicalYaml);
+    return { cell: c, runName, runDir, resolvedFile };
+  });
+  const labelNames = [...new Set(cells.flatMap((c) => Object.keys(c.labels)))];
+  writeFileSync(
+    path.join(sweepDir, 'sweep.json'),
+    `${JSON.stringify({ file: opts.file, hash: sweepHash, cells: plan.map((p) => ({ name: p.cell.name, labels: p.cell.labels, diff: p.cell.diff, hash: p.cell.experiment.hash, runDir: p.runDir, file: p.resolvedFile })) }, null, 2)}\n`,
+  );
+
+  // The parent run and the launcher come from the base experiment's tracker and launcher slots.
+  const container = new ExperimentContainer({ registry: opts.registry, config: base.config, baseDir: base.baseDir, runDir: sweepDir, log });
+  const tracker = await container.get('tracker', 'tracker');
+  const launcher = await container.get('launcher', 'launcher');
+  const axisParams: Record<string, string> = { 'sweep.cells': String(cells.length) };
+  for (const l of labelNames) axisParams[`sweep.axis.${l}`] = [...new Set(cells.map((c) => valueText(c.labels[l])))].join(', ');
+  const parent = await tracker.startRun({
+    name: `sweep:${sweepName}`,
+    experiment: String(base.config.name ?? 'default'),
+    params: axisParams,
+    tags: { ...systemTags(), 'ablate.sweep': 'parent', 'ablate.sweep_hash': sweepHash, 'ablate.run_dir': sweepDir, ...(opts.file ? { 'ablate.experiment_file': path.relative(process.cwd(), path.resolve(opts.file)) } : {}) },
+    runDir: sweepDir,
+  });
+  parent.logArtifact(path.join(sweepDir, 'sweep.json'));
+  log.info(`sweep ${sweepName}: ${cells.length} cell(s) -> ${path.relative(process.cwd(), sweepDir)}`);
+
+  const outcomes = new Map<string, RunOutcome>();
+  const byName = new Map(plan.map((p) => [p.cell.name, p]));
+  const launchCells: LaunchCell[] = plan.map((p) => ({
+    name: p.cell.name,
+    resolvedFile: p.resolvedFile,
+    runDir: p.runDir,
+    runArgs: ['--run-name', p.runName, '--parent-run-id', parent.id, '--base-dir', p.cell.experiment.baseDir, ...Object.entries(p.cell.labels).flatMap(([k, v]) => ['--tag', `ablate.sweep.${k}=${valueText(v)}`])],
+  }));
+  const runInProcess = async (lc: LaunchCell): Promise<LaunchResult> => {
+    const p = byName.get(lc.name)!;
+    if (opts.signal?.aborted) return { name: lc.name, status: 'KILLED', error: 'not started (sweep interrupted)' };
+    log.info(`cell ${lc.name}`);
+    const tags: Record<string, string> = { 'ablate.sweep_cell': lc.name };
+    for (const [k, v] of Object.entries(p.cell.labels)) tags[`ablate.sweep.${k}`] = valueText(v);
+    const r = await runExperiment(p.cell.experiment, {
+      registry: opts.registry,
+      runName: p.runName,
+      runDir: p.runDir,
+      parentRunId: parent.id,
+      tags,
+      log,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    outcomes.set(lc.name, r);
+    return { name: lc.name, status: r.status, runDir: r.runDir, ...(r.error ? { error: r.error.message } : {}) };
+  };
+  const launched = await launcher.launch(launchCells, runInProcess);
+
+  const results: SweepCellResult[] = launched.map((r) => {
+    const p = byName.get(r.name)!;
+    const o = outcomes.get(r.name);
+    const metrics = o?.metrics ?? readMetrics(p.runDir);
+    return { ...r, runDir: r.runDir ?? p.runDir, hash: p.cell.experiment.hash, metrics, labels: p.cell.labels, ...(o ? { seconds: o.seconds } : {}) } as SweepCellResult;
+  });
+  results.forEach((r, i) => {
+    for (const [k, v] of Object.entries(r.metrics)) if (!k.includes('/')) parent.logMetrics(i, { [`cell/${k}`]: v });
+  });
+  const summary = summaryTable(results, labelNames);
+  writeFileSync(path.join(sweepDir, 'summary.md'), `${summary}\n`);
+  writeFileSync(path.join(sweepDir, 'summary.json'), `${JSON.stringify(results, null, 2)}\n`);
+  parent.logArtifact(path.join(sweepDir, 'summary.md'));
+  const status: SweepOutcome['status'] = results.some((r) => r.status === 'KILLED') ? 'KILLED' : results.some((r) => r.status === 'FAILED') ? 'FAILED' : 'FINISHED';
+  await parent.end(status);
+  await tracker.close();
+  out(summary);
+  const failed = results.filter((r) => r.status === 'FAILED');
+  for (const f of failed) out(`cell ${f.name} FAILED: ${f.error ?? '(see its run folder)'}`);
+  return { status, sweepDir, parentRunId: parent.id, cells: results, summary };
+}
+
+function readMetrics(runDir: string): Record<string, number> {
+  try {
+    const r = JSON.parse(readFileSync(path.join(runDir, 'result.json'), 'utf8')) as { metrics?: Record<string, number> };
+    return r.metrics ?? {};
+  } catch {
+    return {};
+  }
+}
