@@ -136,3 +136,26 @@ test('a failed tensorflow build fails the strict setup but only warns from posti
     rmSync(bin, { recursive: true, force: true });
   }
 });
+
+test('tensorflow really reads the thread settings (its thread count follows them)', async (t) => {
+  const script = (intra: number, inter: number) => `
+    import { readFileSync } from 'node:fs';
+    import { selectBackend } from './src/runtime/index.js';
+    import { tf } from './src/runtime/tf.js';
+    const sel = await selectBackend({ backend: 'auto', threads: { intra: ${intra}, inter: ${inter} }, log: () => {} });
+    tf.conv2d(tf.ones([1, 9, 9, 4]), tf.ones([3, 3, 4, 4]), 1, 'same').dataSync();
+    console.log(sel.name, readFileSync('/proc/self/status', 'utf8').match(/Threads:\\s+(\\d+)/)[1]);`;
+  const threads = (intra: number, inter: number): [string, number] => {
+    const res = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script(intra, inter)], { cwd: root, encoding: 'utf8' });
+    assert.equal(res.status, 0, res.stderr);
+    const [name, n] = res.stdout.trim().split('\n').at(-1)!.split(' ');
+    return [name!, Number(n)];
+  };
+  const [name, few] = threads(1, 1);
+  if (name !== 'tensorflow') {
+    t.skip('tensorflow addon not built here');
+    return;
+  }
+  const [, many] = threads(8, 8);
+  assert.ok(many >= few + 8, `threads with intra=inter=1: ${few}, with 8/8: ${many}`);
+});
