@@ -10,6 +10,9 @@ import { Ajv } from 'ajv';
 import { tf, type AnyPlugin, type BuildContext, type ComponentConfig, type ComponentOf, type PluginKind } from '../../src/index.js';
 import { selectBackend, type BackendName } from '../../src/runtime/index.js';
 import { builtinPlugins } from '../../plugins/manifest.js';
+import { PluginRegistry } from '../../src/plugin/registry.js';
+import { ExperimentContainer } from '../../src/plugin/container.js';
+import { MAP_SLOTS, SLOTS } from '../../src/plugin/slots.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const silent = { info() {}, warn() {}, debug() {} };
@@ -118,4 +121,32 @@ export function shapeOf(x: unknown): number[] {
     cur = cur[0];
   }
   return s;
+}
+
+/**
+ * An experiment container over the built-ins plus `plugins`, with every component's schema
+ * defaults filled in (what the experiment validator does before the engine assembles a run).
+ */
+export function assemble(config: Record<string, unknown>, plugins: readonly AnyPlugin[] = []): ExperimentContainer {
+  const registry = new PluginRegistry();
+  registry.registerAll(builtinPlugins, 'builtin');
+  registry.registerAll(plugins, 'test');
+  const fill = (kind: PluginKind, c: ComponentConfig): ComponentConfig => {
+    const { type, ...rest } = c;
+    return { type, ...withDefaults<Record<string, unknown>>(registry.get(kind, type), rest) };
+  };
+  const resolved: Record<string, unknown> = { ...config };
+  for (const [slot, spec] of Object.entries(SLOTS)) {
+    const c = config[slot] as ComponentConfig | undefined;
+    if (c) resolved[slot] = fill(spec.kind, c);
+  }
+  for (const [key, spec] of Object.entries(MAP_SLOTS)) {
+    const m = config[key] as Record<string, ComponentConfig> | undefined;
+    if (m) resolved[key] = Object.fromEntries(Object.entries(m).map(([k, c]) => [k, fill(spec.kind, c)]));
+  }
+  // Slot defaults (e.g. a constant scheduler) need their options too.
+  for (const [slot, spec] of Object.entries(SLOTS)) {
+    if (!resolved[slot] && spec.default && config[spec.target ?? ''] !== undefined) resolved[slot] = fill(spec.kind, spec.default);
+  }
+  return new ExperimentContainer({ registry, config: resolved, baseDir: '.', log: silent });
 }
