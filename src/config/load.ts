@@ -9,7 +9,7 @@ import path from 'node:path';
 import { AblateError, AblateErrors } from '../errors.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import { registryFor, type PluginSpec } from '../plugin/bootstrap.js';
-import { validateState, materializeSlotDefaults } from '../schema/validate.js';
+import { validateState, materializeSlotDefaults, applyDefaults } from '../schema/validate.js';
 import { canonicalize } from './canonical.js';
 import { ConfigError, throwAll } from './errors.js';
 import { mergeFileChain } from './extends.js';
@@ -116,7 +116,6 @@ function pluginSpecs(state: ConfigState, baseDir: string): PluginSpec[] {
 async function finish(p: Prepared, state: ConfigState, opts: LoadOptions & { fragment?: boolean }): Promise<ResolvedExperiment> {
   const errors: AblateError[] = [];
   for (const s of p.otherSets) applyLayer(state, setLayer(s), errors);
-  if (!opts.fragment) resolveReferences(state, errors, opts.env);
   throwAll(sortErrors(errors));
   let registry: PluginRegistry;
   try {
@@ -132,6 +131,10 @@ async function finish(p: Prepared, state: ConfigState, opts: LoadOptions & { fra
     throw e;
   }
   if (!opts.fragment) materializeSlotDefaults(state, registry);
+  // Defaults first, so references can see defaulted values; then the real validation.
+  applyDefaults(state, registry, { fragment: opts.fragment });
+  resolveReferences(state, errors, opts.env, { lenient: opts.fragment });
+  throwAll(sortErrors(errors));
   throwAll(sortErrors(validateState(state, registry, { fragment: opts.fragment, mainFile: p.file })));
   const { canonical, yaml, hash } = canonicalize(state.tree);
   const provenance: Record<string, Provenance> = {};

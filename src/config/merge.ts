@@ -165,7 +165,10 @@ function assign(state: ConfigState, dst: Record<string, unknown> | unknown[], ke
   if (isPlainObject(sv)) {
     const fresh: Record<string, unknown> = {};
     container[key] = fresh;
-    applyMap(state, fresh, sv, tp, lp, layer, errors);
+    // A component whose type changed drops the old options anyway: deleting one of them
+    // explicitly (`type: constant` + `power~:`) is redundant, not an error.
+    const src = isPlainObject(cur) ? Object.fromEntries(Object.entries(sv).filter(([k]) => !(k.length > 1 && k.endsWith('~') && k.slice(0, -1) in cur))) : sv;
+    applyMap(state, fresh, src, tp, lp, layer, errors);
   } else if (Array.isArray(sv)) {
     const fresh: unknown[] = [];
     container[key] = fresh;

@@ -19,7 +19,7 @@ export function hasReference(s: string): boolean {
 }
 
 /** Resolves every reference in `state` in place. */
-export function resolveReferences(state: ConfigState, errors: AblateError[], env: NodeJS.ProcessEnv = process.env): void {
+export function resolveReferences(state: ConfigState, errors: AblateError[], env: NodeJS.ProcessEnv = process.env, opts: { lenient?: boolean } = {}): void {
   const done = new Set<string>();
   const failed = new Set<string>();
   const visiting: string[] = [];
@@ -113,7 +113,9 @@ export function resolveReferences(state: ConfigState, errors: AblateError[], env
       return undefined;
     }
     if (!getPath(state.tree, body).found) {
-      errors.push(new ConfigError('config.reference-missing', `'${path}' refers to \${${body}}, which is not set`, { origin: written, key: path, hint: 'references see the merged config (schema defaults are not filled in yet): set the value explicitly' }));
+      // A fragment may refer to keys that only the experiments extending it define.
+      if (opts.lenient) return undefined;
+      errors.push(new ConfigError('config.reference-missing', `'${path}' refers to \${${body}}, which is not set`, { origin: written, key: path, hint: 'references see the merged config with schema defaults filled in; check the key path' }));
       return undefined;
     }
     resolveAt(body);

@@ -58,6 +58,16 @@ export interface ValidateOptions {
   mainFile?: string;
 }
 
+/**
+ * Fills in schema defaults without reporting anything, so that references can point at defaulted
+ * values (`max_iterations: ${trainer.iterations}` when the trainer's default is used).
+ */
+export function applyDefaults(state: ConfigState, registry: PluginRegistry, opts: ValidateOptions = {}): void {
+  const validators = validatorsFor(registry);
+  (opts.fragment ? validators.fragment : validators.full)(state.tree);
+  recordDefaults(state, state.tree, '');
+}
+
 /** Validates `state.tree` in place (defaults are added with provenance); returns every error. */
 export function validateState(state: ConfigState, registry: PluginRegistry, opts: ValidateOptions = {}): ConfigError[] {
   const validators = validatorsFor(registry);
@@ -157,6 +167,7 @@ function toConfigError(e: ErrorObject, state: ConfigState, registry: PluginRegis
       const types = kind === 'component' ? [] : registry.types(kind as PluginKind);
       if (params.error === 'mapping') {
         const t = String(params.tagValue);
+        if (opts.fragment && hasReference(t)) return undefined;
         const near = didYouMean(t, types);
         const elsewhere = PLUGIN_KINDS.filter((k) => k !== kind && registry.has(k, t));
         const hint = [near ? `did you mean '${near}'?` : '', elsewhere.length ? `'${t}' is a ${elsewhere.join('/')} plugin, not a ${kind}.` : '', `registered ${kind} types: ${types.join(', ') || '(none)'}`].filter(Boolean).join(' ');

@@ -1,0 +1,48 @@
+/**
+ * `ablate sweep <exp> --dry-run`: expands the sweep, resolves and validates every cell (all errors
+ * of all cells at once) and prints each cell's name, run identity and diff, running nothing.
+ * Execution (without --dry-run) is provided by `./sweep-run.js` exporting
+ * `runSweep(file: string, options: { set: string[]; json?: boolean }): Promise<void>`; until that
+ * module exists, only the dry run is available.
+ */
+import type { Command } from 'commander';
+import { AblateError } from '../../errors.js';
+import { withSet, print } from '../options.js';
+
+type SweepRunner = { runSweep(file: string, options: { set: string[]; json?: boolean }): Promise<void> };
+
+export function register(program: Command): void {
+  withSet(program.command('sweep').description("run a sweep's cells (with --dry-run: list the validated cells, hashes and diffs)").argument('<experiment>', 'experiment file with a sweep: block'))
+    .option('-n, --dry-run', 'resolve and validate every cell, print the plan, run nothing')
+    .option('--json', 'JSON output')
+    .allowUnknownOption(false)
+    .action(async (file: string, opts: { set: string[]; json?: boolean; dryRun?: boolean }) => {
+      if (!opts.dryRun) {
+        const spec = './sweep-run.js';
+        const runner = (await import(spec).catch(() => undefined)) as SweepRunner | undefined;
+        if (!runner) throw new AblateError('cli.not-available', 'sweep execution is not available in this build yet', { hint: 'use `ablate sweep <file> --dry-run` to validate and list the cells' });
+        await runner.runSweep(file, { set: opts.set, json: opts.json });
+        return;
+      }
+      const { expandSweep } = await import('../../config/load.js');
+      const { formatValue } = await import('../../config/sweep.js');
+      const { rel } = await import('../format.js');
+      const t0 = performance.now();
+      const cells = await expandSweep(file, { set: opts.set });
+      const ms = performance.now() - t0;
+      if (opts.json) {
+        print(JSON.stringify({ file: rel(file), cells: cells.map((c) => ({ name: c.name, hash: c.experiment.hash, labels: c.labels, diff: c.diff })) }, null, 2));
+        return;
+      }
+      const width = Math.max(...cells.map((c) => c.name.length));
+      for (const c of cells) {
+        const diff = Object.entries(c.diff)
+          .filter(([k]) => !(k in c.labels))
+          .map(([k, v]) => `${k}=${formatValue(v)}`)
+          .join(' ');
+        print(`${c.name.padEnd(width)}  ${c.experiment.hash.slice(0, 12)}${diff ? `  ${diff}` : ''}`);
+      }
+      const unique = new Set(cells.map((c) => c.experiment.hash)).size;
+      print(`${cells.length} cell(s) valid in ${ms.toFixed(0)} ms${unique < cells.length ? `; WARNING: only ${unique} distinct configs (some cells are identical)` : ''}`);
+    });
+}
