@@ -325,3 +325,6 @@ export function tinyExperiment(outDir: string, overrides: { trainer?: Record<str
   const hash = createHash('sha256').update(canonicalYaml).digest('hex');
   return { config, canonicalYaml, hash, baseDir: outDir };
 }
+
+/** Loadable from an experiment's `plugins:` list (CLI tests through a child process). */
+export const plugins = tinyPlugins;
