@@ -142,6 +142,9 @@ async function tryBackend(name: BackendName): Promise<{ tfVersion?: string; comp
     case 'cpu': {
       await import('@tensorflow/tfjs-backend-cpu');
       if (!(await tf.setBackend('cpu'))) throw new Error("backend 'cpu' failed to initialise");
+      // tfjs-backend-cpu prints an "install tfjs-node" banner on first use in Node; our own log
+      // line already says why cpu was chosen, so mark it as used.
+      (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
       return {};
     }
   }
