@@ -25,7 +25,10 @@ function statusOfExit(code: number | null, signal: NodeJS.Signals | null): Launc
 /** Runs one cell as `node bin/ablate.js run <file> …`, echoing its output line by line. */
 export function runChild(cell: LaunchCell, log: Logger, bin = ablateBin): Promise<LaunchResult> {
   return new Promise((resolve) => {
-    const args = [bin, 'run', cell.resolvedFile, ...(cell.runDir ? ['--run-dir', cell.runDir] : []), ...(cell.runArgs ?? [])];
+    // ABLATE_RUN_ENTRY (a JSON list of node arguments, e.g. ["--import", "tsx", "src/cli/entry.ts"])
+    // runs the CLI from source instead of the compiled executable (tests, development).
+    const entry = process.env.ABLATE_RUN_ENTRY ? (JSON.parse(process.env.ABLATE_RUN_ENTRY) as string[]) : [bin];
+    const args = [...entry, 'run', cell.resolvedFile, ...(cell.runDir ? ['--run-dir', cell.runDir] : []), ...(cell.runArgs ?? [])];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ABLATE_CHILD: '1' } });
     let tail = '';
     const echo = (chunk: Buffer) => {

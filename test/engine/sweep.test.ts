@@ -1,0 +1,73 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runSweep, type SweepCellInput } from '../../src/engine/sweep.js';
+import { testRegistry, tinyExperiment } from './tiny-plugins.js';
+
+const quiet = { info() {}, warn() {}, debug() {} };
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+function records(runDir: string) {
+  return readFileSync(path.join(runDir, 'tracking', 'record.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+function cells(out: string, extra: Record<string, unknown> = {}): SweepCellInput[] {
+  return [0.5, 0.05].map((lr) => {
+    const e = tinyExperiment(out, { trainer: { iterations: 6 } });
+    (e.config.optimizer as Record<string, unknown>).lr = lr;
+    (e.config.scheduler as Record<string, unknown>).lr = lr;
+    Object.assign(e.config, extra);
+    const canonicalYaml = `${JSON.stringify(e.config, null, 2)}\n`;
+    return { name: `lr=${lr}`, labels: { lr }, diff: { 'optimizer.lr': lr }, experiment: { ...e, canonicalYaml, hash: `${lr === 0.5 ? 'a' : 'b'}${e.hash.slice(1)}` } };
+  });
+}
+
+test('a sweep runs every cell as a child of one parent run and prints a summary', async () => {
+  const out = mkdtempSync(path.join(os.tmpdir(), 'ablate-sweep-'));
+  const lines: string[] = [];
+  const r = await runSweep(cells(out), { registry: testRegistry(), file: 'lr-sweep.yaml', log: quiet, out: (l) => lines.push(l) });
+  assert.equal(r.status, 'FINISHED');
+  assert.deepEqual(r.cells.map((c) => [c.name, c.status]), [['lr=0.5', 'FINISHED'], ['lr=0.05', 'FINISHED']]);
+  assert.ok(path.basename(r.sweepDir).startsWith('sweep-lr-sweep-'));
+  const parent = records(r.sweepDir);
+  const parentId = parent[0]!.id;
+  assert.equal(parentId, r.parentRunId);
+  const params = Object.assign({}, ...parent.filter((e) => e.t === 'params').map((e) => e.p));
+  assert.equal(params['sweep.axis.lr'], '0.5, 0.05');
+  assert.equal(parent.at(-1)!.status, 'FINISHED');
+  for (const c of r.cells) {
+    const child = records(c.runDir!);
+    assert.equal(child[0]!.parent, parentId, `${c.name} is a child of the sweep run`);
+    assert.ok(existsSync(path.join(r.sweepDir, 'cells', `${c.name}.yaml`)));
+    assert.ok(c.metrics.pixel_acc !== undefined);
+  }
+  const table = lines.join('\n');
+  assert.match(table, /\| cell +\| lr +\| status +\| pixel_acc/);
+  assert.match(table, /lr=0\.05 +\| 0\.05 +\| FINISHED/);
+  assert.ok(readFileSync(path.join(r.sweepDir, 'summary.md'), 'utf8').includes('lr=0.5'));
+});
+
+test('parallel: 2 runs the cells as child ablate run processes', async () => {
+  const out = mkdtempSync(path.join(os.tmpdir(), 'ablate-sweep-'));
+  const tsx = createRequire(import.meta.url).resolve('tsx');
+  process.env.ABLATE_RUN_ENTRY = JSON.stringify(['--import', tsx, path.join(here, 'cli-entry.ts')]);
+  try {
+    const input = cells(out, { plugins: [path.join(here, 'tiny-plugins.ts')], launcher: { type: 'local', parallel: 2 } });
+    const logged: string[] = [];
+    const r = await runSweep(input, { registry: testRegistry(), log: { ...quiet, info: (m) => logged.push(m) }, out: () => {} });
+    assert.equal(r.status, 'FINISHED', JSON.stringify(r.cells) + logged.join('\n'));
+    for (const c of r.cells) {
+      const child = records(c.runDir!);
+      assert.equal(child[0]!.parent, r.parentRunId);
+      assert.equal(child.at(-1)!.status, 'FINISHED');
+      assert.ok(c.metrics.pixel_acc !== undefined, 'metrics read back from the child run folder');
+    }
+    assert.ok(logged.some((l) => l.startsWith('[lr=0.05] ')), 'child output is prefixed with the cell name');
+  } finally {
+    delete process.env.ABLATE_RUN_ENTRY;
+  }
+});
