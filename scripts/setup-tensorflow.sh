@@ -72,9 +72,10 @@ done
 PY=$(command -v python3 || command -v python || true)
 [ -n "$PY" ] || fail "python3 is missing (needed for pip and node-gyp)"
 
-# 1. The npm package. npm >= 11 installs it but skips its install script (not approved); an older
-#    npm runs install.js, which fails offline, and then drops the optional package. Either way we
-#    make sure the JS package is there, without its script.
+# 1. The npm package. Where npm runs its install script (npm 11.19 here does, for this optional
+#    dependency), install.js fails on its download and npm drops the package; where npm blocks
+#    unapproved install scripts, the package stays but unbuilt. Either way we make sure the JS
+#    package is there, without its script, and build it ourselves below.
 pkg_version() { node -p "require('$PKG/package.json').version" 2>/dev/null || true; }
 if [ "$(pkg_version)" != "$TFJS_VERSION" ]; then
   say "installing $PKG_NAME@$TFJS_VERSION (scripts disabled)"
