@@ -342,7 +342,39 @@ def trainer_fixtures():
     })
 
 
+# ─── mIoU (utils/metric.py ConfusionMatrix, as evaluate_voc.py uses it) ────────────────────────
+
+def generate_m(gt, pred, nclass):
+    m = np.zeros((nclass, nclass))
+    for g, p in zip(gt, pred):
+        if g < nclass:
+            m[g, p] += 1.0
+    return m
+
+
+def jaccard(m):
+    per_class = [m[i, i] / (np.sum(m[i, :]) + np.sum(m[:, i]) - m[i, i]) for i in range(len(m)) if m[i, i] != 0]
+    return np.sum(per_class) / len(per_class)
+
+
+def metric_fixtures():
+    nclass = 5
+    rng = np.random.RandomState(1)
+    images = []
+    m = np.zeros((nclass, nclass))
+    for _ in range(3):
+        gt = rng.randint(0, nclass, size=6 * 7)
+        pred = np.where(rng.rand(gt.size) < 0.6, gt, rng.randint(0, nclass, size=gt.size))
+        pred[pred == 4] = 3   # class 4 is never predicted: TP = 0, dropped from the mean
+        gt[rng.rand(gt.size) < 0.15] = 255
+        images.append({'gt': gt.tolist(), 'pred': pred.tolist()})
+        m += generate_m(gt, pred, nclass)
+    dump('miou.json', {'num_classes': nclass, 'images': images, 'confusion': m.tolist(), 'miou': float(jaccard(m)),
+                       'pixel_acc': float(np.trace(m) / m.sum())})
+
+
 if __name__ == '__main__':
+    metric_fixtures()
     loss_fixtures()
     optimizer_fixtures()
     schedule_fixtures()
