@@ -21,6 +21,7 @@ export const commands: CommandEntry[] = [
   { name: 'sweep', load: () => import('./sweep.js') },
   { name: 'run', load: () => import('./run.js') },
   { name: 'eval', load: () => import('./eval.js') },
+  { name: 'quickstart', load: () => import('./quickstart.js') },
   { name: 'sync', load: () => import('./sync.js') },
   { name: 'report', load: () => import('./report.js') },
   { name: 'data', load: () => import('./data.js') },
