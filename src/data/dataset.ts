@@ -47,6 +47,8 @@ export interface FileDatasetOptions {
   prefetch: number;
   /** Keep decoded images in memory (small data sets: decode once). */
   cache: boolean;
+  /** Samples already left out before streaming (e.g. missing files under `skip`), for the count. */
+  skipped?: number;
   log: Logger;
 }
 
@@ -84,7 +86,7 @@ export class FileSegmentationDataset implements SegmentationDataset {
   }
 
   badSampleCount(): number {
-    return this.bad.size;
+    return this.bad.size + (this.o.skipped ?? 0);
   }
 
   /** Records a bad sample (skip) or throws a located error (error). */

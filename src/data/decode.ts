@@ -54,6 +54,14 @@ export async function decodeRgb(file: string): Promise<RawImage> {
   }
 }
 
+function isGray(data: Uint8Array, n: number, channels: number): boolean {
+  for (let i = 0; i < n; i++) {
+    const o = i * channels;
+    if (data[o] !== data[o + 1] || data[o] !== data[o + 2]) return false;
+  }
+  return true;
+}
+
 let vocColours: Map<number, number> | undefined;
 
 /**
@@ -73,7 +81,11 @@ export async function decodeLabel(file: string): Promise<RawLabel> {
   if (indexed) return { width: indexed.width, height: indexed.height, data: indexed.data };
   let decoded;
   try {
-    decoded = await sharp(buf, { failOn: 'truncated' }).raw().toBuffer({ resolveWithObject: true });
+    const meta = await sharp(buf).metadata();
+    // sharp expands gray to RGB on raw output; take the one stored channel of a gray label.
+    const gray = (meta.channels ?? 3) <= 2;
+    const pipeline = sharp(buf, { failOn: 'truncated' });
+    decoded = await (gray ? pipeline.extractChannel(0) : pipeline).raw().toBuffer({ resolveWithObject: true });
   } catch (e) {
     throw new BadSampleError(file, `cannot decode label (${(e as Error).message.split('\n')[0]})`, 'data.corrupt-label');
   }
@@ -81,6 +93,9 @@ export async function decodeLabel(file: string): Promise<RawLabel> {
   const n = info.width * info.height;
   const out = new Uint8Array(n);
   if (info.channels <= 2) {
+    for (let i = 0; i < n; i++) out[i] = data[i * info.channels] as number;
+  } else if (isGray(data, n, info.channels)) {
+    // An index label saved as RGB gray (r = g = b): the values are the indices.
     for (let i = 0; i < n; i++) out[i] = data[i * info.channels] as number;
   } else {
     vocColours ??= paletteLookup(vocPalette());

@@ -41,13 +41,18 @@ export function resizeBilinear(src: Float32Array, h: number, w: number, c: numbe
   return out;
 }
 
-/** Nearest-neighbour resize of a label map (never invents classes at boundaries). */
+/**
+ * Nearest-neighbour resize of a label map (never invents classes at boundaries). Pixel centres are
+ * matched like the bilinear image resize (half-pixel), so each label comes from one of the source
+ * pixels its image pixel was blended from; OpenCV's INTER_NEAREST (corner-aligned) can be up to one
+ * source pixel off from its own INTER_LINEAR image.
+ */
 export function resizeNearest(src: Uint8Array, h: number, w: number, oh: number, ow: number): Uint8Array {
   const out = new Uint8Array(oh * ow);
   const xs = new Int32Array(ow);
-  for (let x = 0; x < ow; x++) xs[x] = Math.min(Math.floor((x * w) / ow), w - 1);
+  for (let x = 0; x < ow; x++) xs[x] = Math.min(Math.floor(((x + 0.5) * w) / ow), w - 1);
   for (let y = 0; y < oh; y++) {
-    const row = Math.min(Math.floor((y * h) / oh), h - 1) * w;
+    const row = Math.min(Math.floor(((y + 0.5) * h) / oh), h - 1) * w;
     for (let x = 0; x < ow; x++) out[y * ow + x] = src[row + (xs[x] as number)] as number;
   }
   return out;

@@ -75,7 +75,18 @@ function loadFashion(count: number): DigitSet[] {
  * Loads `perClass` training and `perClassVal` evaluation masks of each class (the first samples of
  * each package class for training, the next ones for evaluation; deterministic).
  */
+const loaded = new Map<string, GlyphPools>();
+
 export function loadGlyphPools(perClass: number, perClassVal: number): GlyphPools {
+  const key = `${perClass}/${perClassVal}`;
+  const hit = loaded.get(key);
+  if (hit) return hit; // parsing the packages takes seconds; a process (tests, sweeps) loads once
+  const pools = readGlyphPools(perClass, perClassVal);
+  loaded.set(key, pools);
+  return pools;
+}
+
+function readGlyphPools(perClass: number, perClassVal: number): GlyphPools {
   const sets = [...load('mnist'), ...loadFashion(Math.ceil((perClass + perClassVal) / 0.8))];
   const train: Float32Array[][] = [];
   const val: Float32Array[][] = [];
