@@ -132,10 +132,10 @@ async function finish(p: Prepared, state: ConfigState, opts: LoadOptions & { fra
   }
   if (!opts.fragment) materializeSlotDefaults(state, registry);
   // Defaults first, so references can see defaulted values; then the real validation.
-  applyDefaults(state, registry, { fragment: opts.fragment });
+  await applyDefaults(state, registry, { fragment: opts.fragment });
   resolveReferences(state, errors, opts.env, { lenient: opts.fragment });
   throwAll(sortErrors(errors));
-  throwAll(sortErrors(validateState(state, registry, { fragment: opts.fragment, mainFile: p.file })));
+  throwAll(sortErrors(await validateState(state, registry, { fragment: opts.fragment, mainFile: p.file })));
   const { canonical, yaml, hash } = canonicalize(state.tree);
   const provenance: Record<string, Provenance> = {};
   for (const key of [...state.prov.keys()].sort()) {

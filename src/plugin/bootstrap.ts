@@ -5,6 +5,13 @@
  */
 import { PluginRegistry } from './registry.js';
 import { loadUserPlugins } from './loader.js';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AblateError } from '../errors.js';
+import type { AnyPlugin } from './define.js';
 
 let builtins: Promise<PluginRegistry> | undefined;
 
@@ -49,4 +56,105 @@ export async function registryFor(specs: readonly PluginSpec[], base?: PluginReg
     building.catch(() => withUserPlugins.delete(key));
   }
   return building;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schema-only registry: what `validate`, `print`, `explain`, `diff` and `sweep --dry-run` need is
+// every plugin's kind, type, description and options schema, not its code. Importing the built-in
+// plugins loads TensorFlow.js (~0.5 s), so their schemas are cached in a JSON file keyed by a
+// fingerprint (path, size, mtime) of the plugin and core sources; a stale or missing cache falls
+// back to importing the manifest and rewrites the cache. Its plugins cannot be built.
+
+
+interface CachedPlugin {
+  kind: AnyPlugin['kind'];
+  type: string;
+  description: string;
+  options: AnyPlugin['options'];
+  source: string;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** src/plugin → the package root (or dist/src/plugin → dist). */
+const codeRoot = path.resolve(here, '..', '..');
+
+function sourceFingerprint(): string {
+  const h = createHash('sha256');
+  const walk = (dir: string) => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    entries.sort((a, b) => a.name.localeCompare(b.name));
+    for (const e of entries) {
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) walk(full);
+      else if (/\.(m?[jt]s|json)$/.test(e.name) && !e.name.endsWith('.map') && !e.name.endsWith('.d.ts')) {
+        const st = statSync(full);
+        h.update(`${full}:${st.size}:${st.mtimeMs}\n`);
+      }
+    }
+  };
+  walk(path.join(codeRoot, 'plugins'));
+  walk(path.join(codeRoot, 'src'));
+  return h.digest('hex');
+}
+
+/**
+ * ablate's cache folder: node_modules/.cache/ablate next to the package (so generated modules can
+ * import ajv's runtime), else a temp folder. `importable` says whether ESM there can import ajv.
+ */
+export function cacheDir(): { dir: string; importable: boolean } {
+  for (const nm of [path.join(codeRoot, 'node_modules'), path.join(codeRoot, '..', 'node_modules')]) {
+    if (existsSync(path.join(nm, 'ajv'))) return { dir: path.join(nm, '.cache', 'ablate'), importable: true };
+  }
+  return { dir: path.join(os.tmpdir(), 'ablate-cache'), importable: false };
+}
+
+function cacheFile(): string {
+  return path.join(cacheDir().dir, `plugin-schemas-${createHash('sha256').update(codeRoot).digest('hex').slice(0, 8)}.json`);
+}
+
+let schemaOnly: Promise<PluginRegistry> | undefined;
+
+/** The built-ins' schemas without their code (cached); see above. Never use it to build. */
+export function schemaRegistry(): Promise<PluginRegistry> {
+  schemaOnly ??= (async () => {
+    const fingerprint = sourceFingerprint();
+    const file = cacheFile();
+    let cached: CachedPlugin[] | undefined;
+    try {
+      const data = JSON.parse(readFileSync(file, 'utf8')) as { fingerprint: string; plugins: CachedPlugin[] };
+      if (data.fingerprint === fingerprint) cached = data.plugins;
+    } catch {
+      cached = undefined;
+    }
+    if (!cached) {
+      const real = await builtinRegistry();
+      cached = real.list().map(({ plugin, source }) => ({ kind: plugin.kind, type: plugin.type, description: plugin.description, options: plugin.options, source }));
+      try {
+        mkdirSync(path.dirname(file), { recursive: true });
+        writeFileSync(file, JSON.stringify({ fingerprint, plugins: cached }));
+      } catch {
+        /* a read-only install just pays the import every time */
+      }
+      return real;
+    }
+    const registry = new PluginRegistry();
+    for (const c of cached) {
+      registry.register(
+        {
+          ...c,
+          create: () => {
+            throw new AblateError('plugin.schema-only', `${c.kind} '${c.type}' was loaded for validation only and cannot be built`, { exitCode: 1 });
+          },
+        },
+        c.source,
+      );
+    }
+    return registry;
+  })();
+  return schemaOnly;
 }

@@ -5,7 +5,12 @@
  * file of the `extends` chain that set the value.
  */
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { cacheDir } from '../plugin/bootstrap.js';
+import type { JsonSchema } from '../plugin/define.js';
 import { ConfigError } from '../config/errors.js';
 import type { ConfigState } from '../config/merge.js';
 import { kindOf } from '../config/merge.js';
@@ -17,27 +22,62 @@ import { didYouMean, type PluginRegistry } from '../plugin/registry.js';
 import { SLOTS, slotIsActive } from '../plugin/slots.js';
 import { composeExperimentSchema } from './compose.js';
 
-interface Compiled {
-  full: ValidateFunction;
-  fragment: ValidateFunction;
-}
+type Validator = ValidateFunction;
 
-const compiledByRegistry = new WeakMap<PluginRegistry, Compiled>();
+const compiledByRegistry = new WeakMap<PluginRegistry, Map<string, Promise<Validator>>>();
 
 function newAjv(): Ajv2020 {
   // strict: false because plugin schemas may carry annotations ajv does not know (x-*, format).
-  return new Ajv2020({ allErrors: true, useDefaults: true, discriminator: true, verbose: true, strict: false, validateFormats: false });
+  return new Ajv2020({ allErrors: true, useDefaults: true, discriminator: true, verbose: true, strict: false, validateFormats: false, code: { source: true, esm: true } });
 }
 
-/** Compiled validators for a registry (cached: a sweep or a folder compiles once). */
-export function validatorsFor(registry: PluginRegistry): Compiled {
-  let c = compiledByRegistry.get(registry);
-  if (!c) {
-    c = { full: newAjv().compile(composeExperimentSchema(registry)), fragment: newAjv().compile(composeExperimentSchema(registry, { fragment: true })) };
-    compiledByRegistry.set(registry, c);
+/**
+ * The compiled validator for a registry (one per registry and mode). Compiling the composed schema
+ * costs more than everything else `ablate validate` does, so the generated code is cached as an ES
+ * module keyed by the schema's hash and imported on later runs.
+ */
+export function validatorFor(registry: PluginRegistry, fragment = false): Promise<Validator> {
+  let byMode = compiledByRegistry.get(registry);
+  if (!byMode) compiledByRegistry.set(registry, (byMode = new Map()));
+  const mode = fragment ? 'fragment' : 'full';
+  let v = byMode.get(mode);
+  if (!v) {
+    v = compileCached(composeExperimentSchema(registry, { fragment }));
+    byMode.set(mode, v);
   }
-  return c;
+  return v;
 }
+
+async function compileCached(schema: JsonSchema): Promise<Validator> {
+  const { dir, importable } = cacheDir();
+  const key = createHash('sha256').update(JSON.stringify(schema)).update(AJV_CACHE_VERSION).digest('hex').slice(0, 16);
+  const file = path.join(dir, `validator-${key}.mjs`);
+  if (importable && existsSync(file)) {
+    try {
+      return ((await import(pathToFileURL(file).href)) as { default: Validator }).default;
+    } catch {
+      /* a broken cache entry: recompile below */
+    }
+  }
+  const ajv = newAjv();
+  const validate = ajv.compile(schema);
+  if (importable) {
+    try {
+      const mod = (await import('ajv/dist/standalone/index.js')) as unknown as { default: (ajv: Ajv2020, v: ValidateFunction) => string };
+      const standaloneCode = mod.default;
+      mkdirSync(dir, { recursive: true });
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, standaloneCode(ajv, validate));
+      renameSync(tmp, file);
+    } catch {
+      /* caching is an optimisation only */
+    }
+  }
+  return validate;
+}
+
+/** Bump when the ajv options above change, so old generated validators are not reused. */
+const AJV_CACHE_VERSION = 'v1';
 
 /** Adds the slot defaults the container would use (`scheduler: {type: constant}`) so they are visible. */
 export function materializeSlotDefaults(state: ConfigState, registry: PluginRegistry): void {
@@ -62,16 +102,14 @@ export interface ValidateOptions {
  * Fills in schema defaults without reporting anything, so that references can point at defaulted
  * values (`max_iterations: ${trainer.iterations}` when the trainer's default is used).
  */
-export function applyDefaults(state: ConfigState, registry: PluginRegistry, opts: ValidateOptions = {}): void {
-  const validators = validatorsFor(registry);
-  (opts.fragment ? validators.fragment : validators.full)(state.tree);
+export async function applyDefaults(state: ConfigState, registry: PluginRegistry, opts: ValidateOptions = {}): Promise<void> {
+  (await validatorFor(registry, opts.fragment))(state.tree);
   recordDefaults(state, state.tree, '');
 }
 
 /** Validates `state.tree` in place (defaults are added with provenance); returns every error. */
-export function validateState(state: ConfigState, registry: PluginRegistry, opts: ValidateOptions = {}): ConfigError[] {
-  const validators = validatorsFor(registry);
-  const validate = opts.fragment ? validators.fragment : validators.full;
+export async function validateState(state: ConfigState, registry: PluginRegistry, opts: ValidateOptions = {}): Promise<ConfigError[]> {
+  const validate = await validatorFor(registry, opts.fragment);
   const ok = validate(state.tree);
   recordDefaults(state, state.tree, '');
   if (ok) return [];

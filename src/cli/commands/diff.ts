@@ -21,9 +21,10 @@ export function register(program: Command): void {
       const { loadCell } = await import('../../config/load.js');
       const { diffConfigs } = await import('../../config/canonical.js');
       const { rel } = await import('../format.js');
+      const registry = await (await import('../../plugin/bootstrap.js')).schemaRegistry();
       const load = (spec: string) => {
         const hash = spec.lastIndexOf('#');
-        return hash > 0 ? loadCell(spec.slice(0, hash), spec.slice(hash + 1)) : loadCell(spec, undefined);
+        return hash > 0 ? loadCell(spec.slice(0, hash), spec.slice(hash + 1), { registry }) : loadCell(spec, undefined, { registry });
       };
       const [ea, eb] = await Promise.all([load(a), load(b)]);
       const d = diffConfigs(ea.config, eb.config);

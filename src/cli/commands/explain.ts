@@ -18,7 +18,8 @@ export function register(program: Command): void {
       const { getPath } = await import('../../config/paths.js');
       const { didYouMean } = await import('../../plugin/registry.js');
       const { rel } = await import('../format.js');
-      const exp = await loadCell(file, opts.cell, { set: opts.set });
+      const registry = await (await import('../../plugin/bootstrap.js')).schemaRegistry();
+      const exp = await loadCell(file, opts.cell, { set: opts.set, registry });
       const { found, value } = getPath(exp.config, key);
       if (!found) {
         const keys = Object.keys(exp.provenance);

@@ -14,7 +14,8 @@ export function register(program: Command): void {
       const { loadCell } = await import('../../config/load.js');
       const { describeOrigin } = await import('../../config/origin.js');
       const { rel } = await import('../format.js');
-      const exp = await loadCell(file, opts.cell, { set: opts.set });
+      const registry = await (await import('../../plugin/bootstrap.js')).schemaRegistry();
+      const exp = await loadCell(file, opts.cell, { set: opts.set, registry });
       if (opts.json) {
         print(JSON.stringify({ file: rel(exp.file), hash: exp.hash, files: exp.files.map(rel), config: exp.config, ...(opts.provenance ? { provenance: exp.provenance } : {}) }, null, 2));
         return;

@@ -28,7 +28,8 @@ export function register(program: Command): void {
       const { formatValue } = await import('../../config/sweep.js');
       const { rel } = await import('../format.js');
       const t0 = performance.now();
-      const cells = await expandSweep(file, { set: opts.set });
+      const registry = await (await import('../../plugin/bootstrap.js')).schemaRegistry();
+      const cells = await expandSweep(file, { set: opts.set, registry });
       const ms = performance.now() - t0;
       if (opts.json) {
         print(JSON.stringify({ file: rel(file), cells: cells.map((c) => ({ name: c.name, hash: c.experiment.hash, labels: c.labels, diff: c.diff })) }, null, 2));

@@ -40,6 +40,7 @@ export function register(program: Command): void {
     .action(async (paths: string[], opts: { set: string[]; json?: boolean }) => {
       const { checkFile } = await import('../../config/load.js');
       const { formatError, errorsAsJson } = await import('../format.js');
+      const registry = await (await import('../../plugin/bootstrap.js')).schemaRegistry();
       const files = paths.flatMap(yamlFiles);
       if (files.length === 0) throw new AblateError('cli.no-files', `no .yaml files under ${paths.join(', ')}`);
       const results: { file: string; ok: boolean; kind?: string; cells?: number; hash?: string; errors?: unknown[] }[] = [];
@@ -47,7 +48,7 @@ export function register(program: Command): void {
       let errorCount = 0;
       for (const file of files) {
         try {
-          const r = await checkFile(file, { set: opts.set });
+          const r = await checkFile(file, { set: opts.set, registry });
           results.push({ file: rel(file), ok: true, kind: r.kind, cells: r.cells, hash: r.hash });
           if (!opts.json) print(`ok   ${rel(file)}  (${r.kind === 'sweep' ? `sweep, ${r.cells} cells` : r.kind === 'fragment' ? 'fragment' : `experiment ${r.hash!.slice(0, 8)}`})`);
         } catch (e) {
