@@ -23,11 +23,12 @@ export function systemTags(cwd = process.cwd()): Record<string, string> {
     'mlflow.source.type': 'LOCAL',
     'mlflow.source.name': process.argv.slice(1).map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ').slice(0, 500) || 'node',
     'mlflow.user': safeUser(),
-    'ablate.command': process.argv.slice(2).join(' ').slice(0, 2000),
     'ablate.host': os.hostname(),
     'ablate.node_version': process.version,
     'ablate.platform': `${process.platform}-${process.arch}`,
   };
+  const command = process.argv.slice(2).join(' ');
+  if (command) tags['ablate.command'] = command.slice(0, 2000);
   const commit = git(['rev-parse', 'HEAD'], cwd);
   if (commit) {
     tags['mlflow.source.git.commit'] = commit;
