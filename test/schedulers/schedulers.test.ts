@@ -55,3 +55,23 @@ test('warmup wraps another scheduler built through componentSchema and drives th
   const flat = (await create('scheduler', 'warmup', { iterations: 3, start_factor: 0.5, mode: 'constant', scheduler: { type: 'constant', lr: 1 } }, { target: opt })) as Scheduler;
   assert.deepEqual([0, 2, 3].map((i) => flat.learningRateAt(i)), [0.5, 0.5, 1]);
 });
+
+test('warmup inside an experiment: the container builds the nested schedule for the same optimizer', async () => {
+  const { assemble } = await import('../trainers/support.js');
+  const { testPlugins } = await import('../trainers/tiny-plugins.js');
+  const c = assemble(
+    {
+      model: { type: 'tiny-gen' },
+      optimizer: { type: 'sgd' },
+      scheduler: { type: 'warmup', iterations: 10, start_factor: 0.1, scheduler: { type: 'poly', lr: 0.01, max_iterations: 100, power: 0.9, every: 1, min_lr: 0 } },
+    },
+    testPlugins,
+  );
+  const s = await c.get('scheduler', 'scheduler');
+  const opt = await c.get('optimizer', 'optimizer');
+  s.step(5);
+  assert.ok(close(opt.learningRate, (0.1 + 0.9 * 0.5) * 0.01 * (1 - 5 / 100) ** 0.9));
+  assert.ok(close(opt.learningRates().classifier!, 10 * opt.learningRate));
+  opt.dispose();
+  (await c.get('model', 'model')).dispose();
+});
