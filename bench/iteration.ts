@@ -1,0 +1,240 @@
+/**
+ * One AdvSemiSeg iteration (spec §3.3) timed per backend, against PyTorch on the same shapes in
+ * the same run (bench/iteration_torch.py through tools/.venv):
+ *   G fwd/bwd on an unlabeled batch (semi-adv BCE + confident-pseudo-label CE),
+ *   G fwd/bwd on a labeled batch (CE + λ_adv BCE through D), D fwd/bwd on fake (labeled +
+ *   unlabeled predictions) and real (one-hot GT), then SGD-momentum on G and Adam on D.
+ * Not a test: numbers depend on the machine and on its load.
+ *
+ * Usage: node --import tsx bench/iteration.ts [--backends tensorflow,wasm] [--depth 50 --width 16
+ *        --crop 64 --batch 4 --ndf 32 --rates 6,12] [--steps 5 --warmup 2] [--profile] [--no-torch]
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { selectBackend, type BackendName } from '../src/runtime/index.js';
+import { tf } from '../src/index.js';
+import type { NamedTensorMap, Scalar, Tensor, Tensor4D } from '../src/index.js';
+import { DeepLabV2 } from '../plugins/models/deeplabv2/index.js';
+import { FcDiscriminator } from '../plugins/discriminators/fcdisc/index.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+function arg(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : dflt;
+}
+const flag = (name: string) => process.argv.includes(`--${name}`);
+
+const cfg = {
+  depth: Number(arg('depth', '50')) as 50,
+  width: Number(arg('width', '16')),
+  classes: Number(arg('classes', '21')),
+  rates: arg('rates', '6,12').split(',').map(Number),
+  crop: Number(arg('crop', '64')),
+  batch: Number(arg('batch', '4')),
+  ndf: Number(arg('ndf', '32')),
+  steps: Number(arg('steps', '5')),
+  warmup: Number(arg('warmup', '2')),
+};
+const backends = arg('backends', 'tensorflow,wasm').split(',') as BackendName[];
+
+// ─── losses (plain compositions, so the bench does not depend on the loss plugins) ──────────
+
+/** Mean CE over pixels whose label is not 255. */
+function ce(logits: Tensor4D, labels: Tensor): Scalar {
+  const valid = tf.cast(tf.notEqual(labels, 255), 'float32');
+  const safe = tf.where(tf.notEqual(labels, 255), labels, tf.zerosLike(labels));
+  const picked = tf.sum(tf.mul(tf.oneHot(tf.cast(safe, 'int32'), cfg.classes), tf.logSoftmax(logits)), -1);
+  return tf.div(tf.neg(tf.sum(tf.mul(picked, valid))), tf.maximum(tf.sum(valid), 1)) as Scalar;
+}
+
+/** BCE-with-logits against a constant target, mean over pixels where keep = 1. */
+function bce(logits: Tensor4D, target: number, keep?: Tensor): Scalar {
+  const x = tf.squeeze(logits, [3]);
+  const l = tf.add(tf.sub(tf.relu(x), tf.mul(x, target)), tf.log1p(tf.exp(tf.neg(tf.abs(x)))));
+  if (!keep) return tf.mean(l) as Scalar;
+  return tf.div(tf.sum(tf.mul(l, keep)), tf.maximum(tf.sum(keep), 1)) as Scalar;
+}
+
+function addGrads(a: NamedTensorMap, b: NamedTensorMap): NamedTensorMap {
+  const out: NamedTensorMap = { ...a };
+  for (const [k, g] of Object.entries(b)) {
+    const prev = out[k];
+    out[k] = prev ? tf.add(prev, g) : g;
+    if (prev) {
+      prev.dispose();
+      g.dispose();
+    }
+  }
+  return out;
+}
+
+interface BackendResult {
+  backend: string;
+  stepMs: number[];
+  profile?: { kernel: string; ms: number; count: number }[];
+  error?: string;
+}
+
+async function runBackend(backend: BackendName, steps: number): Promise<BackendResult> {
+  const sel = await selectBackend({ backend, log: () => {} });
+  const G = new DeepLabV2(
+    {
+      depth: cfg.depth,
+      base_width: cfg.width,
+      num_classes: cfg.classes,
+      rates: cfg.rates,
+      bn: { affine: 'frozen', statistics: 'batch', momentum: 0.1, eps: 1e-5 },
+      upsampling: 'bilinear',
+      pretrained: null,
+      pretrained_strip_prefix: '',
+      classifier_lr_multiplier: 10,
+    },
+    'model',
+    0,
+  );
+  const D = new FcDiscriminator({ ndf: cfg.ndf, num_classes: cfg.classes, leaky_slope: 0.2, lr_multiplier: 1 }, 'discriminator', 1);
+  const gVars = G.parameterGroups().flatMap((g) => g.variables);
+  const dVars = D.parameterGroups().flatMap((g) => g.variables);
+  const optG = tf.train.momentum(2.5e-4, 0.9);
+  const optD = tf.train.adam(1e-4, 0.9, 0.99);
+  const { batch: n, crop: s, classes: c } = cfg;
+  const xl = tf.randomNormal([n, s, s, 3], 0, 1, 'float32', 1) as Tensor4D;
+  const xu = tf.randomNormal([n, s, s, 3], 0, 1, 'float32', 2) as Tensor4D;
+  const band = (rows: [number, number]) => tf.tidy(() => {
+    const r = tf.range(0, s).reshape([1, s, 1]);
+    return tf.logicalAnd(tf.greaterEqual(r, rows[0]), tf.less(r, rows[1])).tile([n, 1, s]);
+  });
+  const withVoid = (seed: number, rows: [number, number]) => tf.tidy(() => tf.where(band(rows), tf.fill([n, s, s], 255, 'int32'), tf.randomUniform([n, s, s], 0, c, 'int32', seed)));
+  const yl = withVoid(3, [0, 4]);
+  const yr = withVoid(4, [s - 4, s]);
+
+  const step = () => {
+    // 1. unlabeled branch: G gets semi-adv BCE (+ pseudo-label CE); D's variables get no gradient.
+    let predU!: Tensor4D;
+    const gu = tf.variableGrads(() => {
+      predU = tf.keep(G.apply(xu, { training: true }));
+      const dU = D.apply(tf.softmax(predU), { training: true });
+      const conf = tf.squeeze(tf.sigmoid(dU), [3]);
+      // The pseudo-label is a constant target. tfjs has no stop_gradient and comparison ops have
+      // no gradient functions, so it is materialised off the tape (a small int32 read-back).
+      const pseudoOnTape = tf.where(tf.less(conf, 0.2), tf.fill(conf.shape, 255, 'int32'), tf.argMax(predU, 3));
+      const pseudo = tf.tensor(pseudoOnTape.dataSync(), pseudoOnTape.shape, 'int32');
+      return tf.add(tf.mul(bce(dU, 1), 0.001), tf.mul(ce(predU, pseudo), 0.1)) as Scalar;
+    }, gVars);
+    // 2. labeled branch: CE + λ_adv·BCE(D(softmax(pred)), 1) ignoring void pixels.
+    let predL!: Tensor4D;
+    const keepL = tf.tidy(() => tf.cast(tf.notEqual(yl, 255), 'float32'));
+    const gl = tf.variableGrads(() => {
+      predL = tf.keep(G.apply(xl, { training: true }));
+      const dL = D.apply(tf.softmax(predL), { training: true });
+      return tf.add(ce(predL, yl), tf.mul(bce(dL, 1, keepL), 0.01)) as Scalar;
+    }, gVars);
+    // 3. D on fake (both predictions, detached) and on real one-hot GT, each /2.
+    const fake = tf.tidy(() => tf.softmax(tf.concat([predL, predU])));
+    const keepFake = tf.tidy(() => tf.concat([keepL, tf.onesLike(keepL)]));
+    const keepR = tf.tidy(() => tf.cast(tf.notEqual(yr, 255), 'float32'));
+    const onehot = tf.tidy(() => tf.mul(tf.oneHot(tf.minimum(yr, tf.scalar(c - 1, 'int32')), c), tf.expandDims(keepR, 3)) as Tensor4D);
+    const df = tf.variableGrads(() => tf.div(bce(D.apply(fake as Tensor4D, { training: true }), 0, keepFake), 2) as Scalar, dVars);
+    const dr = tf.variableGrads(() => tf.div(bce(D.apply(onehot, { training: true }), 1, keepR), 2) as Scalar, dVars);
+    const gGrads = addGrads(gu.grads, gl.grads);
+    const dGrads = addGrads(df.grads, dr.grads);
+    // The momentum/Adam optimizers only read the gradient values; their parameter type says Variable.
+    optG.applyGradients(gGrads as Parameters<typeof optG.applyGradients>[0]);
+    optD.applyGradients(dGrads as Parameters<typeof optD.applyGradients>[0]);
+    const loss = gl.value.dataSync()[0]!;
+    tf.dispose([predU, predL, fake, keepFake, keepL, keepR, onehot, gu.value, gl.value, df.value, dr.value, ...Object.values(gGrads), ...Object.values(dGrads)]);
+    return loss;
+  };
+
+  const result: BackendResult = { backend: sel.name, stepMs: [] };
+  try {
+    for (let i = 0; i < cfg.warmup; i++) step();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < steps; i++) {
+      const t0 = performance.now();
+      const loss = step();
+      result.stepMs.push(performance.now() - t0);
+      if (!Number.isFinite(loss)) throw new Error(`loss is ${loss}`);
+    }
+    const leaked = tf.memory().numTensors - before;
+    if (leaked !== 0) console.error(`  ${backend}: ${leaked} tensors leaked over ${steps} steps`);
+    if (flag('profile')) {
+      const prof = await tf.profile(() => {
+        step();
+      });
+      const byKernel = new Map<string, { ms: number; count: number }>();
+      for (const k of prof.kernels) {
+        const e = byKernel.get(k.name) ?? { ms: 0, count: 0 };
+        e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+        e.count += 1;
+        byKernel.set(k.name, e);
+      }
+      result.profile = [...byKernel].map(([kernel, e]) => ({ kernel, ...e })).sort((a, b) => b.ms - a.ms);
+    }
+  } catch (e) {
+    result.error = (e as Error).message;
+  } finally {
+    G.dispose();
+    D.dispose();
+    optG.dispose();
+    optD.dispose();
+    tf.dispose([xl, xu, yl, yr]);
+  }
+  return result;
+}
+
+function runTorch(): { stepMs: number[]; convGflop: number; torch: string } | { error: string } {
+  const py = path.join(root, 'tools', '.venv', 'bin', 'python');
+  if (!existsSync(py)) return { error: 'tools/.venv missing: run tools/setup-venv.sh' };
+  const r = spawnSync(
+    py,
+    [path.join(root, 'bench', 'iteration_torch.py'), '--depth', String(cfg.depth), '--width', String(cfg.width), '--classes', String(cfg.classes), '--rates', cfg.rates.join(','), '--crop', String(cfg.crop), '--batch', String(cfg.batch), '--ndf', String(cfg.ndf), '--steps', String(cfg.steps), '--warmup', String(cfg.warmup)],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0) return { error: (r.stderr || '').trim().split('\n').slice(-1)[0] ?? `exit ${r.status}` };
+  const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { step_ms: number[]; conv_gflop: number; torch: string };
+  return { stepMs: j.step_ms, convGflop: j.conv_gflop, torch: j.torch };
+}
+
+const median = (a: number[]) => {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const fmt = (ms: number[]) => `median ${median(ms).toFixed(0)} ms, min ${Math.min(...ms).toFixed(0)} ms (${ms.map((m) => m.toFixed(0)).join(', ')})`;
+
+console.log(`# iteration bench: deeplabv2 r${cfg.depth} w${cfg.width} rates [${cfg.rates}] + fcdisc ndf ${cfg.ndf}, ${cfg.classes} classes, batch ${cfg.batch}, crop ${cfg.crop}`);
+console.log(`# machine: ${os.cpus()[0]?.model ?? '?'} ×${os.cpus().length}, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, ${new Date().toISOString()}`);
+// PyTorch before and after the ablate backends: the machine is shared, so take the better of two.
+const torchA = flag('no-torch') ? undefined : runTorch();
+const results: BackendResult[] = [];
+for (const b of backends) {
+  // wasm is ~20× slower: fewer timed steps keep the run short.
+  const r = await runBackend(b, b === 'tensorflow' || b === 'tensorflow-gpu' ? cfg.steps : Math.min(cfg.steps, 2)).catch((e: Error) => ({ backend: b, stepMs: [], error: e.message }));
+  results.push(r);
+}
+const torchB = flag('no-torch') ? undefined : runTorch();
+const torchRuns = [torchA, torchB].filter((t): t is { stepMs: number[]; convGflop: number; torch: string } => !!t && 'stepMs' in t);
+const torchMs = torchRuns.length ? Math.min(...torchRuns.map((t) => median(t.stepMs))) : undefined;
+const gflop = torchRuns[0]?.convGflop;
+if (torchRuns.length) {
+  for (const [i, t] of torchRuns.entries()) console.log(`pytorch ${t.torch} (2 threads) run ${i + 1}: ${fmt(t.stepMs)}, conv ${(t.convGflop / (median(t.stepMs) / 1000)).toFixed(1)} GFLOP/s`);
+} else if (torchA && 'error' in torchA) console.log(`pytorch: not run (${torchA.error})`);
+for (const r of results) {
+  if (r.error) {
+    console.log(`${r.backend}: failed: ${r.error}`);
+    continue;
+  }
+  const m = median(r.stepMs);
+  console.log(`${r.backend}: ${fmt(r.stepMs)}${gflop ? `, conv ${(gflop / (m / 1000)).toFixed(1)} GFLOP/s` : ''}`);
+  if (r.profile) {
+    const total = r.profile.reduce((a, p) => a + p.ms, 0);
+    console.log(`  profile (${r.backend}, one step, kernel time ${total.toFixed(0)} ms):`);
+    for (const p of r.profile.slice(0, 15)) console.log(`    ${p.kernel.padEnd(24)} ${p.ms.toFixed(1).padStart(8)} ms ${((100 * p.ms) / total).toFixed(1).padStart(5)}%  ×${p.count}`);
+  }
+}
+const tfRes = results.find((r) => (r.backend === 'tensorflow' || r.backend === 'tensorflow-gpu') && !r.error && r.stepMs.length);
+if (tfRes && torchMs) console.log(`ratio: ${(median(tfRes.stepMs) / torchMs).toFixed(2)}`);

@@ -1,0 +1,127 @@
+"""PyTorch reference for bench/iteration.ts: one AdvSemiSeg iteration (spec §3.3) on the same shapes.
+
+Prints one JSON line: {"step_ms": [...], "conv_gflop": <conv FLOPs of one step, approximate>,
+"torch": version, "threads": n}. Run by bench/iteration.ts; standalone:
+  tools/.venv/bin/python bench/iteration_torch.py --depth 50 --width 16 --crop 64 --batch 4 --ndf 32
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'tools'))
+from torch_models import DeepLabV2, FCDiscriminator  # noqa: E402
+
+
+def conv_flops(model, x):
+    """Forward multiply-add FLOPs (2·MAC) of every Conv2d/ConvTranspose2d for input x."""
+    total = [0]
+
+    def hook(m, inp, out):
+        k = m.weight.shape[2] * m.weight.shape[3]
+        if isinstance(m, torch.nn.ConvTranspose2d):
+            total[0] += 2 * inp[0].numel() * m.out_channels * k
+        else:
+            total[0] += 2 * out.numel() * m.in_channels * k // m.groups
+
+    hs = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d))]
+    with torch.no_grad():
+        model(x)
+    for h in hs:
+        h.remove()
+    return total[0]
+
+
+def bce(logits, target, mask=None):
+    loss = F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target), reduction='none')
+    if mask is None:
+        return loss.mean()
+    keep = (~mask).unsqueeze(1).float()
+    return (loss * keep).sum() / keep.sum().clamp(min=1)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--depth', type=int, default=50)
+    ap.add_argument('--width', type=int, default=16)
+    ap.add_argument('--classes', type=int, default=21)
+    ap.add_argument('--rates', default='6,12')
+    ap.add_argument('--crop', type=int, default=64)
+    ap.add_argument('--batch', type=int, default=4)
+    ap.add_argument('--ndf', type=int, default=32)
+    ap.add_argument('--steps', type=int, default=5)
+    ap.add_argument('--warmup', type=int, default=2)
+    ap.add_argument('--threads', type=int, default=2)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    G = DeepLabV2(depth=a.depth, base_width=a.width, num_classes=a.classes, rates=[int(r) for r in a.rates.split(',')])
+    D = FCDiscriminator(a.classes, ndf=a.ndf)
+    # The reference freezes BN affine parameters (spec §1.3).
+    for m in G.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.weight.requires_grad_(False)
+            m.bias.requires_grad_(False)
+    G.train()
+    D.train()
+    opt_g = torch.optim.SGD([p for p in G.parameters() if p.requires_grad], lr=2.5e-4, momentum=0.9)
+    opt_d = torch.optim.Adam(D.parameters(), lr=1e-4, betas=(0.9, 0.99))
+    n, c, s = a.batch, a.classes, a.crop
+    xl = torch.randn(n, 3, s, s)
+    xu = torch.randn(n, 3, s, s)
+    yl = torch.randint(0, c, (n, s, s))
+    yl[:, :4, :] = 255
+    yr = torch.randint(0, c, (n, s, s))
+    yr[:, -4:, :] = 255
+
+    flops_g = conv_flops(G, xl)
+    flops_d = conv_flops(D, torch.zeros(n, c, s, s))
+    # Forward conv FLOPs per step: G on 2 batches; D on labeled + unlabeled (G branch), 2 fake, 1 real.
+    fwd = 2 * flops_g + 5 * flops_d
+    # Backward ≈ 2× forward (dX and dW), so a training step ≈ 3× its forward conv FLOPs.
+    step_flops = 3 * fwd
+
+    def step():
+        opt_g.zero_grad(set_to_none=True)
+        opt_d.zero_grad(set_to_none=True)
+        for p in D.parameters():
+            p.requires_grad_(False)
+        pred_u = G(xu)
+        d_u = D(F.softmax(pred_u, dim=1))
+        l_semi_adv = 0.001 * bce(d_u, 1.0)
+        conf = torch.sigmoid(d_u).detach().squeeze(1)
+        pseudo = pred_u.detach().argmax(1)
+        pseudo[conf < 0.2] = 255
+        l_semi = 0.1 * F.cross_entropy(pred_u, pseudo, ignore_index=255) if (pseudo != 255).any() else 0
+        (l_semi + l_semi_adv).backward()
+        pred_l = G(xl)
+        ignore = yl == 255
+        l_ce = F.cross_entropy(pred_l, yl, ignore_index=255)
+        l_adv = bce(D(F.softmax(pred_l, dim=1)), 1.0, ignore)
+        (l_ce + 0.01 * l_adv).backward()
+        for p in D.parameters():
+            p.requires_grad_(True)
+        fake = torch.cat([pred_l.detach(), pred_u.detach()])
+        fake_mask = torch.cat([ignore, torch.zeros_like(ignore)])
+        (bce(D(F.softmax(fake, dim=1)), 0.0, fake_mask) / 2).backward()
+        onehot = F.one_hot(yr.clamp(max=c - 1), c).permute(0, 3, 1, 2).float() * (yr != 255).unsqueeze(1)
+        (bce(D(onehot), 1.0, yr == 255) / 2).backward()
+        opt_g.step()
+        opt_d.step()
+
+    for _ in range(a.warmup):
+        step()
+    times = []
+    for _ in range(a.steps):
+        t0 = time.perf_counter()
+        step()
+        times.append((time.perf_counter() - t0) * 1000)
+    print(json.dumps({'step_ms': times, 'conv_gflop': step_flops / 1e9, 'torch': torch.__version__, 'threads': torch.get_num_threads()}))
+
+
+if __name__ == '__main__':
+    main()
