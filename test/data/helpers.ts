@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { encodeIndexedPng, encodeJpeg, vocPalette } from '../../src/data/index.js';
+import { encodeIndexedPng, vocPalette } from '../../src/data/index.js';
 import type { Logger } from '../../src/plugin/define.js';
 
 export function tmpDir(prefix: string): string {
@@ -58,7 +58,10 @@ export async function writeVocFixture(opts: { train?: number; val?: number; clas
   const write = async (id: string, h: number, w: number) => {
     const label = bandLabel(h, w, classes);
     sizes.set(id, [h, w]);
-    writeFileSync(path.join(root, 'JPEGImages', `${id}.jpg`), await encodeJpeg(w, h, imageFor(label), 100));
+    // Full-resolution chroma keeps the colour steps sharp enough to check alignment after decoding.
+    await sharp(Buffer.from(imageFor(label)), { raw: { width: w, height: h, channels: 3 } })
+      .jpeg({ quality: 100, chromaSubsampling: '4:4:4' })
+      .toFile(path.join(root, 'JPEGImages', `${id}.jpg`));
     writeFileSync(path.join(root, 'SegmentationClassAug', `${id}.png`), encodeIndexedPng(w, h, label));
     writeFileSync(path.join(root, 'SegmentationClass', `${id}.png`), encodeIndexedPng(w, h, label, palette));
   };
