@@ -1,0 +1,94 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { expandSweep, loadExperiment, loadCell } from '../../src/config/index.js';
+import { AblateError, AblateErrors } from '../../src/errors.js';
+import { ConfigError } from '../../src/config/errors.js';
+import { testRegistry, writeTree, MINIMAL } from './helpers.js';
+
+const registry = testRegistry();
+
+async function errorsOf(fn: () => Promise<unknown>): Promise<AblateError[]> {
+  try {
+    await fn();
+  } catch (e) {
+    if (e instanceof AblateErrors) return [...e.errors];
+    if (e instanceof AblateError) return [e];
+    throw e;
+  }
+  assert.fail('expected config errors');
+}
+
+const TABLE = `${MINIMAL}sweep:
+  grid:
+    dataset.labeled_fraction: [0.125, 0.5, 1.0]
+    seed: [1, 2]
+  variant_axis: method
+  variants:
+    baseline: {}
+    adv-semi:
+      discriminator: {type: fcdisc}
+      trainer.type: adversarial-semi
+      trainer.lambda_adv: 0.02
+  exclude:
+    - {labeled_fraction: 1.0, method: adv-semi}
+`;
+
+test('grid × variants − exclude expands to named, resolved, validated cells', async () => {
+  const dir = writeTree({ 'table.yaml': TABLE });
+  const cells = await expandSweep(path.join(dir, 'table.yaml'), { registry });
+  assert.equal(cells.length, 3 * 2 * 2 - 2);
+  const names = cells.map((c) => c.name);
+  assert.ok(names.includes('labeled_fraction=0.125,method=adv-semi,seed=1'));
+  assert.ok(!names.some((n) => n.startsWith('labeled_fraction=1,method=adv-semi')));
+  const cell = cells.find((c) => c.name === 'labeled_fraction=0.125,method=adv-semi,seed=1')!;
+  assert.deepEqual(cell.labels, { labeled_fraction: 0.125, method: 'adv-semi', seed: 1 });
+  assert.equal(cell.diff['dataset.labeled_fraction'], 0.125);
+  assert.equal(cell.diff['trainer.type'], 'adversarial-semi');
+  const c = cell.experiment.config as Record<string, Record<string, unknown>>;
+  assert.equal(c.trainer!.type, 'adversarial-semi');
+  assert.equal(c.trainer!.lambda_adv, 0.02);
+  assert.equal(c.discriminator!.ndf, 64, 'defaults applied in every cell');
+  assert.equal(c.dataset!.labeled_fraction, 0.125);
+  assert.equal(c.sweep, undefined, 'the sweep block is not part of a cell');
+  assert.equal(new Set(cells.map((x) => x.experiment.hash)).size, cells.length, 'every cell has its own identity');
+  // Provenance of a cell's value points at the sweep entry that set it.
+  const o = cell.experiment.provenance['dataset.labeled_fraction']!.origin;
+  assert.equal(o.kind, 'sweep');
+  assert.equal(o.line, 8);
+  // The base of a sweep file loads on its own and lists the cells.
+  const base = await loadExperiment(path.join(dir, 'table.yaml'), { registry });
+  assert.equal(base.sweep?.cells.length, 10);
+  assert.equal((await loadCell(path.join(dir, 'table.yaml'), cell.name, { registry })).hash, cell.experiment.hash);
+});
+
+test('--set applies to every cell and can change the sweep itself', async () => {
+  const dir = writeTree({ 'table.yaml': TABLE });
+  const cells = await expandSweep(path.join(dir, 'table.yaml'), { registry, set: ['trainer.iterations=7', 'sweep.grid.seed=[5]'] });
+  assert.equal(cells.length, 5);
+  for (const c of cells) assert.equal((c.experiment.config.trainer as Record<string, unknown>).iterations, 7);
+  assert.ok(cells.every((c) => c.labels.seed === 5));
+});
+
+test('errors of all cells are reported at once, each once, naming its cells', async () => {
+  const bad = TABLE.replace('trainer.lambda_adv: 0.02', 'trainer.lambda_adv: high').replace('dataset.labeled_fraction: [0.125, 0.5, 1.0]', 'dataset.labeled_fraction: [0.125, 0.5, 2]');
+  const dir = writeTree({ 'table.yaml': bad.replace('{labeled_fraction: 1.0, method: adv-semi}', '{labeled_fraction: 2, method: adv-semi}') });
+  const errs = await errorsOf(() => expandSweep(path.join(dir, 'table.yaml'), { registry }));
+  assert.equal(errs.length, 2, errs.map((e) => e.message).join('\n'));
+  const [range, type] = errs;
+  assert.equal(range!.where?.line, 8);
+  assert.equal(range!.where?.key, 'dataset.labeled_fraction');
+  assert.match(range!.message, /expected a number <= 1, found number 2/);
+  assert.match((range as ConfigError).notes.join(' '), /in sweep cells labeled_fraction=2,method=baseline,seed=1/);
+  assert.equal(type!.where?.line, 16);
+  assert.equal(type!.where?.key, 'trainer.lambda_adv');
+  assert.match((type as ConfigError).notes.join(' '), /variant adv-semi/);
+});
+
+test('exclude entries must name real axes and values', async () => {
+  const dir = writeTree({ 'table.yaml': TABLE.replace('{labeled_fraction: 1.0, method: adv-semi}', '{labeled_frac: 1.0, method: adv}') });
+  const errs = await errorsOf(() => expandSweep(path.join(dir, 'table.yaml'), { registry }));
+  assert.deepEqual(errs.map((e) => e.code), ['sweep.unknown-axis', 'sweep.exclude-never-matches']);
+  assert.match(errs[0]!.hint ?? '', /did you mean 'labeled_fraction'/);
+  assert.equal(errs[0]!.where?.line, 18);
+});
