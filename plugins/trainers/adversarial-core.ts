@@ -70,13 +70,22 @@ export async function createAdversarialTrainer(o: AdversarialOptions, ctx: Build
       const unlabeled = runUnlabeled ? await byRole.unlabeled!.next() : undefined;
       const labeled = await byRole.labeled!.next();
       const real = await byRole.groundTruth!.next();
-      const scalars = core.run(iteration, labeled, unlabeled, real);
+      const scalars = inDisplayOrder(core.run(iteration, labeled, unlabeled, real));
       return { scalars: { ...scalars, ...lrScalars('optimizer', optG), ...lrScalars('discriminator_optimizer', optD) } };
     },
     getState: () => streams.getState(),
     setState: (s) => streams.setState(s),
     close: () => streams.close(),
   };
+}
+
+/** The order scalars are reported in (progress bars show the first few): G's losses, then D's. */
+const DISPLAY_ORDER = ['loss_seg', 'loss_adv', 'loss_semi', 'semi_ratio', 'loss_semi_adv', 'semi_skipped', 'loss_d', 'loss_d_fake', 'loss_d_real'];
+
+function inDisplayOrder(scalars: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of DISPLAY_ORDER) if (k in scalars) out[k] = scalars[k]!;
+  return { ...out, ...scalars };
 }
 
 interface Parts {
