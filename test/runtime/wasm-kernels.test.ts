@@ -176,3 +176,12 @@ test('a tiny conv net trains on wasm with a constant tensor count', async () => 
   opt.dispose();
   tf.dispose([x, target, w1, w2]);
 });
+
+test('fused conv2d (bias + relu) gradients on wasm equal cpu', async () => {
+  const f = () => {
+    const loss = (x: Tensor, w: Tensor, b: Tensor) =>
+      tf.sum(tf.square(tf.fused.conv2d({ x: x as Tensor4D, filter: w as Tensor4D, strides: 2, pad: 'same', bias: b, activation: 'relu' })));
+    return tf.grads(loss)([seeded([2, 7, 7, 3], 31), seeded([3, 3, 3, 4], 32), seeded([4], 33)]);
+  };
+  assertClose(await on('wasm', f), await on('cpu', f), TOL, 'fused conv grads');
+});
