@@ -58,11 +58,17 @@ function params(model: Network, disc: Network): Record<string, Float32Array> {
 
 for (const backend of await backends()) {
   for (const [name, scenario] of Object.entries(fx.scenarios)) {
-    test(`adversarial-semi iterations match the PyTorch reference: ${name} [${backend}]`, async () => {
+    test(`trainer iterations match the PyTorch reference: ${name} [${backend}]`, async () => {
       await useBackend(backend);
       tinyInit.weights = fx.init;
       batchSource.make = (role, index) => fixtureBatch(role, index);
-      const c = assemble(experiment({ type: 'adversarial-semi', iterations: 2, batch_size: 2, ...scenario.options }), testPlugins);
+      // The `adversarial` scenario is the reference with λ_semi = λ_semi_adv = 0 and D_remain off:
+      // exactly what the `adversarial` trainer type is.
+      const trainerConfig =
+        name === 'adversarial'
+          ? { type: 'adversarial', iterations: 2, batch_size: 2, lambda_adv: scenario.options.lambda_adv }
+          : { type: 'adversarial-semi', iterations: 2, batch_size: 2, ...scenario.options };
+      const c = assemble(experiment(trainerConfig), testPlugins);
       const trainer = await c.get('trainer', 'trainer');
       const model = await c.get('model', 'model');
       const disc = await c.get('discriminator', 'discriminator');
@@ -73,7 +79,7 @@ for (const backend of await backends()) {
             assert.ok(key in scalars, `iteration ${it}: scalar '${key}' missing (got ${Object.keys(scalars).join(', ')})`);
             assert.ok(Math.abs(scalars[key]! - value) <= 2e-5 * Math.max(1, Math.abs(value)), `iteration ${it}: ${key} = ${scalars[key]} vs PyTorch ${value}`);
           }
-          for (const key of ['loss_semi', 'semi_ratio']) assert.equal(key in scalars, key in want.scalars, `iteration ${it}: '${key}' reported iff the reference computes it`);
+          for (const key of ['loss_semi', 'semi_ratio', 'loss_semi_adv']) assert.equal(key in scalars, key in want.scalars, `iteration ${it}: '${key}' reported iff the reference computes it`);
           const lrG = fx.lr_g * (1 - it / fx.max_iterations) ** 0.9;
           assert.ok(Math.abs(scalars['lr/backbone']! - lrG) < 1e-12 && Math.abs(scalars['lr/classifier']! - 10 * lrG) < 1e-12, 'G lr per group');
           assert.ok(Math.abs(scalars['lr/discriminator_optimizer/all']! - fx.lr_d * (1 - it / fx.max_iterations) ** 0.9) < 1e-12, 'D lr');
