@@ -184,6 +184,7 @@ export async function expandSweep(file: string, opts: LoadOptions = {}): Promise
   for (const plan of plans) {
     const state = p.state.clone();
     const cellErrors: AblateError[] = [];
+    for (const variantFile of plan.files) mergeFileChain(state, variantFile, cellErrors, [p.file]);
     for (const layer of plan.layers) applyLayer(state, layer, cellErrors);
     try {
       throwAll(cellErrors);

@@ -8,6 +8,7 @@
  * Each cell is named from its diff (`labeled_fraction=0.125,method=adv-semi,seed=1`: axis labels are
  * the last segment of the dotted key unless that is ambiguous), sorted by label.
  */
+import path from 'node:path';
 import type { AblateError } from '../errors.js';
 import { didYouMean } from '../plugin/registry.js';
 import { ConfigError } from './errors.js';
@@ -37,6 +38,11 @@ export interface SweepCellPlan {
   labels: Record<string, unknown>;
   /** What the cell changes, as dotted keys (grid axes, then the variant's keys). */
   diff: Record<string, unknown>;
+  /**
+   * Files a variant `extends` (absolute, in order): merged, with their own extends chains, onto the
+   * base before the cell's layers, so a variant can be a whole method file (`{extends: adv.yaml}`).
+   */
+  files: string[];
   layers: Layer[];
 }
 
@@ -130,14 +136,16 @@ export function planCells(spec: SweepSpec, state: ConfigState): SweepCellPlan[] 
     if (spec.exclude.some((ex) => Object.keys(ex).length > 0 && Object.entries(ex).every(([k, v]) => deepEqual(labels[k], v)))) continue;
     const diff: Record<string, unknown> = {};
     const layers: Layer[] = [];
+    const files: string[] = [];
     const name = spec.axes.map((a) => `${a.label}=${formatValue(labels[a.label])}`).join(',');
     for (const axis of spec.axes) {
       const v = labels[axis.label];
       if (axis.isVariant) {
         const vname = v as string;
         diff[axis.label] = vname;
-        const variant = spec.variants[vname]!;
-        Object.assign(diff, flattenDiff(variant));
+        const { extends: ext, ...variant } = spec.variants[vname]!;
+        files.push(...variantFiles(ext, `sweep.variants.${vname}.extends`, state));
+        Object.assign(diff, ext === undefined ? {} : { extends: ext }, flattenDiff(variant));
         layers.push(diffLayer(variant, `sweep.variants.${vname}`, state, { kind: 'sweep', note: `variant ${vname}` }));
       } else {
         diff[axis.key] = v;
@@ -146,9 +154,18 @@ export function planCells(spec: SweepSpec, state: ConfigState): SweepCellPlan[] 
         layers.push({ value: nest(axis.key, v), origins: new Map(), fallback: origin });
       }
     }
-    cells.push({ name, labels, diff, layers });
+    cells.push({ name, labels, diff, files, layers });
   }
   return cells;
+}
+
+/** A variant's `extends` (one path or a list), resolved against the file that wrote the variant. */
+function variantFiles(ext: unknown, statePath: string, state: ConfigState): string[] {
+  if (ext === undefined || ext === null) return [];
+  const specs = Array.isArray(ext) ? ext : [ext];
+  const from = state.originOf(statePath)?.file ?? state.nearestOrigin(statePath)?.file;
+  const dir = from ? path.dirname(from) : process.cwd();
+  return specs.filter((s): s is string => typeof s === 'string').map((s) => path.resolve(dir, s));
 }
 
 function nest(dotted: string, value: unknown): Record<string, unknown> {
