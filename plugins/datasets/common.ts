@@ -26,7 +26,7 @@ import {
 } from '../../src/index.js';
 import { meanAsRgb, normalize, type NormalizeOptions } from '../transforms/normalize.js';
 import { randomScale } from '../transforms/random-scale.js';
-import { randomCrop } from '../transforms/random-crop.js';
+import { randomCrop, randomScaleCrop } from '../transforms/random-crop.js';
 import { mirror as mirrorT } from '../transforms/mirror.js';
 import { resize as resizeT } from '../transforms/resize.js';
 import { toHW, type Size } from '../transforms/common.js';
@@ -224,8 +224,9 @@ export async function buildFileDataset(o: PipelineOptions, ctx: BuildContext, fi
   const scaleOpts = o.scale ? { min: o.scale.min, max: o.scale.max, steps: o.scale.steps ?? null } : null;
 
   const trainT: Transform[] = [...pre];
-  if (scaleOpts) trainT.push(randomScale({ ...scaleOpts, min_size: null, retries: 1 }));
-  if (o.crop) trainT.push(randomCrop({ size: o.crop, pad_fill: fill, ignore_index: ignoreIndex }));
+  if (scaleOpts && o.crop) trainT.push(randomScaleCrop(scaleOpts, { size: o.crop, pad_fill: fill, ignore_index: ignoreIndex }));
+  else if (scaleOpts) trainT.push(randomScale({ ...scaleOpts, min_size: null, retries: 1 }));
+  else if (o.crop) trainT.push(randomCrop({ size: o.crop, pad_fill: fill, ignore_index: ignoreIndex }));
   trainT.push(...mirror, ...extra, ...post);
 
   let gtT: Transform[] = trainT;

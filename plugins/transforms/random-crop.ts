@@ -1,4 +1,5 @@
-import { cropSample, definePlugin, padSample, type Rng, type Sample } from '../../src/index.js';
+import { cropSample, definePlugin, padSample, resizePadCropSample, type Rng, type Sample } from '../../src/index.js';
+import { drawScale } from './random-scale.js';
 import { rgbSchema, sizeSchema, toHW, type Size } from './common.js';
 
 export interface RandomCropOptions {
@@ -14,6 +15,24 @@ export function randomCrop(o: RandomCropOptions) {
       // Pad bottom/right first (image with the fill colour, label with ignore), then a uniform window.
       const p = padSample(s, h, w, o.pad_fill, o.ignore_index);
       return cropSample(p, rng.int(0, p.height - h + 1), rng.int(0, p.width - w + 1), h, w);
+    },
+  };
+}
+
+/**
+ * random_scale followed by random_crop, fused: the same random draws in the same order and the
+ * same pixels, but only the crop window is resampled (used by the datasets' standard pipeline).
+ */
+export function randomScaleCrop(scale: { min: number; max: number; steps: number | null }, o: RandomCropOptions) {
+  const [h, w] = toHW(o.size);
+  return {
+    apply(s: Sample, rng: Rng): Sample {
+      const f = drawScale(scale, rng);
+      const sh = Math.max(1, Math.round(s.height * f));
+      const sw = Math.max(1, Math.round(s.width * f));
+      const top = rng.int(0, Math.max(sh, h) - h + 1);
+      const left = rng.int(0, Math.max(sw, w) - w + 1);
+      return resizePadCropSample(s, sh, sw, top, left, h, w, o.pad_fill, o.ignore_index);
     },
   };
 }

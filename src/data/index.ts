@@ -4,6 +4,6 @@ export { BadSampleError, decodeRgb, decodeLabel, encodeJpeg, toFloatImage, type 
 export { encodeIndexedPng, decodeIndexedPng, type IndexedPng } from './png.js';
 export { vocPalette, paletteLookup, VOC_CLASSES } from './palette.js';
 export { labeledCount, splitIds, readPartitionFile, writePartitionFile, type Partition, type PartitionFile } from './partition.js';
-export { resizeBilinear, resizeNearest, resizeSample, padSample, cropSample, flipSample, cropPrediction } from './ops.js';
+export { resizeBilinear, resizeNearest, resizeSample, padSample, cropSample, flipSample, cropPrediction, resizePadCropSample } from './ops.js';
 export { PrefetchingBatchStream, collate, type SampleSource, type BatchStreamOptions } from './loader.js';
 export { FileSegmentationDataset, identityLabelMap, type FileEntry, type FileDatasetOptions, type BadSamplePolicy } from './dataset.js';

@@ -168,3 +168,22 @@ test('resize hits the size (optionally only for smaller samples) and keeps align
   assert.equal(resize({ size: [12, 18], only_if_smaller: true }).apply(s), s);
   assert.deepEqual([resize({ size: 30, only_if_smaller: true }).apply(s).height], [30]);
 });
+
+test('the fused scale+crop of the standard pipeline equals random_scale then random_crop, pixel for pixel', async () => {
+  const { randomScaleCrop } = await import('../../plugins/transforms/random-crop.js');
+  const s = blockSample(23, 31);
+  const scale = { min: 0.5, max: 1.6, steps: 12 };
+  const crop = { size: [20, 24] as [number, number], pad_fill: [7, 8, 9], ignore_index: 255 };
+  for (let k = 0; k < 30; k++) {
+    const sep = randomCrop(crop).apply(randomScale({ ...scale, min_size: null, retries: 1 }).apply(s, new SeededRng(k)), new SeededRng(k + 1000));
+    // Same draws: the separate version used two generators, so replay them in one for the fused one.
+    const a = new SeededRng(k);
+    const b = new SeededRng(k + 1000);
+    let calls = 0;
+    const replay = { next: () => (calls++ === 0 ? a.next() : b.next()), int: (lo: number, hi: number) => (calls++ === 0 ? a.int(lo, hi) : b.int(lo, hi)) };
+    const fused = randomScaleCrop(scale, crop).apply(s, replay);
+    assert.deepEqual([fused.height, fused.width], [20, 24]);
+    assert.deepEqual(fused.label, sep.label, `labels differ for draw ${k}`);
+    for (let i = 0; i < fused.image.length; i++) assert.ok(Math.abs((fused.image[i] as number) - (sep.image[i] as number)) < 1e-3, `pixel ${i} differs for draw ${k}`);
+  }
+});
