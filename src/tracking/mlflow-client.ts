@@ -129,6 +129,8 @@ function authHeaders(): Record<string, string> {
 
 export class MlflowClient {
   readonly trackingUri: string;
+  /** Experiment ids by name, so replaying many runs asks for each experiment once. */
+  private readonly experimentIds = new Map<string, string>();
   private readonly opts: Required<Omit<MlflowClientOptions, 'headers'>> & { headers: Record<string, string> };
 
   constructor(trackingUri: string, opts: MlflowClientOptions = {}) {
@@ -249,6 +251,14 @@ export class MlflowClient {
         where: { key: 'experiment' },
       });
     }
+    const known = this.experimentIds.get(name);
+    if (known) return known;
+    const id = await this.resolveExperiment(name);
+    this.experimentIds.set(name, id);
+    return id;
+  }
+
+  private async resolveExperiment(name: string): Promise<string> {
     let exp = await this.getExperimentByName(name);
     if (!exp) {
       try {

@@ -2,7 +2,8 @@
  * `ablate report`: the paper-style table (rows = methods, columns = labeled fractions, cells =
  * mean ± std of a metric over seeds) from a sweep's runs, read from local records or from an
  * MLflow server. Which param names the method, the fraction and the seed is configurable; the
- * defaults follow ablate's experiments (`trainer.type`, `dataset.labeled_fraction`, `seed`).
+ * defaults follow ablate's experiments: the sweep's `method` variant label (tag
+ * `ablate.sweep.method`, else param `trainer.type`), `dataset.labeled_fraction` and `seed`.
  */
 import { existsSync } from 'node:fs';
 import { AblateError } from '../errors.js';
@@ -41,8 +42,8 @@ export interface ReportSpec {
 }
 
 export const DEFAULT_SPEC: ReportSpec = {
-  method: ['tags.ablate.method', 'params.method', 'params.trainer.type', 'params.trainer'],
-  fraction: ['params.dataset.labeled_fraction', 'params.data.labeled_fraction', 'params.labeled_fraction', 'params.dataset.train.labeled_fraction'],
+  method: ['tags.ablate.sweep.method', 'tags.ablate.method', 'params.method', 'params.trainer.type', 'params.trainer'],
+  fraction: ['params.dataset.labeled_fraction', 'tags.ablate.sweep.dataset.labeled_fraction', 'params.data.labeled_fraction', 'params.labeled_fraction', 'params.dataset.train.labeled_fraction'],
   seed: ['params.seed', 'params.experiment.seed', 'params.runtime.seed'],
   metric: ['val/miou', 'val/mIoU', 'eval/miou', 'miou', 'mIoU', 'test/miou'],
   aggregate: 'last',

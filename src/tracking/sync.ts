@@ -6,7 +6,7 @@
 import { appendFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { AblateError } from '../errors.js';
-import { MlflowClient } from './mlflow-client.js';
+import { MlflowClient, MlflowError } from './mlflow-client.js';
 import { isRunDir, readRecord, recordPaths, writerAlive, type RunRecord } from './record.js';
 import { Shipper, findRunByClientId } from './shipper.js';
 
@@ -109,6 +109,13 @@ export async function syncRuns(target: string, opts: SyncOptions): Promise<SyncR
       const msg = e instanceof Error ? e.message : String(e);
       results.push({ runDir: rec.runDir, name: rec.name, outcome: 'failed', requests: shipper.stats.requests, error: msg });
       warn(`${rec.name}: ${msg}`);
+      if (e instanceof MlflowError && e.status === 0) {
+        // The server is unreachable: trying every other run would only repeat the same wait.
+        for (const rest of records.slice(records.indexOf(rec) + 1)) {
+          results.push({ runDir: rest.runDir, name: rest.name, outcome: 'failed', requests: 0, error: 'not attempted (server unreachable)' });
+        }
+        break;
+      }
     }
   }
   return results;

@@ -24,8 +24,10 @@ export async function runSync(target: string, opts: SyncCommandOptions, out: (li
   }
   const failed = results.filter((r) => r.outcome === 'failed');
   if (failed.length > 0) {
-    throw new AblateError('sync.failed', `${failed.length} run(s) could not be synced: ${failed.map((f) => `${f.name} (${f.error})`).join('; ')}`, {
-      where: { file: failed[0]!.runDir },
+    const first = failed[0]!;
+    throw new AblateError('sync.failed', `${failed.length} of ${results.length} run(s) could not be synced; first: ${first.name}: ${first.error}`, {
+      where: { file: first.runDir },
+      hint: 'the local records are untouched: run the same command again once the server is reachable',
       exitCode: 1,
     });
   }
