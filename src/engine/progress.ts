@@ -63,13 +63,17 @@ export class Progress {
   }
 
   /** After iteration `iteration` (0-based) finished; `scalars` are losses and lr. */
-  update(iteration: number, scalars: Record<string, number>, itPerSec: number): void {
+  update(iteration: number, scalars: Record<string, number>, itPerSec: number, lr?: number): void {
     const done = iteration + 1;
     const eta = itPerSec > 0 ? (this.opts.total - done) / itPerSec : Number.NaN;
-    const stats = Object.entries(scalars)
-      .slice(0, 6)
-      .map(([k, v]) => `${k} ${fmt(v)}`)
-      .join(' ');
+    // The first few scalars (trainers report their main losses first), then the base lr.
+    const stats = [
+      ...Object.entries(scalars)
+        .filter(([k]) => !k.startsWith('lr/'))
+        .slice(0, 5)
+        .map(([k, v]) => `${k.replace(/^loss_/, '')} ${fmt(v)}`),
+      ...(lr === undefined ? [] : [`lr ${fmt(lr)}`]),
+    ].join(' ');
     if (this.bar) {
       this.bar.update(done, { stats, speed: itPerSec > 0 ? itPerSec.toFixed(2) : '-', eta_h: formatEta(eta) });
       return;

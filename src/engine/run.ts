@@ -331,7 +331,7 @@ export async function runExperiment(resolved: ResolvedExperiment, opts: RunOptio
       }
       const lrs = lrScalars(optimizers);
       trackerRun.logMetrics(it, { ...scalars, ...lrs, it_per_sec: itPerSec });
-      progress.update(it, { ...scalars, ...Object.fromEntries(Object.entries(lrs).slice(0, 1)) }, itPerSec);
+      progress.update(it, scalars, itPerSec, optimizers.get('optimizer')?.learningRate);
 
       const done = it + 1;
       if (settings.checkpoint.every > 0 && done % settings.checkpoint.every === 0 && done < iterations) writeCheckpoint(done, 'periodic');
