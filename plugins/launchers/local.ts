@@ -14,7 +14,19 @@ interface LocalOptions {
   parallel: number;
 }
 
-const ablateBin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'ablate.js');
+/** `bin/ablate.js` of this package, found upwards from here (works from plugins/ and dist/plugins/). */
+function findAblateBin(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const bin = path.join(dir, 'bin', 'ablate.js');
+    if (existsSync(bin) && existsSync(path.join(dir, 'package.json'))) return bin;
+    const up = path.dirname(dir);
+    if (up === dir) return path.resolve('bin', 'ablate.js');
+    dir = up;
+  }
+}
+
+const ablateBin = findAblateBin();
 
 function statusOfExit(code: number | null, signal: NodeJS.Signals | null): LaunchResult['status'] {
   if (code === 0) return 'FINISHED';
