@@ -27,6 +27,7 @@ export class ConfigError extends AblateError {
     const notes = [...(opts.notes ?? [])];
     // A value from the command line or the environment has no file position: say so.
     if (o && o.kind !== 'file' && o.kind !== 'sweep' && o.kind !== 'ref') notes.unshift(`value set by ${describeOrigin(o)}`);
+    if (o && o.kind === 'sweep' && o.flag) notes.unshift(`value set by ${o.flag}`);
     if (o && o.kind === 'ref') notes.unshift(`value came through \${${o.ref}}${o.note ? ` (${o.note})` : ''}`);
     this.notes = notes;
   }

@@ -38,7 +38,8 @@ export function register(program: Command): void {
       const width = Math.max(...cells.map((c) => c.name.length));
       for (const c of cells) {
         const diff = Object.entries(c.diff)
-          .filter(([k]) => !(k in c.labels))
+          // Grid values are in the name already; show what else the cell changes.
+          .filter(([k]) => !(k in c.labels) && !Object.keys(c.labels).some((l) => k.endsWith(`.${l}`)))
           .map(([k, v]) => `${k}=${formatValue(v)}`)
           .join(' ');
         print(`${c.name.padEnd(width)}  ${c.experiment.hash.slice(0, 12)}${diff ? `  ${diff}` : ''}`);

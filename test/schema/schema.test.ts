@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { composeExperimentSchema } from '../../src/schema/compose.js';
+import { schemaFiles } from '../../src/cli/commands/schema.js';
+import { testRegistry } from '../config/helpers.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+test('the committed schemas/ files match the registered plugins (run `npx ablate schema` when this fails)', async () => {
+  const files = await schemaFiles();
+  for (const [name, text] of Object.entries(files)) {
+    let committed = '';
+    try {
+      committed = readFileSync(path.join(root, 'schemas', name), 'utf8');
+    } catch {
+      /* missing counts as stale */
+    }
+    assert.ok(committed === text, `schemas/${name} is stale: run \`npx ablate schema\` and commit it`);
+  }
+});
+
+test('each component slot is a type-discriminated union of its kind; nested component markers become references', () => {
+  const schema = composeExperimentSchema(testRegistry()) as { properties: Record<string, Record<string, unknown>>; $defs: Record<string, Record<string, unknown>>; required: string[] };
+  assert.equal(schema.properties.optimizer!.$ref, '#/$defs/component.optimizer');
+  const union = schema.$defs['component.optimizer']!;
+  assert.deepEqual(union.discriminator, { propertyName: 'type' });
+  assert.deepEqual(union.oneOf, [{ $ref: '#/$defs/optimizer.adam' }, { $ref: '#/$defs/optimizer.sgd' }]);
+  const sgd = schema.$defs['optimizer.sgd'] as { properties: Record<string, Record<string, unknown>>; additionalProperties: unknown };
+  assert.equal(sgd.properties.type!.const, 'sgd');
+  assert.equal(sgd.additionalProperties, false);
+  const transforms = (schema.$defs['dataset.toyvoc'] as { properties: Record<string, { items: Record<string, unknown> }> }).properties.transforms!;
+  assert.equal(transforms.items.$ref, '#/$defs/component.transform');
+  assert.equal(transforms.items['x-ablate-component'], undefined);
+  assert.deepEqual(schema.required, ['model', 'optimizer', 'dataset', 'trainer']);
+  assert.equal(schema.$defs['component.launcher']!.not !== undefined, true, 'a kind with no plugins accepts nothing');
+  const fragment = composeExperimentSchema(testRegistry(), { fragment: true }) as { required?: string[] };
+  assert.equal(fragment.required, undefined);
+  // Both compile with the options the validator uses.
+  const ajv = new Ajv2020({ allErrors: true, useDefaults: true, discriminator: true, strict: false });
+  ajv.compile(schema);
+});
