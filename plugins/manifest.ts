@@ -19,6 +19,7 @@ import { adversarialSemiTrainer } from './trainers/adversarial-semi.js';
 import { mlflowTracker } from './trackers/mlflow.js';
 import { localTracker } from './trackers/local.js';
 import { consoleTracker } from './trackers/console.js';
+import { autoTracker } from './trackers/auto.js';
 import { localLauncher } from './launchers/local.js';
 import { vocDataset, miniVocDataset, cityscapesDataset } from './datasets/index.js';
 import { randomScaleTransform, randomCropTransform, mirrorTransform, normalizeTransform, padTransform, resizeTransform } from './transforms/index.js';
@@ -48,6 +49,7 @@ export const builtinPlugins: readonly AnyPlugin[] = [
   mlflowTracker,
   localTracker,
   consoleTracker,
+  autoTracker,
   // launchers
   localLauncher,
   // networks

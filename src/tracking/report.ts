@@ -6,9 +6,10 @@
  * `ablate.sweep.method`, else param `trainer.type`), `dataset.labeled_fraction` and `seed`.
  */
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { AblateError } from '../errors.js';
 import { MlflowClient, fromKv, type MlflowRun } from './mlflow-client.js';
-import { readRecord, type RunRecord } from './record.js';
+import { isRunDir, readRecord, type RunRecord } from './record.js';
 import { findRunDirs } from './sync.js';
 import { RUN_ID_TAG } from './shipper.js';
 
@@ -192,7 +193,21 @@ function mode(xs: number[]): number {
 export function runsFromFolder(dir: string, how: Aggregate): ReportRun[] {
   const dirs = findRunDirs(dir);
   if (dirs.length === 0) throw new AblateError('report.no-runs', `no run records under ${dir}`, { where: { file: dir } });
-  return dirs.map((d) => fromRecord(readRecord(d), how));
+  const records = dirs.map((d) => readRecord(d));
+  if (isRunDir(dir)) {
+    // A sweep's run folder: its cells may live beside it (ablate puts cell runs next to the
+    // experiment's other runs), so also take the sibling runs whose parent is this run.
+    const root = records.find((r) => path.resolve(r.runDir) === path.resolve(dir))!;
+    if (!records.some((r) => r.parent === root.id)) {
+      const seen = new Set(records.map((r) => r.runDir));
+      for (const d of findRunDirs(path.dirname(path.resolve(dir)))) {
+        if (seen.has(path.resolve(d))) continue;
+        const rec = readRecord(d);
+        if (rec.parent === root.id) records.push(rec);
+      }
+    }
+  }
+  return records.map((r) => fromRecord(r, how));
 }
 
 async function fromMlflow(client: MlflowClient, run: MlflowRun, metricKeys: string[], how: Aggregate): Promise<ReportRun> {
