@@ -200,6 +200,12 @@ export async function buildFileDataset(o: PipelineOptions, ctx: BuildContext, fi
       const copy = path.join(ctx.runDir, 'partition.json');
       if (path.resolve(copy) !== path.resolve(file)) copyFileSync(file, copy);
     }
+  } else if (ctx.runDir && existsSync(path.join(ctx.runDir, 'partition.json'))) {
+    // A resumed run (the run folder is keyed by the config hash): keep the split it started with.
+    const file = path.join(ctx.runDir, 'partition.json');
+    const read = readPartitionFile(file, new Set(files.train.map((e) => e.id)));
+    partition = { labeled: read.labeled, unlabeled: read.unlabeled, file };
+    ctx.log.info(`partition: ${read.labeled.length} labeled / ${read.unlabeled.length} unlabeled, kept from ${file}`);
   } else {
     partition = splitIds(files.train.map((e) => e.id), o.labeled_fraction, o.split_seed);
     if (ctx.runDir) {

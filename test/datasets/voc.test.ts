@@ -24,6 +24,12 @@ test('voc: labeled = floor(f·N) of a seeded shuffle, written to the run folder 
   assert.deepEqual(again.partition.labeled, ds.partition.labeled);
   const other = await buildDataset({ type: 'voc', root: fx.root, labeled_fraction: 0.3, split_seed: 6 }, { log: quiet });
   assert.notDeepEqual(other.partition.labeled, ds.partition.labeled);
+  // The same run folder again (a resume) keeps the split it has, even if the file was edited.
+  const edited = { ...saved, labeled: saved.labeled.slice(1), unlabeled: [saved.labeled[0], ...saved.unlabeled] };
+  writeFileSync(file, JSON.stringify(edited));
+  const resumed = await buildDataset({ type: 'voc', root: fx.root, labeled_fraction: 0.3, split_seed: 5 }, { runDir, log: quiet });
+  assert.deepEqual(resumed.partition.labeled, edited.labeled);
+  writeFileSync(file, JSON.stringify(saved));
   // Reload: the file wins over fraction and seed, and is copied into the new run.
   const run2 = tmpDir('run');
   const reused = await buildDataset({ type: 'voc', root: fx.root, labeled_fraction: 0.5, split_seed: 99, partition_file: file }, { runDir: run2, log: quiet });
