@@ -23,7 +23,16 @@ export function canonicalize(config: Record<string, unknown>): { canonical: Reco
   // The hash is over canonical JSON: stable across YAML library versions and formatting options.
   const json = JSON.stringify(canonical);
   const hash = createHash('sha256').update(json).digest('hex');
-  return { canonical, json, yaml: stringify(canonical, { lineWidth: 0 }), hash };
+  let yaml: string | undefined;
+  // YAML text costs more than the rest of resolving a sweep cell: made on first use only.
+  return {
+    canonical,
+    json,
+    hash,
+    get yaml() {
+      return (yaml ??= stringify(canonical, { lineWidth: 0 }));
+    },
+  };
 }
 
 export type ParamValue = string | number | boolean | null;

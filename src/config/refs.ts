@@ -133,7 +133,17 @@ export function resolveReferences(state: ConfigState, errors: AblateError[], env
     return { value: target, origin };
   };
 
-  resolveAt('');
+  // Walk the tree once; only strings that contain a reference go through the path-based resolver.
+  const walk = (value: unknown, path: string): void => {
+    if (typeof value === 'string') {
+      if (hasReference(value)) resolveAt(path);
+    } else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) walk(value[i], joinPath(path, i));
+    } else if (isPlainObject(value)) {
+      for (const k of Object.keys(value)) walk(value[k], joinPath(path, k));
+    }
+  };
+  walk(state.tree, '');
 }
 
 /** An env value or default as a YAML scalar (numbers and booleans typed), otherwise the raw text. */
