@@ -114,9 +114,7 @@ export async function decodeLabel(file: string): Promise<RawLabel> {
 
 /** RGB bytes to the float image a Sample carries (0..255). */
 export function toFloatImage(data: Uint8Array): Float32Array {
-  const out = new Float32Array(data.length);
-  for (let i = 0; i < data.length; i++) out[i] = data[i] as number;
-  return out;
+  return new Float32Array(data); // the typed-array constructor converts natively (≈10× a JS loop)
 }
 
 /** Writes RGB bytes as a JPEG (used by data-set builders and tests). */

@@ -109,17 +109,23 @@ export function cropSample(s: Sample, top: number, left: number, oh: number, ow:
 /** Horizontal flip of image and label. */
 export function flipSample(s: Sample): Sample {
   const { height: H, width: W } = s;
-  const image = new Float32Array(s.image.length);
-  const label = s.label ? new Uint8Array(s.label.length) : undefined;
+  const src = s.image;
+  const image = new Float32Array(src.length);
   for (let y = 0; y < H; y++) {
+    const row = y * W;
     for (let x = 0; x < W; x++) {
-      const src = y * W + x;
-      const dst = y * W + (W - 1 - x);
-      image[dst * 3] = s.image[src * 3] as number;
-      image[dst * 3 + 1] = s.image[src * 3 + 1] as number;
-      image[dst * 3 + 2] = s.image[src * 3 + 2] as number;
-      if (label && s.label) label[dst] = s.label[src] as number;
+      const a = (row + x) * 3;
+      const b = (row + W - 1 - x) * 3;
+      image[b] = src[a] as number;
+      image[b + 1] = src[a + 1] as number;
+      image[b + 2] = src[a + 2] as number;
     }
+  }
+  let label: Uint8Array | undefined;
+  if (s.label) {
+    label = new Uint8Array(s.label.length);
+    label.set(s.label);
+    for (let y = 0; y < H; y++) label.subarray(y * W, (y + 1) * W).reverse(); // in the copy, not the input
   }
   return { ...s, image, label };
 }
@@ -214,14 +220,20 @@ export function resizePadCropSample(
         if (label) label[y * cw + x] = ignore;
         continue;
       }
-      const a = x0 * 3;
-      const b = (x1s[x] as number) * 3;
+      // The four bilinear weights once per pixel, channels unrolled (the hot loop of VOC training).
       const wx = fxs[x] as number;
-      for (let k = 0; k < 3; k++) {
-        const t = (s.image[r0 + a + k] as number) * (1 - wx) + (s.image[r0 + b + k] as number) * wx;
-        const btm = (s.image[r1 + a + k] as number) * (1 - wx) + (s.image[r1 + b + k] as number) * wx;
-        image[o + k] = t * (1 - wy) + btm * wy;
-      }
+      const w00 = (1 - wx) * (1 - wy);
+      const w01 = wx * (1 - wy);
+      const w10 = (1 - wx) * wy;
+      const w11 = wx * wy;
+      const p00 = r0 + x0 * 3;
+      const p01 = r0 + (x1s[x] as number) * 3;
+      const p10 = r1 + x0 * 3;
+      const p11 = r1 + (x1s[x] as number) * 3;
+      const src = s.image;
+      image[o] = (src[p00] as number) * w00 + (src[p01] as number) * w01 + (src[p10] as number) * w10 + (src[p11] as number) * w11;
+      image[o + 1] = (src[p00 + 1] as number) * w00 + (src[p01 + 1] as number) * w01 + (src[p10 + 1] as number) * w10 + (src[p11 + 1] as number) * w11;
+      image[o + 2] = (src[p00 + 2] as number) * w00 + (src[p01 + 2] as number) * w01 + (src[p10 + 2] as number) * w10 + (src[p11 + 2] as number) * w11;
       if (label && s.label) label[y * cw + x] = s.label[nRow + (nxs[x] as number)] as number;
     }
   }

@@ -124,7 +124,9 @@ test('random_crop pads bottom/right (image with the fill colour, label with 255)
 
 test('mirror flips image and label together with the given probability', () => {
   const s = blockSample(9, 11);
+  const before = Uint8Array.from(s.label as Uint8Array);
   const flipped = mirror(1).apply(s, new SeededRng(0));
+  assert.deepEqual(s.label, before, 'the input sample is left untouched');
   assert.equal(aligned(flipped), 1);
   for (let y = 0; y < 9; y++) for (let x = 0; x < 11; x++) assert.equal(flipped.label?.[y * 11 + x], s.label?.[y * 11 + (10 - x)]);
   assert.equal(flipped.image[2], 10, 'column 0 now holds source column 10');
