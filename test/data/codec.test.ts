@@ -108,3 +108,16 @@ test('decodeRgb reads JPEGs; missing and corrupt files are BadSampleErrors namin
   writeFileSync(garbage, Buffer.from('this is not an image'));
   await assert.rejects(decodeRgb(garbage), (e: unknown) => e instanceof BadSampleError && e.code === 'data.corrupt-image');
 });
+
+test('a truncated or damaged label PNG is a corrupt-label BadSampleError', async () => {
+  const dir = tmpDir('codec');
+  const png = encodeIndexedPng(20, 20, Uint8Array.from({ length: 400 }, (_, i) => i % 21));
+  const cut = path.join(dir, 'cut.png');
+  writeFileSync(cut, png.subarray(0, png.length - 30));
+  await assert.rejects(decodeLabel(cut), (e: unknown) => e instanceof BadSampleError && e.code === 'data.corrupt-label' && e.file === cut);
+  const flipped = Buffer.from(png);
+  flipped[flipped.length - 20] ^= 0xff; // inside the compressed data
+  const bad = path.join(dir, 'bad.png');
+  writeFileSync(bad, flipped);
+  await assert.rejects(decodeLabel(bad), (e: unknown) => e instanceof BadSampleError && e.code === 'data.corrupt-label');
+});
