@@ -10,6 +10,7 @@ import { AblateError, AblateErrors } from '../errors.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import { registryFor, type PluginSpec } from '../plugin/bootstrap.js';
 import { validateState, materializeSlotDefaults, applyDefaults } from '../schema/validate.js';
+import { pruneSwitchedComponents } from '../schema/type-switch.js';
 import { canonicalize } from './canonical.js';
 import { ConfigError, throwAll } from './errors.js';
 import { mergeFileChain } from './extends.js';
@@ -130,19 +131,31 @@ async function finish(p: Prepared, state: ConfigState, opts: LoadOptions & { fra
     }
     throw e;
   }
+  pruneSwitchedComponents(state, registry);
   if (!opts.fragment) materializeSlotDefaults(state, registry);
   // Defaults first, so references can see defaulted values; then the real validation.
   await applyDefaults(state, registry, { fragment: opts.fragment });
   resolveReferences(state, errors, opts.env, { lenient: opts.fragment });
   throwAll(sortErrors(errors));
   throwAll(sortErrors(await validateState(state, registry, { fragment: opts.fragment, mainFile: p.file })));
-  const { canonical, yaml, hash } = canonicalize(state.tree);
-  const provenance: Record<string, Provenance> = {};
+  const canon = canonicalize(state.tree);
+  const result = { file: p.file, baseDir: p.baseDir, config: canon.canonical, hash: canon.hash, files: p.files, registry } as ResolvedExperiment;
+  // The YAML text and the provenance record are built on first use (a sweep rarely needs them).
+  let provenance: Record<string, Provenance> | undefined;
+  Object.defineProperties(result, {
+    canonicalYaml: { enumerable: true, get: () => canon.yaml },
+    provenance: { enumerable: true, get: () => (provenance ??= provenanceRecord(state)) },
+  });
+  return result;
+}
+
+function provenanceRecord(state: ConfigState): Record<string, Provenance> {
+  const out: Record<string, Provenance> = {};
   for (const key of [...state.prov.keys()].sort()) {
     if (key === '' || key === 'sweep' || key.startsWith('sweep.')) continue;
-    provenance[key] = state.prov.get(key)!;
+    out[key] = state.prov.get(key)!;
   }
-  return { file: p.file, baseDir: p.baseDir, config: canonical, hash, canonicalYaml: yaml, provenance, files: p.files, registry };
+  return out;
 }
 
 /** Resolves and validates one experiment (a sweep file resolves to its base, without any cell). */

@@ -5,8 +5,10 @@
  * - maps deep-merge; lists and scalars replace;
  * - `key~:` (empty value) deletes an inherited key; `key+: [..]` appends to an inherited list;
  * - a map with integer keys over a list patches those items (`transforms: {1: {size: 321}}`);
- * - a component whose `type` changes is replaced, not merged: options of another plugin would be
- *   meaningless (the usual source of "unknown option momentum" after swapping sgd for adam).
+ * - a component whose `type` changes keeps the inherited options that the new plugin also has
+ *   (`lr`, `iterations` …) and drops the others once the registry is known (see
+ *   `pruneSwitchedComponents`): swapping sgd for adam neither fails on a stale `momentum` nor
+ *   silently resets the learning rate or a trainer's iteration count to a schema default.
  */
 import { didYouMean } from '../plugin/registry.js';
 import type { AblateError } from '../errors.js';
@@ -19,11 +21,13 @@ export class ConfigState {
   constructor(
     public tree: Record<string, unknown> = {},
     public prov: Map<string, Provenance> = new Map(),
+    /** Components whose `type` a later layer changed: path → the type it replaced. */
+    public switched: Map<string, string> = new Map(),
   ) {}
 
   /** Provenance entries are never mutated in place, so a shallow copy of the map is a full copy. */
   clone(): ConfigState {
-    return new ConfigState(cloneJson(this.tree), new Map(this.prov));
+    return new ConfigState(cloneJson(this.tree), new Map(this.prov), new Map(this.switched));
   }
 
   originOf(path: string): Origin | undefined {
@@ -80,7 +84,16 @@ export function applyLayer(state: ConfigState, layer: Layer, errors: AblateError
   applyMap(state, state.tree, src, '', '', layer, errors);
 }
 
+/** Inside a sweep variant the operators belong to the variant's diff: they are kept as written. */
+function isLiteral(tPath: string): boolean {
+  return tPath.startsWith('sweep.variants.');
+}
+
 function applyMap(state: ConfigState, dst: Record<string, unknown>, src: Record<string, unknown>, tPath: string, lPath: string, layer: Layer, errors: AblateError[]): void {
+  if (isLiteral(tPath)) {
+    for (const key of Object.keys(src)) assign(state, dst, key, joinPath(tPath, key), joinPath(lPath, key), src[key], layer, errors);
+    return;
+  }
   // Deletions first, so `key~:` and `key:` in one map mean "replace the inherited value entirely".
   for (const key of Object.keys(src)) {
     if (key.length < 2 || !key.endsWith('~')) continue;
@@ -141,7 +154,8 @@ function assign(state: ConfigState, dst: Record<string, unknown> | unknown[], ke
   const container = dst as Record<string | number, unknown>;
   const cur = container[key];
   const origin = originFor(layer, lp);
-  if (isPlainObject(sv) && isPlainObject(cur) && !typeChanges(cur, sv)) {
+  if (isPlainObject(sv) && isPlainObject(cur)) {
+    if (typeChanges(cur, sv) && !state.switched.has(tp)) state.switched.set(tp, cur.type as string);
     state.setOrigin(tp, origin);
     applyMap(state, cur, sv, tp, lp, layer, errors);
     return;
@@ -165,10 +179,7 @@ function assign(state: ConfigState, dst: Record<string, unknown> | unknown[], ke
   if (isPlainObject(sv)) {
     const fresh: Record<string, unknown> = {};
     container[key] = fresh;
-    // A component whose type changed drops the old options anyway: deleting one of them
-    // explicitly (`type: constant` + `power~:`) is redundant, not an error.
-    const src = isPlainObject(cur) ? Object.fromEntries(Object.entries(sv).filter(([k]) => !(k.length > 1 && k.endsWith('~') && k.slice(0, -1) in cur))) : sv;
-    applyMap(state, fresh, src, tp, lp, layer, errors);
+    applyMap(state, fresh, sv, tp, lp, layer, errors);
   } else if (Array.isArray(sv)) {
     const fresh: unknown[] = [];
     container[key] = fresh;
@@ -178,7 +189,7 @@ function assign(state: ConfigState, dst: Record<string, unknown> | unknown[], ke
   }
 }
 
-/** Two component configs with different plugin types: the new one replaces the old one. */
+/** Two component configs with different plugin types (the inherited options are pruned later). */
 function typeChanges(cur: Record<string, unknown>, next: Record<string, unknown>): boolean {
   return typeof cur.type === 'string' && typeof next.type === 'string' && cur.type !== next.type;
 }

@@ -65,10 +65,19 @@ test('--set patches list items by index and sets typed scalars', async () => {
   assert.equal(c.seed, 3);
 });
 
-test('a component whose type changes is replaced, not merged (no stale options of the old plugin)', async () => {
-  const dir = writeTree({ 'base.yaml': MINIMAL.replace('{type: sgd, lr: 0.01}', '{type: sgd, lr: 0.01, momentum: 0.5}'), 'e.yaml': 'extends: base.yaml\noptimizer: {type: adam, momentum~:}\n' });
-  const opt = (await load(dir, 'e.yaml')).config.optimizer as Record<string, unknown>;
-  assert.deepEqual(opt, { betas: [0.9, 0.99], lr: 1e-4, type: 'adam' });
+test('a component whose type changes keeps the options the new plugin shares and drops the rest', async () => {
+  const dir = writeTree({
+    'base.yaml': MINIMAL.replace('{type: sgd, lr: 0.01}', '{type: sgd, lr: 0.01, momentum: 0.5}'),
+    'e.yaml': 'extends: base.yaml\noptimizer: {type: adam}\n',
+    'explicit.yaml': 'extends: base.yaml\noptimizer: {type: adam, momentum~:, lr: 0.2}\n',
+  });
+  const e = await load(dir, 'e.yaml');
+  // lr is an option of both: inherited, not reset to adam's default; momentum is sgd's only: dropped.
+  assert.deepEqual(e.config.optimizer, { betas: [0.9, 0.99], lr: 0.01, type: 'adam' });
+  assert.match(e.provenance['optimizer.type']!.origin.note ?? '', /replaced 'sgd'; dropped its options momentum/);
+  assert.equal(e.provenance['optimizer.momentum'], undefined);
+  // Deleting the stale option explicitly is fine too.
+  assert.deepEqual((await load(dir, 'explicit.yaml')).config.optimizer, { betas: [0.9, 0.99], lr: 0.2, type: 'adam' });
 });
 
 test('deleting a key nothing sets, or appending to a non-list, is a located error', async () => {

@@ -92,3 +92,17 @@ test('exclude entries must name real axes and values', async () => {
   assert.match(errs[0]!.hint ?? '', /did you mean 'labeled_fraction'/);
   assert.equal(errs[0]!.where?.line, 18);
 });
+
+test('operators inside a variant apply to the cell, not to the file that declares the sweep', async () => {
+  const dir = writeTree({
+    'base.yaml': `${MINIMAL.replace('{type: toynet}', '{type: toynet, rates: [6, 12]}')}discriminator: {type: fcdisc}\nlosses: {seg: {type: ce2d}}\n`,
+    's.yaml': 'extends: base.yaml\nsweep:\n  variants:\n    plain: {discriminator~:, losses: {aux: {type: ce2d}}}\n    adv: {model.rates+: [24]}\n',
+  });
+  const cells = await expandSweep(path.join(dir, 's.yaml'), { registry });
+  const plain = cells.find((c) => c.name === 'variant=plain')!.experiment.config;
+  const adv = cells.find((c) => c.name === 'variant=adv')!.experiment.config;
+  assert.equal(plain.discriminator, undefined);
+  assert.deepEqual(Object.keys(plain.losses as object), ['aux', 'seg']);
+  assert.equal((adv.discriminator as Record<string, unknown>).type, 'fcdisc');
+  assert.deepEqual((adv.model as Record<string, unknown>).rates, [6, 12, 24]);
+});
