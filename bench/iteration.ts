@@ -167,11 +167,13 @@ async function runBackend(backend: BackendName, steps: number): Promise<BackendR
         step();
       });
       const byKernel = new Map<string, { ms: number; count: number }>();
+      const byShape = flag('profile-shapes');
       for (const k of prof.kernels) {
-        const e = byKernel.get(k.name) ?? { ms: 0, count: 0 };
+        const key = byShape && k.name.startsWith('Conv') ? `${k.name} ${JSON.stringify(k.inputShapes)}` : k.name;
+        const e = byKernel.get(key) ?? { ms: 0, count: 0 };
         e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
         e.count += 1;
-        byKernel.set(k.name, e);
+        byKernel.set(key, e);
       }
       result.profile = [...byKernel].map(([kernel, e]) => ({ kernel, ...e })).sort((a, b) => b.ms - a.ms);
     }
@@ -233,7 +235,7 @@ for (const r of results) {
   if (r.profile) {
     const total = r.profile.reduce((a, p) => a + p.ms, 0);
     console.log(`  profile (${r.backend}, one step, kernel time ${total.toFixed(0)} ms):`);
-    for (const p of r.profile.slice(0, 15)) console.log(`    ${p.kernel.padEnd(24)} ${p.ms.toFixed(1).padStart(8)} ms ${((100 * p.ms) / total).toFixed(1).padStart(5)}%  ×${p.count}`);
+    for (const p of r.profile.slice(0, flag('profile-shapes') ? 40 : 15)) console.log(`    ${p.kernel.padEnd(flag('profile-shapes') ? 70 : 24)} ${p.ms.toFixed(1).padStart(8)} ms ${((100 * p.ms) / total).toFixed(1).padStart(5)}%  ×${p.count}`);
   }
 }
 const tfRes = results.find((r) => (r.backend === 'tensorflow' || r.backend === 'tensorflow-gpu') && !r.error && r.stepMs.length);

@@ -61,8 +61,19 @@ def make_case(name, model, x, config, extra_meta=None):
     print(f'{path}: {os.path.getsize(path) / 1024:.0f} KiB, loss {loss.item():.6f}, output {tuple(out.shape)}')
 
 
+def write_names(name, model):
+    """State-dict names and shapes (PyTorch layout) of a model, for the naming test."""
+    entries = [[k, list(v.shape)] for k, v in model.state_dict().items()]
+    path = os.path.join(OUT, name + '.json')
+    with open(path, 'w') as f:
+        json.dump(entries, f, separators=(',', ':'))
+    print(f'{path}: {len(entries)} entries')
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+    # The released ResNet-101 naming (4 classifier branches as in the checkpoint), at width 8 to keep it small.
+    write_names('deeplabv2_r101_w8_names', DeepLabV2(depth=101, base_width=8, num_classes=21, rates=(6, 12, 18, 24)))
     torch.manual_seed(0)
     for up in ('bilinear', 'transposed'):
         cfg = {'depth': 18, 'base_width': 4, 'num_classes': 3, 'rates': [2, 3], 'upsampling': up}

@@ -9,6 +9,7 @@
 import { tf } from '../runtime/tf.js';
 import type { Tensor, Tensor4D, Variable } from '../runtime/tf.js';
 import type { ParamStore } from './params.js';
+import { nativeOps } from './native.js';
 
 export interface BatchNormPolicy {
   affine: 'trainable' | 'frozen';
@@ -45,6 +46,15 @@ export class BatchNorm2d {
     const { eps, momentum } = this.policy;
     if (!training || this.policy.statistics === 'frozen') {
       return this.affine(x, this.runningMean, this.runningVar, eps);
+    }
+    const native = nativeOps();
+    if (native) {
+      // One fused op forward and one backward on tfjs-node; it also yields the new running stats.
+      const r = native.batchNormTrain(x, this.weight, this.bias, this.runningMean, this.runningVar, eps, momentum);
+      this.runningMean.assign(r.mean);
+      this.runningVar.assign(r.variance);
+      tf.dispose([r.mean, r.variance]);
+      return r.y;
     }
     const { mean, variance } = tf.moments(x, [0, 1, 2]);
     this.updateRunning(mean as Tensor, variance as Tensor, x.size / x.shape[3], momentum);

@@ -3,7 +3,8 @@
  *
  * tfjs-node's backprop kernels accept only 'valid'/'same', and tfjs-core refuses gradients of
  * dilated convs, so each case is lowered to something every backend can differentiate:
- *   dilation > 1                 → atrousConv2d (space-to-batch, src/nn/atrous.ts)
+ *   dilation > 1                 → TensorFlow's dilated Conv2D on tfjs-node (src/nn/native.ts),
+ *                                  else atrousConv2d (space-to-batch, src/nn/atrous.ts)
  *   padding 0                    → conv2d 'valid'
  *   stride 1, padding (k−1)/2    → conv2d 'same' (identical to symmetric padding there)
  *   otherwise                    → explicit zero pad + 'valid'
@@ -11,6 +12,7 @@
 import { tf } from '../runtime/tf.js';
 import type { Tensor, Tensor4D } from '../runtime/tf.js';
 import { atrousConv2d } from './atrous.js';
+import { nativeOps } from './native.js';
 
 export interface ConvSpec {
   stride?: number;
@@ -30,7 +32,8 @@ function convNoBias(x: Tensor4D, w: Tensor4D, s: number, p: number, d: number): 
     if (s !== 1 || kh !== kw || 2 * p !== d * (kh - 1)) {
       throw new Error(`conv2d: dilation ${d} needs stride 1 and padding dilation·(k−1)/2 (got stride ${s}, padding ${p}, kernel ${kh}×${kw})`);
     }
-    return atrousConv2d(x, w, d);
+    const native = kh % 2 === 1 ? nativeOps() : undefined;
+    return native ? native.conv2dDilated(x, w, d) : atrousConv2d(x, w, d);
   }
   if (p === 0) return tf.conv2d(x, w, s, 'valid');
   if (s === 1 && kh === kw && 2 * p === kh - 1) return tf.conv2d(x, w, 1, 'same');

@@ -71,10 +71,10 @@ class Block {
     let y = x;
     this.convs.forEach((c, i) => {
       y = c.bn.apply(nn.conv2d(y, c.w as Tensor4D, c.spec), training);
-      if (i < this.convs.length - 1) y = tf.relu(y);
+      if (i < this.convs.length - 1) y = nn.relu(y);
     });
     const identity = this.downsample ? this.downsample.bn.apply(nn.conv2d(x, this.downsample.w as Tensor4D, this.downsample.spec), training) : x;
-    return tf.relu(tf.add(y, identity) as Tensor4D);
+    return nn.relu(tf.add(y, identity) as Tensor4D);
   }
 }
 
@@ -115,7 +115,7 @@ export class ResNetBackbone {
   }
 
   apply(x: Tensor4D, training: boolean): Tensor4D {
-    let y = tf.relu(this.bn1.apply(nn.conv2d(x, this.conv1 as Tensor4D, { stride: 2, padding: 3 }), training));
+    let y = nn.relu(this.bn1.apply(nn.conv2d(x, this.conv1 as Tensor4D, { stride: 2, padding: 3 }), training));
     y = nn.maxPool2d(y, { kernel: 3, stride: 2, padding: 1, ceilMode: true });
     for (const stage of this.layers) for (const block of stage) y = block.apply(y, training);
     return y;

@@ -1,0 +1,173 @@
+/**
+ * Fused TensorFlow kernels for the 'tensorflow' backend (tfjs-node), used where tfjs-core would
+ * otherwise compose many small ops. Each eager op costs ~50 µs of dispatch in tfjs-node, and a
+ * train-mode batch norm written with tfjs ops is ~15 ops forward and ~25 backward; TensorFlow's
+ * FusedBatchNormV3 / FusedBatchNormGradV3 do the same in one op each, and ReluGrad replaces
+ * tfjs's Step+Mul relu gradient.
+ *
+ * tfjs-node's backend exposes `executeMultipleOutputs(opName, attrs, inputs, n)`, which runs any
+ * TensorFlow op by name; the outputs are ordinary engine tensors. Gradients are attached with
+ * tf.customGrad, so the tape sees one node per fused op. On other backends `nativeOps()` is
+ * undefined and callers use their portable composition.
+ */
+import { tf } from '../runtime/tf.js';
+import type { Tensor, Tensor4D } from '../runtime/tf.js';
+
+interface OpAttr {
+  name: string;
+  type: number;
+  value: number | number[] | string | boolean;
+}
+
+interface TfNodeBackend {
+  binding: { TF_ATTR_TYPE: number; TF_ATTR_FLOAT: number; TF_ATTR_STRING: number; TF_ATTR_BOOL: number; TF_ATTR_INT: number; TF_FLOAT: number };
+  executeMultipleOutputs(name: string, attrs: OpAttr[], inputs: Tensor[], numOutputs: number): Tensor[];
+}
+
+function nodeBackend(): TfNodeBackend | undefined {
+  if (tf.getBackend() !== 'tensorflow') return undefined;
+  // The backend object is tfjs-node's NodeJSKernelBackend; only the two members above are used.
+  const b = tf.backend() as unknown as Partial<TfNodeBackend>;
+  return typeof b.executeMultipleOutputs === 'function' && b.binding ? (b as TfNodeBackend) : undefined;
+}
+
+/** Set ABLATE_NATIVE_OPS=0 to force the portable compositions (for A/B timing and debugging). */
+const disabled = process.env['ABLATE_NATIVE_OPS'] === '0';
+
+export interface NativeOps {
+  /**
+   * Train-mode batch norm: normalises with the batch moments and returns the updated running
+   * statistics, (1 − f)·running + f·batch with the unbiased batch variance (PyTorch's rule).
+   */
+  batchNormTrain(x: Tensor4D, scale: Tensor, offset: Tensor, runningMean: Tensor, runningVar: Tensor, eps: number, momentum: number): { y: Tensor4D; mean: Tensor; variance: Tensor };
+  relu(x: Tensor4D): Tensor4D;
+  /**
+   * Stride-1 dilated conv with PyTorch padding dilation·(k−1)/2 (TensorFlow 'SAME' for odd k),
+   * run as TensorFlow's own dilated Conv2D and backprops: tfjs-core refuses these gradients, but
+   * the TensorFlow kernels support dilation, and at small feature maps with large rates they avoid
+   * space-to-batch's padding waste (rate 12 on a 9×9 map pads each sub-image to 3×3 of mostly zeros).
+   */
+  conv2dDilated(x: Tensor4D, w: Tensor4D, rate: number): Tensor4D;
+}
+
+export function nativeOps(): NativeOps | undefined {
+  if (disabled) return undefined;
+  const be = nodeBackend();
+  if (!be) return undefined;
+  const { binding } = be;
+  const typeAttr = (name: string): OpAttr => ({ name, type: binding.TF_ATTR_TYPE, value: binding.TF_FLOAT });
+  const bnAttrs = (eps: number, training: boolean, factor = 1): OpAttr[] => [
+    typeAttr('T'),
+    typeAttr('U'),
+    { name: 'epsilon', type: binding.TF_ATTR_FLOAT, value: eps },
+    { name: 'exponential_avg_factor', type: binding.TF_ATTR_FLOAT, value: factor },
+    { name: 'data_format', type: binding.TF_ATTR_STRING, value: 'NHWC' },
+    { name: 'is_training', type: binding.TF_ATTR_BOOL, value: training },
+  ];
+  const gradAttrs = (eps: number): OpAttr[] => [
+    typeAttr('T'),
+    typeAttr('U'),
+    { name: 'epsilon', type: binding.TF_ATTR_FLOAT, value: eps },
+    { name: 'data_format', type: binding.TF_ATTR_STRING, value: 'NHWC' },
+    { name: 'is_training', type: binding.TF_ATTR_BOOL, value: true },
+  ];
+
+  return {
+    batchNormTrain(x, scale, offset, runningMean, runningVar, eps, momentum) {
+      // Running statistics are side outputs: computed outside the tape's view of the op.
+      let stats: Tensor[] = [];
+      const f = tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
+        const [xIn, sIn, oIn, save] = args as [Tensor, Tensor, Tensor, tf.GradSaveFunc];
+        const outs = be.executeMultipleOutputs('FusedBatchNormV3', bnAttrs(eps, true, momentum), [xIn, sIn, oIn, runningMean, runningVar], 6);
+        const [y, newMean, newVar, r1, r2, r3] = outs as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor];
+        // customGrad disposes everything f made except its value and saved tensors: keep the stats.
+        stats = [tf.keep(newMean), tf.keep(newVar)];
+        save([xIn, sIn, r1, r2, r3]);
+        return {
+          value: y,
+          gradFunc: (dy: Tensor, saved: Tensor[]) => {
+            const [dx, dscale, doffset, r4, r5] = be.executeMultipleOutputs('FusedBatchNormGradV3', gradAttrs(eps), [dy, ...saved], 5);
+            tf.dispose([r4!, r5!]);
+            return [dx!, dscale!, doffset!];
+          },
+        };
+      });
+      const y = f(x, scale, offset) as Tensor4D;
+      const [mean, variance] = stats as [Tensor, Tensor];
+      return { y, mean, variance };
+    },
+    conv2dDilated(x, w, rate) {
+      const attrs: OpAttr[] = [
+        typeAttr('T'),
+        { name: 'strides', type: binding.TF_ATTR_INT, value: [1, 1, 1, 1] },
+        { name: 'padding', type: binding.TF_ATTR_STRING, value: 'SAME' },
+        { name: 'data_format', type: binding.TF_ATTR_STRING, value: 'NHWC' },
+        { name: 'dilations', type: binding.TF_ATTR_INT, value: [1, rate, rate, 1] },
+        { name: 'use_cudnn_on_gpu', type: binding.TF_ATTR_BOOL, value: true },
+      ];
+      const f = tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
+        const [xIn, wIn, save] = args as [Tensor, Tensor, tf.GradSaveFunc];
+        save([xIn, wIn]);
+        return {
+          value: be.executeMultipleOutputs('Conv2D', attrs, [xIn, wIn], 1)[0]!,
+          gradFunc: (dy: Tensor, saved: Tensor[]) => {
+            const [xs, ws] = saved as [Tensor4D, Tensor4D];
+            return tf.tidy(() => {
+              // dX: the same dilated conv of dy with the spatially flipped, in/out-swapped filter
+              // (exact for stride 1 and symmetric padding).
+              const wT = tf.transpose(tf.reverse(ws, [0, 1]), [0, 1, 3, 2]);
+              const dx = be.executeMultipleOutputs('Conv2D', attrs, [dy, wT], 1)[0]!;
+              return [dx, dilatedFilterGrad(xs, dy as Tensor4D, ws.shape, rate)];
+            });
+          },
+        };
+      });
+      return f(x, w) as Tensor4D;
+    },
+    relu(x) {
+      const f = tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
+        const [xIn, save] = args as [Tensor, tf.GradSaveFunc];
+        const y = tf.relu(xIn);
+        save([y]);
+        return {
+          value: y,
+          gradFunc: (dy: Tensor, saved: Tensor[]) => be.executeMultipleOutputs('ReluGrad', [typeAttr('T')], [dy, saved[0]!], 1)[0]!,
+        };
+      });
+      return f(x) as Tensor4D;
+    },
+  };
+}
+
+/**
+ * dW of a stride-1 dilated conv (TensorFlow's CPU Conv2DBackpropFilter refuses dilation): one
+ * [N·H·W, Cin]ᵀ × [N·H·W, Cout] matmul per kernel tap on the shifted input. Taps that only ever
+ * see padding (|offset| ≥ map size, common for large rates on small maps) get zeros for free.
+ */
+function dilatedFilterGrad(x: Tensor4D, dy: Tensor4D, wShape: readonly number[], rate: number): Tensor {
+  const [n, h, w, cin] = x.shape;
+  const [kh, kw, , cout] = wShape as [number, number, number, number];
+  const ph = (rate * (kh - 1)) / 2;
+  const pw = (rate * (kw - 1)) / 2;
+  const dyFlat = tf.reshape(dy, [n * h * w, cout]);
+  const taps: Tensor[] = [];
+  let padded: Tensor4D | undefined;
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const oy = i * rate - ph;
+      const ox = j * rate - pw;
+      if (Math.abs(oy) >= h || Math.abs(ox) >= w) {
+        taps.push(tf.zeros([cin, cout]));
+        continue;
+      }
+      let shifted: Tensor4D;
+      if (oy === 0 && ox === 0) shifted = x;
+      else {
+        padded ??= tf.pad(x, [[0, 0], [ph, ph], [pw, pw], [0, 0]]);
+        shifted = tf.slice(padded, [0, oy + ph, ox + pw, 0], [n, h, w, cin]);
+      }
+      taps.push(tf.matMul(tf.reshape(shifted, [n * h * w, cin]), dyFlat, true, false));
+    }
+  }
+  return tf.reshape(tf.stack(taps), [kh, kw, cin, cout]);
+}
