@@ -35,6 +35,9 @@ test('mini-voc builder writes the VOC-aug layout, deterministically per seed, an
   await tool.run({ out: b, ...small, seed: 3 }, log);
   await tool.run({ out: c, ...small, seed: 4 }, log);
   assert.equal(digest(a), digest(b), 'same seed, same bytes');
+  const before = infos.length;
+  await tool.run({ out: a, ...small, seed: 3 }, log);
+  assert.match(infos.slice(before).join('\n'), /already holds this build/);
   assert.notEqual(digest(a), digest(c), 'another seed, other images');
 
   const train = readFileSync(path.join(a, 'ImageSets/Segmentation/train_aug.txt'), 'utf8').trim().split('\n');
@@ -51,7 +54,7 @@ test('mini-voc builder writes the VOC-aug layout, deterministically per seed, an
     assert.ok(pal?.palette, 'SegmentationClass is a palette PNG');
     assert.deepEqual(pal.data, aug.data);
     for (const v of aug.data) {
-      assert.ok(v <= 20 || v === 255, `label value ${v}`);
+      assert.ok(v <= 20 || v === 255, `label value ${v} in ${id}`);
       seen.add(v);
     }
   }

@@ -49,6 +49,10 @@ const buildOptionsSchema = {
 
 export async function runMiniVocTool(options: Partial<MiniVocBuildOptions> & { out: string }, log: Logger): Promise<void> {
   const o = withDefaults<MiniVocBuildOptions>(options, { ...MINI_VOC_BUILD_DEFAULTS, out: options.out });
+  if (!o.overwrite && isBuilt(o)) {
+    log.info(`mini-voc: ${o.out} already holds this build (same options and seed); nothing to do (--overwrite rebuilds it)`);
+    return;
+  }
   log.info(`mini-voc: writing ${o.train} training and ${o.val} evaluation images of ${o.size}×${o.size} (seed ${o.seed}) to ${o.out}`);
   const stats = await buildMiniVoc(o, log);
   log.info(formatStats(stats));
