@@ -107,6 +107,10 @@ function sourceFingerprint(): string {
  * import ajv's runtime), else a temp folder. `importable` says whether ESM there can import ajv.
  */
 export function cacheDir(): { dir: string; importable: boolean } {
+  // ABLATE_CACHE_DIR moves the cache (generated validators there cannot import ajv, so they are
+  // not reused: the benchmark uses this to measure the uncached path).
+  const override = process.env.ABLATE_CACHE_DIR;
+  if (override) return { dir: override, importable: false };
   for (const nm of [path.join(codeRoot, 'node_modules'), path.join(codeRoot, '..', 'node_modules')]) {
     if (existsSync(path.join(nm, 'ajv'))) return { dir: path.join(nm, '.cache', 'ablate'), importable: true };
   }

@@ -20,7 +20,8 @@ export function register(program: Command): void {
         print(JSON.stringify({ file: rel(exp.file), hash: exp.hash, files: exp.files.map(rel), config: exp.config, ...(opts.provenance ? { provenance: exp.provenance } : {}) }, null, 2));
         return;
       }
-      const header = `# ${rel(exp.file)}${opts.cell ? ` [${opts.cell}]` : ''}  sha256:${exp.hash}`;
+      let header = `# ${rel(exp.file)}${opts.cell ? ` [${opts.cell}]` : ''}  sha256:${exp.hash}`;
+      if (exp.sweep && !opts.cell) header += `\n# the base of a ${exp.sweep.cells.length}-cell sweep: list the cells with \`ablate sweep ${rel(exp.file)} --dry-run\`, pick one with --cell`;
       if (!opts.provenance) {
         print(header);
         process.stdout.write(exp.canonicalYaml);
