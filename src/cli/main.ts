@@ -36,7 +36,18 @@ function version(): string {
   }
 }
 
+/** `ablate diff a b | head`: a reader that stops early is not an error. */
+function exitQuietlyOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(0);
+      throw e;
+    });
+  }
+}
+
 export async function main(argv: string[] = process.argv): Promise<number> {
+  exitQuietlyOnClosedPipe();
   const program = new Command('ablate')
     .description('Declarative deep-learning experiments: YAML configs validated by JSON Schema, plugins, MLflow tracking.')
     .version(version(), '-V, --version')
