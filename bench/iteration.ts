@@ -7,7 +7,8 @@
  * Not a test: numbers depend on the machine and on its load.
  *
  * Usage: node --import tsx bench/iteration.ts [--backends tensorflow,wasm] [--depth 50 --width 16
- *        --crop 64 --batch 4 --ndf 32 --rates 6,12] [--steps 5 --warmup 2] [--profile] [--no-torch]
+ *        --crop 64 --batch 4 --ndf 32 --rates 6,12] [--steps 5 --warmup 2] [--rounds 1] [--profile]
+ *        [--profile-shapes] [--no-torch]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -210,16 +211,23 @@ const fmt = (ms: number[]) => `median ${median(ms).toFixed(0)} ms, min ${Math.mi
 
 console.log(`# iteration bench: deeplabv2 r${cfg.depth} w${cfg.width} rates [${cfg.rates}] + fcdisc ndf ${cfg.ndf}, ${cfg.classes} classes, batch ${cfg.batch}, crop ${cfg.crop}`);
 console.log(`# machine: ${os.cpus()[0]?.model ?? '?'} ×${os.cpus().length}, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, ${new Date().toISOString()}`);
-// PyTorch before and after the ablate backends: the machine is shared, so take the better of two.
-const torchA = flag('no-torch') ? undefined : runTorch();
+// PyTorch and the ablate backends alternate for --rounds rounds (PyTorch first and last): the
+// machine is shared, so each side is credited with its best round.
+const rounds = Math.max(1, Number(arg('rounds', '1')));
+const torchAll: ReturnType<typeof runTorch>[] = [];
 const results: BackendResult[] = [];
-for (const b of backends) {
-  // wasm is ~20× slower: fewer timed steps keep the run short.
-  const r = await runBackend(b, b === 'tensorflow' || b === 'tensorflow-gpu' ? cfg.steps : Math.min(cfg.steps, 2)).catch((e: Error) => ({ backend: b, stepMs: [], error: e.message }));
-  results.push(r);
+for (let round = 0; round < rounds; round++) {
+  if (!flag('no-torch')) torchAll.push(runTorch());
+  for (const b of backends) {
+    if (round > 0 && b !== 'tensorflow' && b !== 'tensorflow-gpu') continue; // slow backends: one round
+    // wasm is ~20× slower: fewer timed steps keep the run short.
+    const r = await runBackend(b, b === 'tensorflow' || b === 'tensorflow-gpu' ? cfg.steps : Math.min(cfg.steps, 2)).catch((e: Error) => ({ backend: b, stepMs: [], error: e.message }));
+    results.push(r);
+  }
 }
-const torchB = flag('no-torch') ? undefined : runTorch();
-const torchRuns = [torchA, torchB].filter((t): t is { stepMs: number[]; convGflop: number; torch: string } => !!t && 'stepMs' in t);
+if (!flag('no-torch')) torchAll.push(runTorch());
+const [torchA] = torchAll;
+const torchRuns = torchAll.filter((t): t is { stepMs: number[]; convGflop: number; torch: string } => !!t && 'stepMs' in t);
 const torchMs = torchRuns.length ? Math.min(...torchRuns.map((t) => median(t.stepMs))) : undefined;
 const gflop = torchRuns[0]?.convGflop;
 if (torchRuns.length) {
@@ -234,9 +242,13 @@ for (const r of results) {
   console.log(`${r.backend}: ${fmt(r.stepMs)}${gflop ? `, conv ${(gflop / (m / 1000)).toFixed(1)} GFLOP/s` : ''}`);
   if (r.profile) {
     const total = r.profile.reduce((a, p) => a + p.ms, 0);
-    console.log(`  profile (${r.backend}, one step, kernel time ${total.toFixed(0)} ms):`);
+    console.log(`  profile (${r.backend}, one step, kernel time ${total.toFixed(0)} ms, ${r.profile.reduce((a, p) => a + p.count, 0)} kernels):`);
     for (const p of r.profile.slice(0, flag('profile-shapes') ? 40 : 15)) console.log(`    ${p.kernel.padEnd(flag('profile-shapes') ? 70 : 24)} ${p.ms.toFixed(1).padStart(8)} ms ${((100 * p.ms) / total).toFixed(1).padStart(5)}%  ×${p.count}`);
   }
 }
-const tfRes = results.find((r) => (r.backend === 'tensorflow' || r.backend === 'tensorflow-gpu') && !r.error && r.stepMs.length);
-if (tfRes && torchMs) console.log(`ratio: ${(median(tfRes.stepMs) / torchMs).toFixed(2)}`);
+const tfRuns = results.filter((r) => (r.backend === 'tensorflow' || r.backend === 'tensorflow-gpu') && !r.error && r.stepMs.length);
+const tfMs = tfRuns.length ? Math.min(...tfRuns.map((r) => median(r.stepMs))) : undefined;
+if (tfMs && torchMs) {
+  console.log(`best medians: ablate tensorflow ${tfMs.toFixed(0)} ms, pytorch ${torchMs.toFixed(0)} ms${gflop ? ` (conv ${(gflop / (tfMs / 1000)).toFixed(1)} vs ${(gflop / (torchMs / 1000)).toFixed(1)} GFLOP/s, ${gflop.toFixed(2)} GFLOP per step)` : ''}`);
+  console.log(`ratio: ${(tfMs / torchMs).toFixed(2)}`);
+}

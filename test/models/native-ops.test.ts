@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { tf, nn } from '../../src/index.js';
 import type { Scalar, Tensor, Tensor4D } from '../../src/index.js';
 import { selectBackend, type BackendName } from '../../src/runtime/index.js';
+import { dilatedFilterGrad, dilatedFilterGradConv } from '../../src/nn/native.js';
 
 let haveTf = true;
 try {
@@ -90,4 +91,13 @@ test('batch norm (train) and relu: tensorflow fused ops = composition on cpu, in
     const e = rel(native[i]!, portable[i]!);
     assert.ok(e < 1e-4, `${what}: relative error ${e.toExponential(2)}`);
   });
+});
+
+test('both dW lowerings (per-tap matmuls, one strided conv) agree with each other', { skip: !haveTf && 'tensorflow addon not built' }, async () => {
+  const [a, b] = await run('tensorflow', () => {
+    const x = tf.tensor4d(lcg(2 * 7 * 6 * 3, 6), [2, 7, 6, 3]);
+    const dy = tf.tensor4d(lcg(2 * 7 * 6 * 4, 7), [2, 7, 6, 4]);
+    return [dilatedFilterGrad(x, dy, [3, 3, 3, 4], 2), dilatedFilterGradConv(x, dy, [3, 3, 3, 4], 2)];
+  });
+  assert.ok(rel(a!, b!) < 1e-5);
 });
