@@ -108,7 +108,7 @@ export function pipelineProperties(d: PipelineOptions): Record<string, JsonSchem
     mirror: { type: 'boolean', default: d.mirror, description: 'Random horizontal flip with p = 0.5 (the reference --random-mirror; off in its README command).' },
     normalize: {
       description:
-        'Input normalisation in 0–255 units, mean/std listed in `order` (the channel order fed to the network). Default: the released code (BGR mean subtracted, fed as RGB). null = raw 0–255 RGB (no input normalisation, base-101). ImageNet: {mean: [123.675, 116.28, 103.53], std: [58.395, 57.12, 57.375], order: rgb}.',
+        'Input normalisation in 0–255 units, mean/std listed in `order` (the channel order fed to the network). Default: the released code (BGR mean subtracted, fed as RGB). null = raw 0–255 RGB, no normalisation at all. The seed repository base-101 "no input normalisation" was ToTensor (RGB in 0–1): {mean: [0, 0, 0], std: [255, 255, 255], order: rgb}. ImageNet: {mean: [123.675, 116.28, 103.53], std: [58.395, 57.12, 57.375], order: rgb}.',
       default: d.normalize,
       oneOf: [
         { type: 'null' },
