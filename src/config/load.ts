@@ -135,9 +135,9 @@ async function finish(p: Prepared, state: ConfigState, opts: LoadOptions & { fra
   if (!opts.fragment) materializeSlotDefaults(state, registry);
   // Defaults first, so references can see defaulted values; then the real validation.
   await applyDefaults(state, registry, { fragment: opts.fragment });
-  resolveReferences(state, errors, opts.env, { lenient: opts.fragment });
+  const structural = resolveReferences(state, errors, opts.env, { lenient: opts.fragment });
   throwAll(sortErrors(errors));
-  throwAll(sortErrors(await validateState(state, registry, { fragment: opts.fragment, mainFile: p.file })));
+  throwAll(sortErrors(await validateState(state, registry, { fragment: opts.fragment, mainFile: p.file, defaultsRecorded: structural === 0 })));
   const canon = canonicalize(state.tree);
   const result = { file: p.file, baseDir: p.baseDir, config: canon.canonical, hash: canon.hash, files: p.files, registry } as ResolvedExperiment;
   // The YAML text and the provenance record are built on first use (a sweep rarely needs them).

@@ -19,7 +19,12 @@ export function hasReference(s: string): boolean {
 }
 
 /** Resolves every reference in `state` in place. */
-export function resolveReferences(state: ConfigState, errors: AblateError[], env: NodeJS.ProcessEnv = process.env, opts: { lenient?: boolean } = {}): void {
+/**
+ * Returns how many resolved references can change what schema defaults apply (a map or list
+ * copied in, or a component's `type`): only then does validation need to look for new defaults.
+ */
+export function resolveReferences(state: ConfigState, errors: AblateError[], env: NodeJS.ProcessEnv = process.env, opts: { lenient?: boolean } = {}): number {
+  let structural = 0;
   const done = new Set<string>();
   const failed = new Set<string>();
   const visiting: string[] = [];
@@ -37,6 +42,7 @@ export function resolveReferences(state: ConfigState, errors: AblateError[], env
         if (resolved !== undefined) {
           setAt(path, resolved.value, resolved.origin);
           done.add(path);
+          if ((resolved.value !== null && typeof resolved.value === 'object') || path === 'type' || path.endsWith('.type')) structural++;
         } else failed.add(path);
       } finally {
         visiting.pop();
@@ -144,6 +150,7 @@ export function resolveReferences(state: ConfigState, errors: AblateError[], env
     }
   };
   walk(state.tree, '');
+  return structural;
 }
 
 /** An env value or default as a YAML scalar (numbers and booleans typed), otherwise the raw text. */

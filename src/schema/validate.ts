@@ -96,6 +96,8 @@ export interface ValidateOptions {
   fragment?: boolean;
   /** The experiment file itself (values set in other files get an "inherited from" note). */
   mainFile?: string;
+  /** Skip looking for newly defaulted nodes (applyDefaults already recorded them). */
+  defaultsRecorded?: boolean;
 }
 
 /**
@@ -111,7 +113,7 @@ export async function applyDefaults(state: ConfigState, registry: PluginRegistry
 export async function validateState(state: ConfigState, registry: PluginRegistry, opts: ValidateOptions = {}): Promise<ConfigError[]> {
   const validate = await validatorFor(registry, opts.fragment);
   const ok = validate(state.tree);
-  recordDefaults(state, state.tree, '');
+  if (!opts.defaultsRecorded) recordDefaults(state, state.tree, '');
   if (ok) return [];
   const errors: ConfigError[] = [];
   const seen = new Set<string>();
