@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -42,4 +42,28 @@ test('each component slot is a type-discriminated union of its kind; nested comp
   // Both compile with the options the validator uses.
   const ajv = new Ajv2020({ allErrors: true, useDefaults: true, discriminator: true, strict: false });
   ajv.compile(schema);
+});
+
+test('every experiment carries a yaml-language-server modeline pointing at the committed schema', () => {
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) walk(full);
+      else if (/\.ya?ml$/.test(e.name)) files.push(full);
+    }
+  };
+  walk(path.join(root, 'experiments'));
+  for (const file of files) {
+    const line = /^# yaml-language-server: \$schema=(\S+)$/m.exec(readFileSync(file, 'utf8'));
+    const fragment = file.split(path.sep).includes('_base_');
+    if (!line) {
+      // Fragments may omit it; when present it must resolve.
+      assert.ok(fragment, `${path.relative(root, file)} has no yaml-language-server $schema modeline`);
+      continue;
+    }
+    const target = path.resolve(path.dirname(file), line[1]!);
+    const expected = path.join(root, 'schemas', fragment ? 'fragment.schema.json' : 'experiment.schema.json');
+    assert.ok(fragment ? target === expected || target === path.join(root, 'schemas/experiment.schema.json') : target === expected, `${path.relative(root, file)}: modeline points at ${line[1]}`);
+  }
 });
