@@ -4,7 +4,8 @@
  * dotted key, expected vs found, did-you-mean for keys, enum values and plugin types, and the
  * file of the `extends` chain that set the value.
  */
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+// ajv itself is imported only to compile (a cached validator needs just its small runtime helpers).
+import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -26,9 +27,10 @@ type Validator = ValidateFunction;
 
 const compiledByRegistry = new WeakMap<PluginRegistry, Map<string, Promise<Validator>>>();
 
-function newAjv(): Ajv2020 {
+async function newAjv(): Promise<Ajv2020> {
+  const { Ajv2020: Ajv } = await import('ajv/dist/2020.js');
   // strict: false because plugin schemas may carry annotations ajv does not know (x-*, format).
-  return new Ajv2020({ allErrors: true, useDefaults: true, discriminator: true, verbose: true, strict: false, validateFormats: false, code: { source: true, esm: true } });
+  return new Ajv({ allErrors: true, useDefaults: true, discriminator: true, verbose: true, strict: false, validateFormats: false, code: { source: true, esm: true } });
 }
 
 /**
@@ -59,7 +61,7 @@ async function compileCached(schema: JsonSchema): Promise<Validator> {
       /* a broken cache entry: recompile below */
     }
   }
-  const ajv = newAjv();
+  const ajv = await newAjv();
   const validate = ajv.compile(schema);
   if (importable) {
     try {
