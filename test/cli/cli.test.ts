@@ -128,6 +128,9 @@ test('sweep --dry-run validates every cell and lists names, hashes and diffs', (
   const text = ablate(['sweep', 's.yaml', '--dry-run'], dir);
   assert.match(text.stdout, /depth=18,seed=1,variant=nesterov +[0-9a-f]{12} +optimizer\.nesterov=true/);
   assert.match(text.stdout, /6 cell\(s\) valid/);
+  const cells = ablate(['diff', 's.yaml#depth=18,seed=1,variant=plain', 's.yaml#depth=34,seed=1,variant=plain'], dir);
+  assert.equal(cells.code, 0, cells.stderr);
+  assert.match(cells.stdout, /\n~ model\.depth: 18 -> 34\n1 changed, 0 added, 0 removed\n$/);
   const bad = ablate(['sweep', 's.yaml', '--dry-run', '--set', 'sweep.grid.model.depth=[18, 34, 19]'], dir);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /model\.depth.*\n(.*\n)*.*value set by --set sweep\.grid\.model\.depth=\[18, 34, 19\]/);
