@@ -67,3 +67,13 @@ test('every experiment carries a yaml-language-server modeline pointing at the c
     assert.ok(fragment ? target === expected || target === path.join(root, 'schemas/experiment.schema.json') : target === expected, `${path.relative(root, file)}: modeline points at ${line[1]}`);
   }
 });
+
+test('the schema-only registry (what validate uses, without importing plugin code) matches the real one', async () => {
+  const { builtinRegistry, schemaRegistry } = await import('../../src/plugin/bootstrap.js');
+  const real = (await builtinRegistry()).list();
+  const schemas = (await schemaRegistry()).list();
+  assert.deepEqual(
+    schemas.map((r) => [r.plugin.kind, r.plugin.type, r.source, JSON.stringify(r.plugin.options)]),
+    real.map((r) => [r.plugin.kind, r.plugin.type, r.source, JSON.stringify(r.plugin.options)]),
+  );
+});

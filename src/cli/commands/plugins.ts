@@ -31,7 +31,7 @@ export function register(program: Command): void {
       const { didYouMean } = await import('../../plugin/registry.js');
       let registry;
       if (opts.experiment) registry = (await (await import('../../config/load.js')).loadExperiment(opts.experiment)).registry;
-      else registry = await (await import('../../plugin/bootstrap.js')).builtinRegistry();
+      else registry = await (await import('../../plugin/bootstrap.js')).schemaRegistry(); // schemas only: no TensorFlow.js import
       if (kind !== undefined && !isPluginKind(kind)) {
         const near = didYouMean(kind, PLUGIN_KINDS);
         throw new AblateError('cli.unknown-kind', `unknown plugin kind '${kind}'`, { hint: `${near ? `did you mean '${near}'? ` : ''}kinds: ${PLUGIN_KINDS.join(', ')}` });
