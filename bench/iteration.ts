@@ -6,9 +6,9 @@
  *   unlabeled predictions) and real (one-hot GT), then SGD-momentum on G and Adam on D.
  * Not a test: numbers depend on the machine and on its load.
  *
- * Usage: node --import tsx bench/iteration.ts [--backends tensorflow,wasm] [--depth 50 --width 16
- *        --crop 64 --batch 4 --ndf 32 --rates 6,12] [--steps 5 --warmup 2] [--rounds 1] [--profile]
- *        [--profile-shapes] [--no-torch]
+ * Usage: node --import tsx bench/iteration.ts [--backends tensorflow,wasm] [--depth 18 --width 16
+ *        --crop 64 --batch 8 --ndf 16 --rates 1,2,3,4 --bn-affine trainable] [--steps 5 --warmup 2] [--rounds 1] [--profile]
+ *        [--profile-shapes] [--no-torch] [--torch-omp-active]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -29,14 +29,17 @@ function arg(name: string, dflt: string): string {
 }
 const flag = (name: string) => process.argv.includes(`--${name}`);
 
+// Defaults = the mini-VOC experiments (experiments/_base_/models/deeplabv2-mini.yaml,
+// datasets/mini-voc.yaml, schedules/mini.yaml, mini-voc/adv-semi.yaml).
 const cfg = {
-  depth: Number(arg('depth', '50')) as 50,
+  depth: Number(arg('depth', '18')) as 18,
   width: Number(arg('width', '16')),
   classes: Number(arg('classes', '21')),
-  rates: arg('rates', '6,12').split(',').map(Number),
+  rates: arg('rates', '1,2,3,4').split(',').map(Number),
   crop: Number(arg('crop', '64')),
-  batch: Number(arg('batch', '4')),
-  ndf: Number(arg('ndf', '32')),
+  batch: Number(arg('batch', '8')),
+  ndf: Number(arg('ndf', '16')),
+  bnAffine: arg('bn-affine', 'trainable') as 'trainable' | 'frozen',
   steps: Number(arg('steps', '5')),
   warmup: Number(arg('warmup', '2')),
 };
@@ -88,7 +91,7 @@ async function runBackend(backend: BackendName, steps: number): Promise<BackendR
       base_width: cfg.width,
       num_classes: cfg.classes,
       rates: cfg.rates,
-      bn: { affine: 'frozen', statistics: 'batch', momentum: 0.1, eps: 1e-5 },
+      bn: { affine: cfg.bnAffine, statistics: 'batch', momentum: 0.1, eps: 1e-5 },
       upsampling: 'bilinear',
       pretrained: null,
       pretrained_strip_prefix: '',
@@ -195,8 +198,11 @@ function runTorch(): { stepMs: number[]; convGflop: number; torch: string } | { 
   if (!existsSync(py)) return { error: 'tools/.venv missing: run tools/setup-venv.sh' };
   const r = spawnSync(
     py,
-    [path.join(root, 'bench', 'iteration_torch.py'), '--depth', String(cfg.depth), '--width', String(cfg.width), '--classes', String(cfg.classes), '--rates', cfg.rates.join(','), '--crop', String(cfg.crop), '--batch', String(cfg.batch), '--ndf', String(cfg.ndf), '--steps', String(cfg.steps), '--warmup', String(cfg.warmup)],
-    { encoding: 'utf8' },
+    [path.join(root, 'bench', 'iteration_torch.py'), '--depth', String(cfg.depth), '--width', String(cfg.width), '--classes', String(cfg.classes), '--rates', cfg.rates.join(','), '--crop', String(cfg.crop), '--batch', String(cfg.batch), '--ndf', String(cfg.ndf), '--bn-affine', cfg.bnAffine, '--steps', String(cfg.steps), '--warmup', String(cfg.warmup)],
+    // OMP_WAIT_POLICY=PASSIVE: with the default spin-waiting, PyTorch's 2 OpenMP threads collapse
+    // on a loaded shared machine (measured 5–14 s per step vs 0.26–0.39 s passive at load ~10);
+    // --torch-omp-active keeps the default for a quiet machine.
+    { encoding: 'utf8', env: flag('torch-omp-active') ? process.env : { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' } },
   );
   if (r.status !== 0) return { error: (r.stderr || '').trim().split('\n').slice(-1)[0] ?? `exit ${r.status}` };
   const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { step_ms: number[]; conv_gflop: number; torch: string };
@@ -209,7 +215,7 @@ const median = (a: number[]) => {
 };
 const fmt = (ms: number[]) => `median ${median(ms).toFixed(0)} ms, min ${Math.min(...ms).toFixed(0)} ms (${ms.map((m) => m.toFixed(0)).join(', ')})`;
 
-console.log(`# iteration bench: deeplabv2 r${cfg.depth} w${cfg.width} rates [${cfg.rates}] + fcdisc ndf ${cfg.ndf}, ${cfg.classes} classes, batch ${cfg.batch}, crop ${cfg.crop}`);
+console.log(`# iteration bench: deeplabv2 r${cfg.depth} w${cfg.width} rates [${cfg.rates}] BN affine ${cfg.bnAffine} + fcdisc ndf ${cfg.ndf}, ${cfg.classes} classes, batch ${cfg.batch}, crop ${cfg.crop}`);
 console.log(`# machine: ${os.cpus()[0]?.model ?? '?'} ×${os.cpus().length}, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, ${new Date().toISOString()}`);
 // PyTorch and the ablate backends alternate for --rounds rounds (PyTorch first and last): the
 // machine is shared, so each side is credited with its best round.
@@ -231,7 +237,7 @@ const torchRuns = torchAll.filter((t): t is { stepMs: number[]; convGflop: numbe
 const torchMs = torchRuns.length ? Math.min(...torchRuns.map((t) => median(t.stepMs))) : undefined;
 const gflop = torchRuns[0]?.convGflop;
 if (torchRuns.length) {
-  for (const [i, t] of torchRuns.entries()) console.log(`pytorch ${t.torch} (2 threads) run ${i + 1}: ${fmt(t.stepMs)}, conv ${(t.convGflop / (median(t.stepMs) / 1000)).toFixed(1)} GFLOP/s`);
+  for (const [i, t] of torchRuns.entries()) console.log(`pytorch ${t.torch} (2 threads, OMP_WAIT_POLICY ${flag('torch-omp-active') ? 'default' : 'PASSIVE'}) run ${i + 1}: ${fmt(t.stepMs)}, conv ${(t.convGflop / (median(t.stepMs) / 1000)).toFixed(1)} GFLOP/s`);
 } else if (torchA && 'error' in torchA) console.log(`pytorch: not run (${torchA.error})`);
 for (const r of results) {
   if (r.error) {
