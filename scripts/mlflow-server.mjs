@@ -39,6 +39,17 @@ export function freePort() {
 }
 
 async function waitHealthy(uri, child, logFile, timeoutMs) {
+  // The child is unref'd and fetch's abort timer is too: hold the event loop open while waiting,
+  // or a script whose only work is this await would exit (code 13) before the server is up.
+  const hold = setInterval(() => {}, 1000);
+  try {
+    await pollHealth(uri, child, logFile, timeoutMs);
+  } finally {
+    clearInterval(hold);
+  }
+}
+
+async function pollHealth(uri, child, logFile, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) {
@@ -65,8 +76,9 @@ function tail(file) {
 
 /**
  * Starts the server. Options: `port` (default: a free one), `dir` (default: a new temp dir holding
- * mlflow.db, mlartifacts/ and server.log), `timeoutMs` for /health (default 90 s: the first start
- * runs the database migrations).
+ * mlflow.db, mlartifacts/ and server.log), `timeoutMs` for /health (default 180 s, or
+ * ABLATE_MLFLOW_START_TIMEOUT_MS: the first start runs the database migrations, and Python's
+ * imports alone took over 60 s on a 2-core machine under full load).
  */
 export async function startMlflowServer(opts = {}) {
   const exe = mlflowExecutable();
@@ -94,7 +106,7 @@ export async function startMlflowServer(opts = {}) {
   });
   child.unref();
   try {
-    await waitHealthy(uri, child, logFile, opts.timeoutMs ?? 90_000);
+    await waitHealthy(uri, child, logFile, opts.timeoutMs ?? Number(process.env.ABLATE_MLFLOW_START_TIMEOUT_MS ?? 180_000));
   } catch (e) {
     killGroup(child);
     throw e;

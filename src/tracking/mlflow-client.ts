@@ -170,15 +170,23 @@ export class MlflowClient {
         const base = Math.min(this.opts.maxBackoffMs, this.opts.backoffMs * 2 ** (attempt - 1));
         await sleep(base * (0.5 + Math.random()));
       }
+      // A ref'd timer, unlike AbortSignal.timeout's: a request that hangs (seen when a keep-alive
+      // socket is closed by the server at the wrong moment) must time out and be retried, not
+      // leave a promise with no handle behind, which ends a CLI process silently (exit code 13).
+      const ac = new AbortController();
+      const timer = setTimeout(() => ac.abort(new Error(`no answer within ${this.opts.timeoutMs} ms`)), this.opts.timeoutMs);
       let res: Response;
+      let text: string;
       try {
-        res = await fetch(url, { method, headers, body: payload, signal: AbortSignal.timeout(this.opts.timeoutMs) });
+        res = await fetch(url, { method, headers, body: payload, signal: ac.signal });
+        text = await res.text();
       } catch (e) {
         const msg = e instanceof Error ? ((e.cause as Error | undefined)?.message ?? e.message) : String(e);
         lastError = new MlflowError(0, 'CONNECTION', `cannot reach ${this.trackingUri} (${msg})`, endpoint, e);
         continue;
+      } finally {
+        clearTimeout(timer);
       }
-      const text = await res.text();
       if (res.ok) {
         if (text.length === 0) return {} as T;
         try {

@@ -78,7 +78,7 @@ export async function syncRuns(target: string, opts: SyncOptions): Promise<SyncR
       hint: 'pass a run folder (one holding tracking/record.jsonl) or a folder of runs',
     });
   }
-  const client = new MlflowClient(opts.trackingUri, { maxRetries: 3, backoffMs: 500 });
+  const client = new MlflowClient(opts.trackingUri, { maxRetries: 3, backoffMs: 500, timeoutMs: 30_000 });
   const records = parentsFirst(dirs.map((d) => readRecord(d)));
   const mlflowIds = new Map<string, string>();
   const results: SyncResult[] = [];
