@@ -105,8 +105,7 @@ export const deeplabv2Model = definePlugin<'model', DeepLabV2Options>({
       upsampling: {
         enum: ['bilinear', 'transposed'],
         default: 'bilinear',
-        description:
-          "bilinear: align_corners=True resize of the 1/8 logits (the reference's interp); transposed: base-101's three learnable transposed convs (8·h−7 pixels: exact for 321; larger outputs are cropped bottom/right, smaller ones resized).",
+        description: "bilinear: align_corners=True resize of the 1/8 logits (the reference's interp); transposed: base-101's three learnable transposed convs.",
       },
       pretrained: { type: ['string', 'null'], default: null, description: 'Safetensors file with PyTorch state-dict names (tools/pth_to_safetensors.py converts a .pth); relative to the experiment.' },
       pretrained_strip_prefix: { type: 'string', default: '', description: 'Prefix removed from every name in the file (e.g. "Scale.").' },
