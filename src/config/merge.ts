@@ -16,18 +16,28 @@ import { ConfigError } from './errors.js';
 import type { Origin, Provenance } from './origin.js';
 import { cloneJson, isPlainObject, isUnder, joinPath } from './paths.js';
 
+export interface TypeSwitch {
+  from: string;
+  inherited: Map<string, Origin | undefined>;
+}
+
 /** A config under construction: the data and a provenance entry for every node. */
 export class ConfigState {
   constructor(
     public tree: Record<string, unknown> = {},
     public prov: Map<string, Provenance> = new Map(),
-    /** Components whose `type` a later layer changed: path → the type it replaced. */
-    public switched: Map<string, string> = new Map(),
+    /**
+     * Components whose `type` a later layer changed: path → the type it replaced and the options
+     * inherited at that moment with their origin (only those may be pruned, and only if no later
+     * layer set them again: a typo written next to the new type is still reported).
+     */
+    public switched: Map<string, TypeSwitch> = new Map(),
   ) {}
 
   /** Provenance entries are never mutated in place, so a shallow copy of the map is a full copy. */
   clone(): ConfigState {
-    return new ConfigState(cloneJson(this.tree), new Map(this.prov), new Map(this.switched));
+    const switched = new Map([...this.switched].map(([k, v]) => [k, { from: v.from, inherited: new Map(v.inherited) }]));
+    return new ConfigState(cloneJson(this.tree), new Map(this.prov), switched);
   }
 
   originOf(path: string): Origin | undefined {
@@ -155,7 +165,12 @@ function assign(state: ConfigState, dst: Record<string, unknown> | unknown[], ke
   const cur = container[key];
   const origin = originFor(layer, lp);
   if (isPlainObject(sv) && isPlainObject(cur)) {
-    if (typeChanges(cur, sv) && !state.switched.has(tp)) state.switched.set(tp, cur.type as string);
+    if (typeChanges(cur, sv)) {
+      const prev = state.switched.get(tp);
+      const inherited = new Map(prev?.inherited);
+      for (const k of Object.keys(cur)) if (k !== 'type') inherited.set(k, state.originOf(joinPath(tp, k)));
+      state.switched.set(tp, { from: prev?.from ?? (cur.type as string), inherited });
+    }
     state.setOrigin(tp, origin);
     applyMap(state, cur, sv, tp, lp, layer, errors);
     return;

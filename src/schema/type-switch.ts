@@ -34,12 +34,14 @@ function acceptedOptions(registry: PluginRegistry, type: string, kind: PluginKin
 }
 
 export function pruneSwitchedComponents(state: ConfigState, registry: PluginRegistry): void {
-  for (const [path, oldType] of state.switched) {
+  for (const [path, { from: oldType, inherited }] of state.switched) {
     const node = getAt(state.tree, path);
     if (!isPlainObject(node) || typeof node.type !== 'string') continue;
     const accepted = acceptedOptions(registry, node.type, kindAt(path));
     if (!accepted) continue;
-    const dropped = Object.keys(node).filter((k) => !accepted.has(k));
+    // Only options inherited from below the switch, and untouched since, are the old plugin's.
+    const stale = (k: string) => inherited.has(k) && state.originOf(`${path}.${k}`) === inherited.get(k);
+    const dropped = Object.keys(node).filter((k) => !accepted.has(k) && stale(k));
     for (const k of dropped) {
       delete node[k];
       for (const p of [...state.prov.keys()]) if (p === `${path}.${k}` || isUnder(p, `${path}.${k}`)) state.prov.delete(p);

@@ -76,6 +76,12 @@ test('a component whose type changes keeps the options the new plugin shares and
   assert.deepEqual(e.config.optimizer, { betas: [0.9, 0.99], lr: 0.01, type: 'adam' });
   assert.match(e.provenance['optimizer.type']!.origin.note ?? '', /replaced 'sgd'; dropped its options momentum/);
   assert.equal(e.provenance['optimizer.momentum'], undefined);
+  // Only inherited options are pruned: a wrong option written next to the new type is reported.
+  const typo = writeTree({ 'base.yaml': MINIMAL.replace('{type: sgd, lr: 0.01}', '{type: sgd, lr: 0.01, momentum: 0.5}'), 'e.yaml': 'extends: base.yaml\noptimizer: {type: adam, momentum: 0.9}\n' });
+  const errs = await errorsOf(() => load(typo, 'e.yaml'));
+  assert.equal(errs.length, 1);
+  assert.equal(errs[0]!.where?.key, 'optimizer.momentum');
+  assert.equal(errs[0]!.where?.line, 2);
   // Deleting the stale option explicitly is fine too.
   assert.deepEqual((await load(dir, 'explicit.yaml')).config.optimizer, { betas: [0.9, 0.99], lr: 0.2, type: 'adam' });
 });
