@@ -83,7 +83,7 @@ export async function quickstart(opts: QuickstartOptions, out: (line: string) =>
   out('Look at it in MLflow:');
   out('  mlflow server --host 127.0.0.1 --port 5000          # any MLflow 2.x/3.x server');
   out(`  MLFLOW_TRACKING_URI=http://127.0.0.1:5000 npx ablate sync ${rel}`);
-  out('  then open http://127.0.0.1:5000 (experiment "quickstart"); or log live with ABLATE_TRACKER=mlflow');
+  out('  then open http://127.0.0.1:5000 (experiment "quickstart"); with MLFLOW_TRACKING_URI set, runs log live');
   out('Next:');
   out(`  npx ablate eval ${rel}                          # re-evaluate the final checkpoint`);
   out('  npx ablate sweep experiments/mini-voc/table.yaml   # the paper table in miniature');
