@@ -55,11 +55,15 @@ async function pollHealth(uri, child, logFile, timeoutMs) {
     if (child.exitCode !== null) {
       throw new Error(`mlflow server exited with code ${child.exitCode} before becoming healthy; log:\n${tail(logFile)}`);
     }
+    const ac = new AbortController();
+    const t = setTimeout(() => ac.abort(), 2000);
     try {
-      const res = await fetch(`${uri}/health`, { signal: AbortSignal.timeout(2000) });
+      const res = await fetch(`${uri}/health`, { signal: ac.signal });
       if (res.ok) return;
     } catch {
       /* not up yet */
+    } finally {
+      clearTimeout(t);
     }
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -125,17 +129,28 @@ export async function startMlflowServer(opts = {}) {
       stopped = true;
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
+      // Hold the loop open until the exit is seen: the child was unref'd so a running server never
+      // keeps its user alive, but here a SIGKILL fired from the timer would otherwise leave nothing
+      // ref'd while its exit notice is on its way, and a script awaiting stop() would exit 13.
+      child.ref();
       killGroup(child, 'SIGTERM');
-      const t = setTimeout(() => killGroup(child, 'SIGKILL'), 10_000);
+      // uvicorn's graceful shutdown waits for open keep-alive connections; do not wait long.
+      const t = setTimeout(() => killGroup(child, 'SIGKILL'), 5_000);
       await exited;
       clearTimeout(t);
-      // The port can linger for a moment in the workers; wait until nothing answers.
+      // The port can linger for a moment in the workers; wait until nothing answers. The probe's
+      // timeout must be a ref'd timer: with AbortSignal.timeout a probe that hangs on a dying
+      // worker leaves nothing to keep the event loop alive, and a script awaiting stop() exits 13.
       for (let i = 0; i < 40; i++) {
+        const ac = new AbortController();
+        const t2 = setTimeout(() => ac.abort(), 500);
         try {
-          await fetch(`${uri}/health`, { signal: AbortSignal.timeout(500) });
+          await fetch(`${uri}/health`, { signal: ac.signal });
           await new Promise((r) => setTimeout(r, 250));
         } catch {
           return;
+        } finally {
+          clearTimeout(t2);
         }
       }
     },
