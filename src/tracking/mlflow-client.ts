@@ -115,6 +115,17 @@ export interface MlflowClientOptions {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/**
+ * An abort signal on a ref'd timer. AbortSignal.timeout's timer is unref'd, so a request that
+ * hangs with nothing else pending would let the process end silently (exit code 13) instead of
+ * timing out and being retried.
+ */
+function refTimeout(ms: number): { signal: AbortSignal; clear(): void } {
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(new Error(`no answer within ${ms} ms`)), ms);
+  return { signal: ac.signal, clear: () => clearTimeout(timer) };
+}
+
 /** Builds the `Authorization` header from MLflow's own environment variables when set. */
 function authHeaders(): Record<string, string> {
   const token = process.env.MLFLOW_TRACKING_TOKEN;
@@ -170,22 +181,18 @@ export class MlflowClient {
         const base = Math.min(this.opts.maxBackoffMs, this.opts.backoffMs * 2 ** (attempt - 1));
         await sleep(base * (0.5 + Math.random()));
       }
-      // A ref'd timer, unlike AbortSignal.timeout's: a request that hangs (seen when a keep-alive
-      // socket is closed by the server at the wrong moment) must time out and be retried, not
-      // leave a promise with no handle behind, which ends a CLI process silently (exit code 13).
-      const ac = new AbortController();
-      const timer = setTimeout(() => ac.abort(new Error(`no answer within ${this.opts.timeoutMs} ms`)), this.opts.timeoutMs);
+      const timer = refTimeout(this.opts.timeoutMs);
       let res: Response;
       let text: string;
       try {
-        res = await fetch(url, { method, headers, body: payload, signal: ac.signal });
+        res = await fetch(url, { method, headers, body: payload, signal: timer.signal });
         text = await res.text();
       } catch (e) {
         const msg = e instanceof Error ? ((e.cause as Error | undefined)?.message ?? e.message) : String(e);
         lastError = new MlflowError(0, 'CONNECTION', `cannot reach ${this.trackingUri} (${msg})`, endpoint, e);
         continue;
       } finally {
-        clearTimeout(timer);
+        timer.clear();
       }
       if (res.ok) {
         if (text.length === 0) return {} as T;
@@ -214,11 +221,14 @@ export class MlflowClient {
   // ─── server ──
 
   async health(): Promise<boolean> {
+    const t = refTimeout(5000);
     try {
-      const res = await fetch(`${this.trackingUri}/health`, { signal: AbortSignal.timeout(5000) });
+      const res = await fetch(`${this.trackingUri}/health`, { signal: t.signal });
       return res.ok;
     } catch {
       return false;
+    } finally {
+      t.clear();
     }
   }
 
@@ -439,12 +449,17 @@ export class MlflowClient {
   async downloadArtifact(artifactUri: string, relPath: string): Promise<Buffer> {
     const target = resolveArtifactTarget(artifactUri, relPath);
     if (target.kind === 'file') return readFile(target.path);
-    const res = await fetch(`${this.trackingUri}/api/2.0/mlflow-artifacts/artifacts/${encodePath(target.path)}`, {
-      headers: this.opts.headers,
-      signal: AbortSignal.timeout(this.opts.timeoutMs),
-    });
-    if (!res.ok) throw parseError(res.status, await res.text(), `GET artifact ${relPath}`);
-    return Buffer.from(await res.arrayBuffer());
+    const t = refTimeout(this.opts.timeoutMs);
+    try {
+      const res = await fetch(`${this.trackingUri}/api/2.0/mlflow-artifacts/artifacts/${encodePath(target.path)}`, {
+        headers: this.opts.headers,
+        signal: t.signal,
+      });
+      if (!res.ok) throw parseError(res.status, await res.text(), `GET artifact ${relPath}`);
+      return Buffer.from(await res.arrayBuffer());
+    } finally {
+      t.clear();
+    }
   }
 }
 
