@@ -231,7 +231,7 @@ export class Shipper {
         if (!(e instanceof MlflowError) || e.transient) throw e;
         // A request the server refuses as a whole (e.g. a param changed by a resumed run):
         // retry its entities one kind at a time so one bad entity does not block the rest.
-        await this.sendPiecewise(runId, chunk, e);
+        await this.sendPiecewise(runId, chunk);
       }
       this.stats.params += chunk.params?.length ?? 0;
       this.stats.tags += chunk.tags?.length ?? 0;
@@ -239,7 +239,7 @@ export class Shipper {
     }
   }
 
-  private async sendPiecewise(runId: string, chunk: LogBatch, first: MlflowError): Promise<void> {
+  private async sendPiecewise(runId: string, chunk: LogBatch): Promise<void> {
     const single: LogBatch[] = [
       ...(chunk.params ?? []).map((p) => ({ params: [p] })),
       ...(chunk.tags ?? []).map((t) => ({ tags: [t] })),
@@ -255,7 +255,6 @@ export class Shipper {
         this.warn(`MLflow refused ${what}: ${e.message} (kept in the local record)`);
       }
     }
-    void first;
   }
 
   private async sendOther(e: RecordEvent): Promise<void> {

@@ -140,3 +140,23 @@ test('params: config flattened to dotted keys with canonical values; run names f
   assert.deepEqual(p, { 'model.depth': '101', 'model.rates': '[6,12]', 'model.bn.frozen': 'true', 'optim.lr': '0.00025', note: 'None', empty: '{}' });
   assert.equal(runNameFromDiff({ dataset: { labeled_fraction: 0.125 }, trainer: { type: 'adversarial' } }), 'labeled_fraction=0.125,type=adversarial');
 });
+
+test('auto tracker: mlflow when a tracking URI is set, local otherwise', async () => {
+  const { autoTracker } = await import('../../plugins/trackers/auto.js');
+  const infos: string[] = [];
+  const ctx = { log: { info: (m: string) => void infos.push(m), warn: () => undefined, debug: () => undefined } } as unknown as Parameters<typeof autoTracker.create>[1];
+  const saved = process.env.MLFLOW_TRACKING_URI;
+  try {
+    delete process.env.MLFLOW_TRACKING_URI;
+    const local = await autoTracker.create({ system_tags: false }, ctx);
+    assert.ok(!(local instanceof MlflowTracker));
+    assert.ok(infos.some((m) => m.includes('MLFLOW_TRACKING_URI')));
+    process.env.MLFLOW_TRACKING_URI = 'http://127.0.0.1:9';
+    const remote = await autoTracker.create({ system_tags: false }, ctx);
+    assert.ok(remote instanceof MlflowTracker);
+    assert.equal((remote as MlflowTracker).client.trackingUri, 'http://127.0.0.1:9');
+  } finally {
+    if (saved === undefined) delete process.env.MLFLOW_TRACKING_URI;
+    else process.env.MLFLOW_TRACKING_URI = saved;
+  }
+});
