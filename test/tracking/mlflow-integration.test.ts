@@ -225,6 +225,27 @@ describe('MLflow integration', { skip }, () => {
     }
   });
 
+  test('a request the server refuses does not block the rest (changed param in a hand-edited record)', async () => {
+    const dir = tmp('refused');
+    const local = createLocalTracker({ log: quiet() });
+    const run = await local.startRun({ name: 'refused', experiment: 'it-refused', params: { a: '1' }, tags: {}, runDir: dir });
+    const { appendFileSync } = await import('node:fs');
+    run.logMetrics(0, { loss: 1 });
+    await run.flush();
+    // Bypass the writer's write-once check, as a resumed or hand-merged record could.
+    appendFileSync(path.join(dir, 'tracking', 'record.jsonl'), `${JSON.stringify({ t: 'params', p: { a: '2', b: '3' } })}\n`);
+    run.logMetrics(1, { loss: 0.5 });
+    await run.end('FINISHED');
+    const warnings: string[] = [];
+    const res = await syncRuns(dir, { trackingUri: server!.uri, warn: (w) => void warnings.push(w) });
+    assert.equal(res[0]!.outcome, 'shipped');
+    const got = await client.getRun(res[0]!.mlflowRunId!);
+    assert.deepEqual(fromKv(got.data.params), { a: '1', b: '3' });
+    assert.equal(got.info.status, 'FINISHED');
+    assert.equal((await client.getMetricHistory(got.info.run_id, 'loss')).length, 2);
+    assert.ok(warnings.some((w) => w.includes("refused param 'a'")), warnings.join('\n'));
+  });
+
   test('log-batch chunking: 5000 metrics and 250 params in one call, all stored', async () => {
     const expId = await client.getOrCreateExperiment('it-batch');
     const run = await client.createRun({ experimentId: expId, runName: 'batch' });
