@@ -36,7 +36,7 @@ import type {
 import { systemTags } from '../tracking/provenance.js';
 import { ensureBackend } from './backend.js';
 import { engineSettings, type EngineSettings } from './schema.js';
-import { flattenParams } from './params.js';
+import { flattenParams } from '../tracking/params.js';
 import { Progress } from './progress.js';
 import { evaluate, type EvaluationResult } from './evaluate.js';
 import { findCheckpoint, listCheckpoints, restoreCheckpoint, saveCheckpoint, type CheckpointParts } from './checkpoint.js';
