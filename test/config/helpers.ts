@@ -2,7 +2,9 @@
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import assert from 'node:assert/strict';
 import { PluginRegistry } from '../../src/plugin/registry.js';
+import { AblateError, AblateErrors } from '../../src/errors.js';
 import { definePlugin, componentSchema, type PluginKind, type JsonSchema } from '../../src/index.js';
 import { constantScheduler } from '../../plugins/schedulers/constant.js';
 
@@ -81,3 +83,15 @@ optimizer: {type: sgd, lr: 0.01}
 dataset: {type: toyvoc, root: data}
 trainer: {type: supervised}
 `;
+
+/** Runs `fn`, expects located config errors, returns them (flattened). */
+export async function errorsOf(fn: () => Promise<unknown>): Promise<AblateError[]> {
+  try {
+    await fn();
+  } catch (e) {
+    if (e instanceof AblateErrors) return [...e.errors];
+    if (e instanceof AblateError) return [e];
+    throw e;
+  }
+  assert.fail('expected config errors');
+}

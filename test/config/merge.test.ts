@@ -2,23 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { loadExperiment } from '../../src/config/index.js';
-import { AblateError, AblateErrors } from '../../src/errors.js';
-import { testRegistry, writeTree, MINIMAL } from './helpers.js';
+import { testRegistry, writeTree, MINIMAL, errorsOf } from './helpers.js';
 
 const registry = testRegistry();
 const load = (dir: string, file: string, set: string[] = []) => loadExperiment(path.join(dir, file), { registry, set });
 
-/** Runs `fn`, expects located config errors, returns them (flattened). */
-async function errorsOf(fn: () => Promise<unknown>): Promise<AblateError[]> {
-  try {
-    await fn();
-  } catch (e) {
-    if (e instanceof AblateErrors) return [...e.errors];
-    if (e instanceof AblateError) return [e];
-    throw e;
-  }
-  assert.fail('expected config errors');
-}
 
 test('extends: one file or a list, relative to the file, later wins; maps deep-merge, lists replace', async () => {
   const dir = writeTree({

@@ -2,22 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { expandSweep, loadExperiment, loadCell } from '../../src/config/index.js';
-import { AblateError, AblateErrors } from '../../src/errors.js';
 import { ConfigError } from '../../src/config/errors.js';
-import { testRegistry, writeTree, MINIMAL } from './helpers.js';
+import { testRegistry, writeTree, MINIMAL, errorsOf } from './helpers.js';
 
 const registry = testRegistry();
 
-async function errorsOf(fn: () => Promise<unknown>): Promise<AblateError[]> {
-  try {
-    await fn();
-  } catch (e) {
-    if (e instanceof AblateErrors) return [...e.errors];
-    if (e instanceof AblateError) return [e];
-    throw e;
-  }
-  assert.fail('expected config errors');
-}
 
 const TABLE = `${MINIMAL}sweep:
   grid:
