@@ -7,7 +7,6 @@ import { testRegistry, writeTree, MINIMAL, errorsOf } from './helpers.js';
 
 const registry = testRegistry();
 
-
 test('three different mistakes give three located errors with key paths and suggestions', async () => {
   const dir = writeTree({
     'three.yaml': ['name: three', 'model: {type: toynet, depht: 50}', 'optimizer: {type: sgd, lr: fast}', 'dataset: {type: toyvoc, root: data}', 'trainer: {type: supervisd}', ''].join('\n'),

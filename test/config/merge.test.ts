@@ -7,7 +7,6 @@ import { testRegistry, writeTree, MINIMAL, errorsOf } from './helpers.js';
 const registry = testRegistry();
 const load = (dir: string, file: string, set: string[] = []) => loadExperiment(path.join(dir, file), { registry, set });
 
-
 test('extends: one file or a list, relative to the file, later wins; maps deep-merge, lists replace', async () => {
   const dir = writeTree({
     'bases/model.yaml': 'model: {type: toynet, depth: 50, rates: [6, 12, 18]}\n',

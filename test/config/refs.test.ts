@@ -6,7 +6,6 @@ import { testRegistry, writeTree, MINIMAL, errorsOf } from './helpers.js';
 
 const registry = testRegistry();
 
-
 const body = MINIMAL.replace('trainer: {type: supervised}\n', '');
 
 test('a whole-value reference keeps its type; inside a string it is formatted in', async () => {

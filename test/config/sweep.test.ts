@@ -7,7 +7,6 @@ import { testRegistry, writeTree, MINIMAL, errorsOf } from './helpers.js';
 
 const registry = testRegistry();
 
-
 const TABLE = `${MINIMAL}sweep:
   grid:
     dataset.labeled_fraction: [0.125, 0.5, 1.0]
