@@ -3,11 +3,11 @@
  *
  * tfjs-node's backprop kernels accept only 'valid'/'same', and tfjs-core refuses gradients of
  * dilated convs, so each case is lowered to something every backend can differentiate:
- *   dilation > 1                 → TensorFlow's dilated Conv2D on tfjs-node (src/nn/native.ts),
- *                                  else atrousConv2d (space-to-batch, src/nn/atrous.ts)
+ *   dilation > 1                 → TensorFlow's dilated Conv2D and backprops on tfjs-node
+ *                                  (src/nn/native-conv.ts), else atrousConv2d (space-to-batch)
  *   padding 0                    → conv2d 'valid'
  *   stride 1, padding (k−1)/2    → conv2d 'same' (identical to symmetric padding there)
- *   otherwise                    → explicit zero pad + 'valid'
+ *   otherwise                    → TensorFlow's EXPLICIT padding on tfjs-node, else zero pad + 'valid'
  */
 import { tf } from '../runtime/tf.js';
 import type { Tensor, Tensor4D } from '../runtime/tf.js';
@@ -33,10 +33,13 @@ function convNoBias(x: Tensor4D, w: Tensor4D, s: number, p: number, d: number): 
       throw new Error(`conv2d: dilation ${d} needs stride 1 and padding dilation·(k−1)/2 (got stride ${s}, padding ${p}, kernel ${kh}×${kw})`);
     }
     const native = kh % 2 === 1 ? nativeOps() : undefined;
-    return native ? native.conv2dDilated(x, w, d) : atrousConv2d(x, w, d);
+    return native ? native.conv2d(x, w, { stride: 1, padding: p, dilation: d }) : atrousConv2d(x, w, d);
   }
   if (p === 0) return tf.conv2d(x, w, s, 'valid');
   if (s === 1 && kh === kw && 2 * p === kh - 1) return tf.conv2d(x, w, 1, 'same');
+  // TensorFlow's EXPLICIT padding: no PadV2 forward and no Slice in the gradient.
+  const native = nativeOps();
+  if (native) return native.conv2d(x, w, { stride: s, padding: p, dilation: 1 });
   const padded = tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]]);
   return tf.conv2d(padded, w, s, 'valid');
 }

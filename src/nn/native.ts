@@ -12,17 +12,7 @@
  */
 import { tf } from '../runtime/tf.js';
 import type { Tensor, Tensor4D } from '../runtime/tf.js';
-
-interface OpAttr {
-  name: string;
-  type: number;
-  value: number | number[] | string | boolean;
-}
-
-interface TfNodeBackend {
-  binding: { TF_ATTR_TYPE: number; TF_ATTR_FLOAT: number; TF_ATTR_STRING: number; TF_ATTR_BOOL: number; TF_ATTR_INT: number; TF_FLOAT: number };
-  executeMultipleOutputs(name: string, attrs: OpAttr[], inputs: Tensor[], numOutputs: number): Tensor[];
-}
+import { nativeConv2d, registerNativeConv, type NativeConvSpec, type OpAttr, type TfNodeBackend } from './native-conv.js';
 
 function nodeBackend(): TfNodeBackend | undefined {
   if (tf.getBackend() !== 'tensorflow') return undefined;
@@ -48,12 +38,28 @@ export interface NativeOps {
    * space-to-batch's padding waste (rate 12 on a 9×9 map pads each sub-image to 3×3 of mostly zeros).
    */
   conv2dDilated(x: Tensor4D, w: Tensor4D, rate: number): Tensor4D;
+  /**
+   * PyTorch Conv2d (symmetric zero padding, stride, dilation) as one TensorFlow Conv2D with
+   * EXPLICIT padding or dilations, and TensorFlow's backprops as its lazily evaluated gradients
+   * (src/nn/native-conv.ts). Dilated convs need stride 1 and padding dilation·(k−1)/2.
+   */
+  conv2d(x: Tensor4D, w: Tensor4D, spec: NativeConvSpec): Tensor4D;
 }
+
+// One NativeOps object per backend instance: nativeOps() is called for every layer application.
+let cached: { be: TfNodeBackend; ops: NativeOps } | undefined;
 
 export function nativeOps(): NativeOps | undefined {
   if (disabled) return undefined;
   const be = nodeBackend();
   if (!be) return undefined;
+  if (cached?.be !== be) cached = { be, ops: makeNativeOps(be) };
+  return cached.ops;
+}
+
+function makeNativeOps(be: TfNodeBackend): NativeOps {
+  // The kernel looks the backend up when it runs, so a re-created backend is picked up.
+  registerNativeConv(() => nodeBackend() ?? be, dilatedFilterGradAuto);
   const { binding } = be;
   const typeAttr = (name: string): OpAttr => ({ name, type: binding.TF_ATTR_TYPE, value: binding.TF_FLOAT });
   const bnAttrs = (eps: number, training: boolean, factor = 1): OpAttr[] => [
@@ -97,32 +103,10 @@ export function nativeOps(): NativeOps | undefined {
       return { y, mean, variance };
     },
     conv2dDilated(x, w, rate) {
-      const attrs: OpAttr[] = [
-        typeAttr('T'),
-        { name: 'strides', type: binding.TF_ATTR_INT, value: [1, 1, 1, 1] },
-        { name: 'padding', type: binding.TF_ATTR_STRING, value: 'SAME' },
-        { name: 'data_format', type: binding.TF_ATTR_STRING, value: 'NHWC' },
-        { name: 'dilations', type: binding.TF_ATTR_INT, value: [1, rate, rate, 1] },
-        { name: 'use_cudnn_on_gpu', type: binding.TF_ATTR_BOOL, value: true },
-      ];
-      const f = tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
-        const [xIn, wIn, save] = args as [Tensor, Tensor, tf.GradSaveFunc];
-        save([xIn, wIn]);
-        return {
-          value: be.executeMultipleOutputs('Conv2D', attrs, [xIn, wIn], 1)[0]!,
-          gradFunc: (dy: Tensor, saved: Tensor[]) => {
-            const [xs, ws] = saved as [Tensor4D, Tensor4D];
-            return tf.tidy(() => {
-              // dX: the same dilated conv of dy with the spatially flipped, in/out-swapped filter
-              // (exact for stride 1 and symmetric padding).
-              const wT = tf.transpose(tf.reverse(ws, [0, 1]), [0, 1, 3, 2]);
-              const dx = be.executeMultipleOutputs('Conv2D', attrs, [dy, wT], 1)[0]!;
-              return [dx, dilatedFilterGradAuto(xs, dy as Tensor4D, ws.shape, rate)];
-            });
-          },
-        };
-      });
-      return f(x, w) as Tensor4D;
+      return nativeConv2d(x, w, { stride: 1, padding: (rate * (w.shape[0] - 1)) / 2, dilation: rate });
+    },
+    conv2d(x, w, spec) {
+      return nativeConv2d(x, w, spec);
     },
     relu(x) {
       const f = tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
