@@ -22,8 +22,21 @@ export interface ConvSpec {
 
 /** `w` is HWIO. Output size follows PyTorch: floor((H + 2p − d(k−1) − 1)/s) + 1. */
 export function conv2d(x: Tensor4D, w: Tensor4D, spec: ConvSpec = {}, bias?: Tensor): Tensor4D {
-  const y = convNoBias(x, w, spec.stride ?? 1, spec.padding ?? 0, spec.dilation ?? 1);
+  const s = spec.stride ?? 1;
+  const p = spec.padding ?? 0;
+  const d = spec.dilation ?? 1;
+  // On tfjs-node the native kernel adds the bias itself (BiasAdd, one-op BiasAddGrad gradient).
+  const native = bias && bias.rank === 1 ? nativeOps() : undefined;
+  if (native && nativeConvApplies(w, s, p, d)) return native.conv2d(x, w, { stride: s, padding: p, dilation: d }, bias);
+  const y = convNoBias(x, w, s, p, d);
   return bias ? tf.add(y, bias) : y;
+}
+
+/** Whether convNoBias would take the native kernel on tfjs-node (dilated with odd k, or EXPLICIT padding). */
+function nativeConvApplies(w: Tensor4D, s: number, p: number, d: number): boolean {
+  const [kh, kw] = w.shape;
+  if (d > 1) return s === 1 && kh === kw && kh % 2 === 1 && 2 * p === d * (kh - 1);
+  return p !== 0 && !(s === 1 && kh === kw && 2 * p === kh - 1);
 }
 
 function convNoBias(x: Tensor4D, w: Tensor4D, s: number, p: number, d: number): Tensor4D {

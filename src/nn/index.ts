@@ -6,5 +6,5 @@ export { maxPool2d, pooledSize } from './pool.js';
 export { resizeBilinearAlignCorners } from './resize.js';
 export { BatchNorm2d, TORCH_BN_DEFAULTS, type BatchNormPolicy } from './batchnorm.js';
 export { atrousConv2d } from './atrous.js';
-export { relu } from './activations.js';
+export { relu, leakyRelu } from './activations.js';
 export { nativeOps, type NativeOps } from './native.js';

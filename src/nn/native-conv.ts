@@ -22,6 +22,7 @@ import type { Tensor, Tensor4D } from '../runtime/tf.js';
 
 export const NATIVE_CONV_KERNEL = 'AblateNativeConv2D';
 
+/** Attributes of the kernel (an optional `bias` input is added over the channel axis by BiasAdd). */
 export interface NativeConvSpec {
   stride: number;
   padding: number;
@@ -116,11 +117,20 @@ export function registerNativeConv(backendOf: () => TfNodeBackend, dilatedFilter
     kernelName: NATIVE_CONV_KERNEL,
     backendName: 'tensorflow',
     kernelFunc: ({ inputs, attrs }) => {
-      const { x, filter } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
+      const { x, filter, bias } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo; bias?: tf.TensorInfo };
       const spec = attrs as unknown as NativeConvSpec;
       const be = backendOf();
       // tfjs-node's own kernels return engine Tensors too; the engine accepts them as TensorInfo.
-      return be.executeMultipleOutputs('Conv2D', convAttrs(be.binding, filter.shape, spec), [x, filter], 1)[0]!;
+      const y = be.executeMultipleOutputs('Conv2D', convAttrs(be.binding, filter.shape, spec), [x, filter], 1)[0]!;
+      if (!bias) return y;
+      const b = be.binding;
+      const biasAttrs: OpAttr[] = [
+        { name: 'T', type: b.TF_ATTR_TYPE, value: b.TF_FLOAT },
+        { name: 'data_format', type: b.TF_ATTR_STRING, value: 'NHWC' },
+      ];
+      const out = be.executeMultipleOutputs('BiasAdd', biasAttrs, [y, bias], 1)[0]!;
+      y.dispose();
+      return out;
     },
   });
   tf.registerGradient({
@@ -130,53 +140,67 @@ export function registerNativeConv(backendOf: () => TfNodeBackend, dilatedFilter
       const [x, w] = saved as [Tensor4D, Tensor4D];
       const spec = attrs as unknown as NativeConvSpec;
       const be = backendOf();
-      const a = convAttrs(be.binding, w.shape, spec);
-      if (spec.dilation > 1) {
-        const native = dilatedBackpropSupported(be);
-        return {
-          x: () => {
-            if (native) return be.executeMultipleOutputs('Conv2DBackpropInput', a, [tf.tensor1d(x.shape, 'int32'), w, dy as Tensor], 1)[0]!;
-            // Stride-1 'SAME' dilated conv: dX is the same conv of dy with the spatially flipped,
-            // in/out-swapped filter.
-            const wT = tf.transpose(tf.reverse(w, [0, 1]), [0, 1, 3, 2]);
-            return be.executeMultipleOutputs('Conv2D', a, [dy as Tensor, wT], 1)[0]!;
-          },
-          filter: () =>
-            native
-              ? be.executeMultipleOutputs('Conv2DBackpropFilter', a, [x, tf.tensor1d(w.shape, 'int32'), dy as Tensor], 1)[0]!
-              : dilatedFilterGrad(x, dy as Tensor4D, w.shape, spec.dilation),
-        };
-      }
-      if (paddingMode(w.shape, spec) !== 'EXPLICIT') {
-        return {
-          x: () => be.executeMultipleOutputs('Conv2DBackpropInput', a, [tf.tensor1d(x.shape, 'int32'), w, dy as Tensor], 1)[0]!,
-          filter: () => be.executeMultipleOutputs('Conv2DBackpropFilter', a, [x, tf.tensor1d(w.shape, 'int32'), dy as Tensor], 1)[0]!,
-        };
-      }
-      // EXPLICIT padding: the forward takes it, but with oneDNN its backprops were 1.5–3× slower
-      // than 'VALID' ones on the padded map (measured: dW of 4×4/2 on 8×64×64×21 4.2 vs 1.4 ms),
-      // so the gradients run on the padded layout: pad + dW, and dX of the padded input + crop.
-      const { padding: p } = spec;
-      const valid = convAttrs(be.binding, w.shape, { ...spec, padding: 0 });
-      const [n, h, wd, c] = x.shape;
-      return {
-        x: () => {
-          const dxp = be.executeMultipleOutputs('Conv2DBackpropInput', valid, [tf.tensor1d([n, h + 2 * p, wd + 2 * p, c], 'int32'), w, dy as Tensor], 1)[0]!;
-          return tf.slice(dxp, [0, p, p, 0], [n, h, wd, c]);
-        },
-        filter: () => {
-          const xp = tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]]);
-          return be.executeMultipleOutputs('Conv2DBackpropFilter', valid, [xp, tf.tensor1d(w.shape, 'int32'), dy as Tensor], 1)[0]!;
-        },
-      };
+      return { ...convGrads(be, dy as Tensor4D, x, w, spec, dilatedFilterGrad), bias: () => biasGrad(be, dy as Tensor4D) };
     },
   });
 }
 
+/** dBias of a bias added over the channel axis: one BiasAddGrad (tfjs's add gradient is Sum + Reshape). */
+function biasGrad(be: TfNodeBackend, dy: Tensor4D): Tensor {
+  const b = be.binding;
+  return be.executeMultipleOutputs('BiasAddGrad', [{ name: 'T', type: b.TF_ATTR_TYPE, value: b.TF_FLOAT }, { name: 'data_format', type: b.TF_ATTR_STRING, value: 'NHWC' }], [dy], 1)[0]!;
+}
+
+/** Lazily evaluated dX and dW of the native conv. */
+function convGrads(be: TfNodeBackend, dy: Tensor4D, x: Tensor4D, w: Tensor4D, spec: NativeConvSpec, dilatedFilterGrad: DilatedFilterGrad): { x: () => Tensor; filter: () => Tensor } {
+  const a = convAttrs(be.binding, w.shape, spec);
+  if (spec.dilation > 1) {
+    const native = dilatedBackpropSupported(be);
+    return {
+      x: () => {
+        if (native) return be.executeMultipleOutputs('Conv2DBackpropInput', a, [tf.tensor1d(x.shape, 'int32'), w, dy as Tensor], 1)[0]!;
+        // Stride-1 'SAME' dilated conv: dX is the same conv of dy with the spatially flipped,
+        // in/out-swapped filter.
+        const wT = tf.transpose(tf.reverse(w, [0, 1]), [0, 1, 3, 2]);
+        return be.executeMultipleOutputs('Conv2D', a, [dy as Tensor, wT], 1)[0]!;
+      },
+      filter: () =>
+        native
+          ? be.executeMultipleOutputs('Conv2DBackpropFilter', a, [x, tf.tensor1d(w.shape, 'int32'), dy as Tensor], 1)[0]!
+          : dilatedFilterGrad(x, dy as Tensor4D, w.shape, spec.dilation),
+    };
+  }
+  if (paddingMode(w.shape, spec) !== 'EXPLICIT') {
+    return {
+      x: () => be.executeMultipleOutputs('Conv2DBackpropInput', a, [tf.tensor1d(x.shape, 'int32'), w, dy as Tensor], 1)[0]!,
+      filter: () => be.executeMultipleOutputs('Conv2DBackpropFilter', a, [x, tf.tensor1d(w.shape, 'int32'), dy as Tensor], 1)[0]!,
+    };
+  }
+  // EXPLICIT padding: the forward takes it, but with oneDNN its backprops were 1.5–3× slower
+  // than 'VALID' ones on the padded map (measured: dW of 4×4/2 on 8×64×64×21 4.2 vs 1.4 ms),
+  // so the gradients run on the padded layout: pad + dW, and dX of the padded input + crop.
+  const { padding: p } = spec;
+  const valid = convAttrs(be.binding, w.shape, { ...spec, padding: 0 });
+  const [n, h, wd, c] = x.shape;
+  return {
+    x: () => {
+      const dxp = be.executeMultipleOutputs('Conv2DBackpropInput', valid, [tf.tensor1d([n, h + 2 * p, wd + 2 * p, c], 'int32'), w, dy as Tensor], 1)[0]!;
+      return tf.slice(dxp, [0, p, p, 0], [n, h, wd, c]);
+    },
+    filter: () => {
+      const xp = tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]]);
+      return be.executeMultipleOutputs('Conv2DBackpropFilter', valid, [xp, tf.tensor1d(w.shape, 'int32'), dy as Tensor], 1)[0]!;
+    },
+  };
+}
+
 /** Runs the registered kernel (call registerNativeConv first). */
-export function nativeConv2d(x: Tensor4D, w: Tensor4D, spec: NativeConvSpec): Tensor4D {
+export function nativeConv2d(x: Tensor4D, w: Tensor4D, spec: NativeConvSpec, bias?: Tensor): Tensor4D {
   if (spec.dilation > 1 && paddingMode(w.shape, spec) !== 'SAME') {
     throw new RangeError(`nativeConv2d: dilation ${spec.dilation} needs stride 1, a square odd kernel and padding dilation·(k−1)/2 (got stride ${spec.stride}, padding ${spec.padding}, kernel ${w.shape[0]}×${w.shape[1]})`);
   }
-  return tf.engine().runKernel(NATIVE_CONV_KERNEL, { x, filter: w }, { ...spec }) as Tensor4D;
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== w.shape[3])) throw new RangeError(`nativeConv2d: bias must be [${w.shape[3]}], got [${bias.shape}]`);
+  const inputs: tf.NamedTensorMap = { x, filter: w };
+  if (bias) inputs['bias'] = bias;
+  return tf.engine().runKernel(NATIVE_CONV_KERNEL, inputs, { ...spec }) as Tensor4D;
 }

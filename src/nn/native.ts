@@ -43,7 +43,9 @@ export interface NativeOps {
    * EXPLICIT padding or dilations, and TensorFlow's backprops as its lazily evaluated gradients
    * (src/nn/native-conv.ts). Dilated convs need stride 1 and padding dilation·(k−1)/2.
    */
-  conv2d(x: Tensor4D, w: Tensor4D, spec: NativeConvSpec): Tensor4D;
+  conv2d(x: Tensor4D, w: Tensor4D, spec: NativeConvSpec, bias?: Tensor): Tensor4D;
+  /** LeakyReLU with TensorFlow's one-op LeakyReluGrad (tfjs's gradient is Greater + Select + Mul). */
+  leakyRelu(x: Tensor4D, alpha: number): Tensor4D;
 }
 
 // One NativeOps object per backend instance: nativeOps() is called for every layer application.
@@ -105,8 +107,23 @@ function makeNativeOps(be: TfNodeBackend): NativeOps {
     conv2dDilated(x, w, rate) {
       return nativeConv2d(x, w, { stride: 1, padding: (rate * (w.shape[0] - 1)) / 2, dilation: rate });
     },
-    conv2d(x, w, spec) {
-      return nativeConv2d(x, w, spec);
+    conv2d(x, w, spec, bias) {
+      return nativeConv2d(x, w, spec, bias);
+    },
+    leakyRelu(x, alpha) {
+      const attrs: OpAttr[] = [typeAttr('T'), { name: 'alpha', type: binding.TF_ATTR_FLOAT, value: alpha }];
+      const f = tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
+        const [xIn, save] = args as [Tensor, tf.GradSaveFunc];
+        const y = be.executeMultipleOutputs('LeakyRelu', attrs, [xIn], 1)[0]!;
+        // The output decides the branch as well as the input does (y > 0 ⇔ x > 0 for alpha ≥ 0),
+        // and it is what the next layer keeps alive anyway.
+        save([y]);
+        return {
+          value: y,
+          gradFunc: (dy: Tensor, saved: Tensor[]) => be.executeMultipleOutputs('LeakyReluGrad', attrs, [dy, saved[0]!], 1)[0]!,
+        };
+      });
+      return f(x) as Tensor4D;
     },
     relu(x) {
       const f = tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {

@@ -55,6 +55,35 @@ for (const c of CASES) {
   });
 }
 
+test('native conv + bias + leaky relu (discriminator layer): forward and dX, dW, dBias equal the cpu composition', { skip }, async () => {
+  const spec = { stride: 2, padding: 1 };
+  const body = () => {
+    const x = seeded([2, 16, 16, 5], 1) as Tensor4D;
+    const w = seeded([4, 4, 5, 6], 2).mul(0.3) as Tensor4D;
+    const b = seeded([6], 4);
+    const f = (a: Tensor, ww: Tensor, bb: Tensor) => nn.leakyRelu(nn.conv2d(a as Tensor4D, ww as Tensor4D, spec, bb), 0.2);
+    const y = f(x, w, b);
+    const r = seeded(y.shape, 3);
+    const [dx, dw, db] = tf.grads((a: Tensor, ww: Tensor, bb: Tensor) => tf.sum(tf.mul(f(a, ww, bb), r)) as Scalar)([x, w, b]);
+    return [y, dx!, dw!, db!];
+  };
+  assertClose(await on('tensorflow', body), await on('cpu', body), 1e-5, 'conv+bias+leaky');
+});
+
+test('dilated native conv with bias (classifier branch): forward, dX, dW, dBias equal the cpu lowering', { skip }, async () => {
+  const spec = { padding: 3, dilation: 3 };
+  const body = () => {
+    const x = seeded([2, 9, 9, 5], 1) as Tensor4D;
+    const w = seeded([3, 3, 5, 4], 2).mul(0.3) as Tensor4D;
+    const b = seeded([4], 4);
+    const y = nn.conv2d(x, w, spec, b);
+    const r = seeded(y.shape, 3);
+    const [dx, dw, db] = tf.grads((a: Tensor, ww: Tensor, bb: Tensor) => tf.sum(tf.mul(nn.conv2d(a as Tensor4D, ww as Tensor4D, spec, bb), r)) as Scalar)([x, w, b]);
+    return [y, dx!, dw!, db!];
+  };
+  assertClose(await on('tensorflow', body), await on('cpu', body), 1e-5, 'dilated conv+bias');
+});
+
 test('native conv: only the requested input gradient is computed, and it is the same', { skip }, async () => {
   const spec = { stride: 2, padding: 1 };
   const both = await on('tensorflow', body([2, 16, 16, 5], [4, 4, 5, 6], spec, 'both'));

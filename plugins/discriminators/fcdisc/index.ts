@@ -41,7 +41,7 @@ export class FcDiscriminator implements Discriminator {
     let y = x;
     this.convs.forEach((c, i) => {
       y = nn.conv2d(y, c.w as Tensor4D, { stride: 2, padding: 1 }, c.b);
-      if (i < this.convs.length - 1) y = tf.leakyRelu(y, this.options.leaky_slope);
+      if (i < this.convs.length - 1) y = nn.leakyRelu(y, this.options.leaky_slope);
     });
     return y;
   }
