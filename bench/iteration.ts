@@ -4,6 +4,7 @@
  *   G fwd/bwd on an unlabeled batch (semi-adv BCE + confident-pseudo-label CE),
  *   G fwd/bwd on a labeled batch (CE + λ_adv BCE through D), D fwd/bwd on fake (labeled +
  *   unlabeled predictions) and real (one-hot GT), then SGD-momentum on G and Adam on D.
+ * ablate's side uses its own optimizer plugins (plugins/optimizers: sgd, adam), as training does.
  * Not a test: numbers depend on the machine and on its load.
  *
  * Usage: node --import tsx bench/iteration.ts [--backends tensorflow,wasm] [--depth 18 --width 16
@@ -17,9 +18,11 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { selectBackend, type BackendName } from '../src/runtime/index.js';
 import { tf } from '../src/index.js';
-import type { NamedTensorMap, Scalar, Tensor, Tensor4D } from '../src/index.js';
+import type { BuildContext, NamedTensorMap, Network, Optimizer, Scalar, Tensor, Tensor4D } from '../src/index.js';
 import { DeepLabV2 } from '../plugins/models/deeplabv2/index.js';
 import { FcDiscriminator } from '../plugins/discriminators/fcdisc/index.js';
+import { sgdOptimizer } from '../plugins/optimizers/sgd.js';
+import { adamOptimizer } from '../plugins/optimizers/adam.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -63,6 +66,15 @@ function bce(logits: Tensor4D, target: number, keep?: Tensor): Scalar {
   return tf.div(tf.sum(tf.mul(l, keep)), tf.maximum(tf.sum(keep), 1)) as Scalar;
 }
 
+/** Just enough of a BuildContext for an optimizer plugin: its target network. */
+function optimizerContext(slot: string, network: Network): BuildContext {
+  const none = () => {
+    throw new Error(`bench: ${slot} asked for something other than its target`);
+  };
+  const log = { info: () => {}, warn: () => {}, debug: () => {} };
+  return { slot, seed: 0, runDir: undefined, baseDir: root, log, target: async <T>() => network as T, get: none, has: () => false, build: none };
+}
+
 function addGrads(a: NamedTensorMap, b: NamedTensorMap): NamedTensorMap {
   const out: NamedTensorMap = { ...a };
   for (const [k, g] of Object.entries(b)) {
@@ -103,8 +115,11 @@ async function runBackend(backend: BackendName, steps: number): Promise<BackendR
   const D = new FcDiscriminator({ ndf: cfg.ndf, num_classes: cfg.classes, leaky_slope: 0.2, lr_multiplier: 1 }, 'discriminator', 1);
   const gVars = G.parameterGroups().flatMap((g) => g.variables);
   const dVars = D.parameterGroups().flatMap((g) => g.variables);
-  const optG = tf.train.momentum(2.5e-4, 0.9);
-  const optD = tf.train.adam(1e-4, 0.9, 0.99);
+  // PyTorch side: SGD(lr 2.5e-4, momentum 0.9), Adam(lr 1e-4, betas (0.9, 0.99)), no weight decay.
+  const optG: Optimizer = await sgdOptimizer.create({ momentum: 0.9, dampening: 0, nesterov: false, weight_decay: 0, lr_multipliers: {}, weight_decays: {} }, optimizerContext('optimizer', G));
+  const optD: Optimizer = await adamOptimizer.create({ betas: [0.9, 0.99], eps: 1e-8, weight_decay: 0, decoupled_weight_decay: false, lr_multipliers: {}, weight_decays: {} }, optimizerContext('discriminator_optimizer', D));
+  optG.learningRate = 2.5e-4;
+  optD.learningRate = 1e-4;
   const { batch: n, crop: s, classes: c } = cfg;
   const xl = tf.randomNormal([n, s, s, 3], 0, 1, 'float32', 1) as Tensor4D;
   const xu = tf.randomNormal([n, s, s, 3], 0, 1, 'float32', 2) as Tensor4D;
@@ -146,9 +161,8 @@ async function runBackend(backend: BackendName, steps: number): Promise<BackendR
     const dr = tf.variableGrads(() => tf.div(bce(D.apply(onehot, { training: true }), 1, keepR), 2) as Scalar, dVars);
     const gGrads = addGrads(gu.grads, gl.grads);
     const dGrads = addGrads(df.grads, dr.grads);
-    // The momentum/Adam optimizers only read the gradient values; their parameter type says Variable.
-    optG.applyGradients(gGrads as Parameters<typeof optG.applyGradients>[0]);
-    optD.applyGradients(dGrads as Parameters<typeof optD.applyGradients>[0]);
+    optG.applyGradients(gGrads);
+    optD.applyGradients(dGrads);
     const loss = gl.value.dataSync()[0]!;
     tf.dispose([predU, predL, fake, keepFake, keepL, keepR, onehot, gu.value, gl.value, df.value, dr.value, ...Object.values(gGrads), ...Object.values(dGrads)]);
     return loss;
