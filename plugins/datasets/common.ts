@@ -204,6 +204,17 @@ export async function buildFileDataset(o: PipelineOptions, ctx: BuildContext, fi
     // A resumed run (the run folder is keyed by the config hash): keep the split it started with.
     const file = path.join(ctx.runDir, 'partition.json');
     const read = readPartitionFile(file, new Set(files.train.map((e) => e.id)));
+    // A folder reused for another split would silently train on the old one: refuse instead.
+    const recorded = { labeled_fraction: read.labeled_fraction, split_seed: read.split_seed };
+    const asked = { labeled_fraction: o.labeled_fraction, split_seed: o.split_seed };
+    for (const key of ['labeled_fraction', 'split_seed'] as const) {
+      if (recorded[key] !== undefined && recorded[key] !== asked[key]) {
+        throw new AblateError('data.partition-mismatch', `run folder ${ctx.runDir} holds a partition made with dataset.${key} ${recorded[key]}, but this run asks for ${asked[key]}`, {
+          where: { file, key: `${ctx.slot}.${key}` },
+          hint: 'Use a new run folder for a new split, or pass dataset.partition_file to reuse this one on purpose.',
+        });
+      }
+    }
     partition = { labeled: read.labeled, unlabeled: read.unlabeled, file };
     ctx.log.info(`partition: ${read.labeled.length} labeled / ${read.unlabeled.length} unlabeled, kept from ${file}`);
   } else {

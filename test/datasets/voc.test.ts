@@ -30,6 +30,15 @@ test('voc: labeled = floor(f·N) of a seeded shuffle, written to the run folder 
   const resumed = await buildDataset({ type: 'voc', root: fx.root, labeled_fraction: 0.3, split_seed: 5 }, { runDir, log: quiet });
   assert.deepEqual(resumed.partition.labeled, edited.labeled);
   writeFileSync(file, JSON.stringify(saved));
+  // …but the same folder asked for another split is refused, naming the key and both values.
+  await assert.rejects(
+    buildDataset({ type: 'voc', root: fx.root, labeled_fraction: 0.5, split_seed: 5 }, { runDir, log: quiet }),
+    (e: unknown) => e instanceof AblateError && e.code === 'data.partition-mismatch' && /dataset\.labeled_fraction 0\.3, but this run asks for 0\.5/.test(e.message),
+  );
+  await assert.rejects(
+    buildDataset({ type: 'voc', root: fx.root, labeled_fraction: 0.3, split_seed: 6 }, { runDir, log: quiet }),
+    (e: unknown) => e instanceof AblateError && /split_seed 5, but this run asks for 6/.test(e.message),
+  );
   // Reload: the file wins over fraction and seed, and is copied into the new run.
   const run2 = tmpDir('run');
   const reused = await buildDataset({ type: 'voc', root: fx.root, labeled_fraction: 0.5, split_seed: 99, partition_file: file }, { runDir: run2, log: quiet });
