@@ -51,6 +51,13 @@ export const adamOptimizer = definePlugin<'optimizer', AdamOptions>({
       learningRates: () => groupLearningRates(groups, optimizer.learningRate),
       applyGradients(grads: NamedTensorMap) {
         tf.tidy(() => {
+          // Constant hyper-parameters as scalar tensors made once per step (a JS number argument
+          // would become a fresh scalar tensor in every op of every variable); same float32 values.
+          const b1 = tf.scalar(beta1);
+          const oneMinusB1 = tf.scalar(1 - beta1);
+          const b2 = tf.scalar(beta2);
+          const oneMinusB2 = tf.scalar(1 - beta2);
+          const eps = tf.scalar(options.eps);
           for (const group of groups) {
             const lr = optimizer.learningRate * group.lrMultiplier;
             const wd = group.weightDecay;
@@ -62,12 +69,12 @@ export const adamOptimizer = definePlugin<'optimizer', AdamOptions>({
               let p: tf.Tensor = v;
               if (wd !== 0 && options.decoupled_weight_decay) p = p.mul(1 - lr * wd);
               else if (wd !== 0) g = g.add(v.mul(wd));
-              const m = m1.get(v.name).mul(beta1).add(g.mul(1 - beta1));
-              const s = m2.get(v.name).mul(beta2).add(g.square().mul(1 - beta2));
+              const m = m1.get(v.name).mul(b1).add(g.mul(oneMinusB1));
+              const s = m2.get(v.name).mul(b2).add(g.square().mul(oneMinusB2));
               m1.set(v.name, m);
               m2.set(v.name, s);
               const stepSize = lr / (1 - beta1 ** t);
-              const denom = s.sqrt().div(Math.sqrt(1 - beta2 ** t)).add(options.eps);
+              const denom = s.sqrt().div(Math.sqrt(1 - beta2 ** t)).add(eps);
               v.assign(p.sub(m.div(denom).mul(stepSize)));
             }
           }

@@ -48,17 +48,22 @@ export const sgdOptimizer = definePlugin<'optimizer', SgdOptions>({
       learningRates: () => groupLearningRates(groups, optimizer.learningRate),
       applyGradients(grads: NamedTensorMap) {
         tf.tidy(() => {
+          // Hyper-parameters as scalar tensors made once per step (a JS number argument would
+          // become a fresh scalar tensor in every op of every variable); same float32 values.
+          const m = tf.scalar(options.momentum);
+          const oneMinusDampening = tf.scalar(1 - options.dampening);
           for (const group of groups) {
-            const lr = optimizer.learningRate * group.lrMultiplier;
+            const lr = tf.scalar(optimizer.learningRate * group.lrMultiplier);
+            const wd = tf.scalar(group.weightDecay);
             for (const v of group.variables) {
               const g = grads[v.name];
               if (!g) continue;
-              let d = group.weightDecay !== 0 ? g.add(v.mul(group.weightDecay)) : g;
+              let d = group.weightDecay !== 0 ? g.add(v.mul(wd)) : g;
               if (momentum) {
                 const n = updates.get(v.name);
-                const buf = n === 0 ? d.clone() : momentum.get(v.name).mul(options.momentum).add(options.dampening ? d.mul(1 - options.dampening) : d);
+                const buf = n === 0 ? d.clone() : momentum.get(v.name).mul(m).add(options.dampening ? d.mul(oneMinusDampening) : d);
                 momentum.set(v.name, buf);
-                d = options.nesterov ? d.add(buf.mul(options.momentum)) : buf;
+                d = options.nesterov ? d.add(buf.mul(m)) : buf;
               }
               updates.values.set(v.name, updates.get(v.name) + 1);
               v.assign(v.sub(d.mul(lr)));
