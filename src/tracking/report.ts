@@ -207,7 +207,41 @@ export function runsFromFolder(dir: string, how: Aggregate): ReportRun[] {
       }
     }
   }
-  return records.map((r) => fromRecord(r, how));
+  return foldResumes(records).map((r) => fromRecord(r, how));
+}
+
+/** `<run>/resume-NNNNNNN`: the record a resumed run writes inside its own run folder. */
+const RESUME_DIR = /^resume-\d+$/;
+
+/**
+ * A resumed run keeps writing into its run folder, with the new process's record in
+ * `resume-NNNNNNN/` (ablate never rewrites a finished record). For a table it is one run: its
+ * metric histories are joined (a step logged again after the resume replaces the old point, since
+ * the resume recomputed it from the checkpoint) and its status is the last attempt's.
+ */
+export function foldResumes(records: readonly RunRecord[]): RunRecord[] {
+  const byDir = new Map(records.map((r) => [path.resolve(r.runDir), r]));
+  const resumes = new Map<string, RunRecord[]>();
+  const out: RunRecord[] = [];
+  for (const r of records) {
+    const dir = path.resolve(r.runDir);
+    const owner = path.dirname(dir);
+    if (RESUME_DIR.test(path.basename(dir)) && byDir.has(owner)) resumes.set(owner, [...(resumes.get(owner) ?? []), r]);
+    else out.push(r);
+  }
+  return out.map((first) => {
+    const later = (resumes.get(path.resolve(first.runDir)) ?? []).sort((a, b) => path.basename(a.runDir).localeCompare(path.basename(b.runDir)));
+    if (later.length === 0) return first;
+    const metrics: Record<string, RunRecord['metrics'][string]> = {};
+    for (const rec of [first, ...later]) {
+      for (const [key, points] of Object.entries(rec.metrics)) {
+        const restart = Math.min(...points.map((p) => p.step));
+        metrics[key] = [...(metrics[key] ?? []).filter((p) => p.step < restart), ...points];
+      }
+    }
+    const last = later[later.length - 1] as RunRecord;
+    return { ...first, status: last.status, endTime: last.endTime, tags: { ...first.tags, ...last.tags }, metrics, artifacts: [...first.artifacts, ...later.flatMap((r) => r.artifacts)] };
+  });
 }
 
 async function fromMlflow(client: MlflowClient, run: MlflowRun, metricKeys: string[], how: Aggregate): Promise<ReportRun> {

@@ -87,3 +87,27 @@ test('report options: another metric aggregate, and a clear error for an unknown
   assert.ok(max.cells.supervised!['0.125']!.mean < 1);
   await assert.rejects(runReport(dir, { metric: 'val/nope', png: false }, () => undefined), /none of the runs has the metric val\/nope/);
 });
+
+test('a resumed run (its resume-NNNNNNN/ record) counts once, with the resumed metrics and status', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-report-resume-'));
+  const tracker = createLocalTracker({ log, systemTags: false });
+  const params = { 'trainer.type': 'supervised', 'dataset.labeled_fraction': '0.125', seed: '0' };
+  const first = await tracker.startRun({ name: 'r', experiment: 'e', params, tags: {}, runDir: path.join(dir, 'r') });
+  first.logMetrics(100, { 'train/loss': 2, 'val/miou': 0.2 });
+  first.logMetrics(200, { 'train/loss': 9 }); // after the last checkpoint (150): recomputed by the resume
+  await first.end('KILLED');
+  const resumed = await tracker.startRun({ name: 'r (resumed @150)', experiment: 'e', params, tags: {}, runDir: path.join(dir, 'r', 'resume-0000150') });
+  resumed.logMetrics(200, { 'train/loss': 1 });
+  resumed.logMetrics(300, { 'val/miou': 0.4 });
+  await resumed.end('FINISHED');
+
+  const runs = runsFromFolder(dir, 'last');
+  assert.equal(runs.length, 1);
+  assert.equal(runs[0]!.status, 'FINISHED');
+  assert.equal(runs[0]!.metrics['val/miou'], 0.4);
+  assert.equal(runsFromFolder(dir, 'max')[0]!.metrics['train/loss'], 2, 'the pre-resume point at step 200 was replaced');
+  const table = buildTable(runs);
+  assert.deepEqual(table.skipped, []);
+  assert.equal(table.cells.supervised!['0.125']!.values.length, 1);
+  assert.ok(Math.abs(table.cells.supervised!['0.125']!.mean - 40) < 1e-9);
+});
