@@ -28,6 +28,12 @@ export interface LoadOptions {
   registry?: PluginRegistry;
   /** Environment for `${env:...}` (default: process.env). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * The folder the top-level file's relative paths resolve against, when that file is a saved or
+   * generated config living elsewhere than the experiment it came from (a run's config.yaml, a
+   * sweep cell's file). Its `plugins:` entries resolve there too. Default: the file's folder.
+   */
+  baseDir?: string;
 }
 
 export interface ResolvedExperiment {
@@ -88,7 +94,7 @@ function prepare(file: string, opts: LoadOptions): Prepared {
   throwAll(sortErrors(errors));
   const sweepRaw = state.tree.sweep;
   delete state.tree.sweep;
-  return { file: abs, baseDir: path.dirname(abs), state, files, sweepRaw, otherSets };
+  return { file: abs, baseDir: opts.baseDir ? path.resolve(opts.baseDir) : path.dirname(abs), state, files, sweepRaw, otherSets };
 }
 
 function collect(e: unknown, into: AblateError[]): void {
@@ -105,13 +111,16 @@ function sortErrors<T extends AblateError>(errors: T[]): T[] {
 }
 
 /** The `plugins:` entries, each with the folder of the file that listed it. */
-function pluginSpecs(state: ConfigState, baseDir: string): PluginSpec[] {
+function pluginSpecs(state: ConfigState, p: Prepared): PluginSpec[] {
   const list = state.tree.plugins;
   if (!Array.isArray(list)) return [];
+  // Entries of an extended file resolve from that file; the top-level file's from p.baseDir
+  // (its own folder, or the original experiment's for a saved/generated config).
+  const folderOf = (file: string | undefined) => (!file || path.resolve(file) === p.file ? p.baseDir : path.dirname(file));
   return list
     .map((spec, i) => ({ spec, origin: state.originOf(`plugins.${i}`) }))
     .filter((x): x is { spec: string; origin: ReturnType<ConfigState['originOf']> } => typeof x.spec === 'string')
-    .map(({ spec, origin }) => ({ spec, baseDir: origin?.file ? path.dirname(origin.file) : baseDir }));
+    .map(({ spec, origin }) => ({ spec, baseDir: folderOf(origin?.file) }));
 }
 
 async function finish(p: Prepared, state: ConfigState, opts: LoadOptions & { fragment?: boolean }): Promise<ResolvedExperiment> {
@@ -120,7 +129,7 @@ async function finish(p: Prepared, state: ConfigState, opts: LoadOptions & { fra
   throwAll(sortErrors(errors));
   let registry: PluginRegistry;
   try {
-    registry = await registryFor(pluginSpecs(state, p.baseDir), opts.registry);
+    registry = await registryFor(pluginSpecs(state, p), opts.registry);
   } catch (e) {
     // A plugin that fails to load is located at its `plugins:` entry.
     if (e instanceof AblateError && !(e instanceof ConfigError)) {

@@ -38,3 +38,24 @@ test("a user plugin's options are validated like a built-in's, with located erro
     return true;
   });
 });
+
+test("a resolved copy elsewhere (a sweep cell's file, a run's config.yaml) finds the plugin through baseDir", async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const original = await loadExperiment('examples/cosine-schedule.yaml');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-cell-'));
+  try {
+    const copy = path.join(dir, 'cell.yaml');
+    writeFileSync(copy, original.canonicalYaml);
+    // From its own folder the relative `plugins:` entry points nowhere…
+    await assert.rejects(loadExperiment(copy), /cosine/);
+    // …from the experiment's folder (what `ablate run --base-dir` / a resume passes) it loads.
+    const cell = await loadExperiment(copy, { baseDir: original.baseDir });
+    assert.equal(cell.hash, original.hash);
+    assert.equal(cell.baseDir, original.baseDir);
+    assert.equal((cell.config.scheduler as { type: string }).type, 'cosine');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

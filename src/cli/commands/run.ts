@@ -71,7 +71,7 @@ export async function resolveForRun(experiment: string | undefined, opts: RunCom
   }
   if (!file) throw new AblateError('cli.missing-experiment', 'ablate run needs an experiment file (or --resume <run folder>)', { hint: 'ablate run experiments/quickstart.yaml' });
   if (!existsSync(file)) throw new AblateError('cli.missing-experiment', `experiment file '${file}' not found`, { where: { file } });
-  const resolved = await loadExperiment(file, { set: opts.set ?? [] });
+  const resolved = await loadExperiment(file, { set: opts.set ?? [], ...(baseDir ? { baseDir } : {}) });
   if (resolved.sweep) {
     throw new AblateError('cli.run-sweep', `${file} is a sweep (${resolved.sweep.cells.length} cells); ablate run trains one experiment`, {
       where: { file, key: 'sweep' },
