@@ -17,7 +17,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { selectBackend, type BackendName } from '../src/runtime/index.js';
-import { tf } from '../src/index.js';
+import { tf, nn } from '../src/index.js';
 import type { BuildContext, NamedTensorMap, Network, Optimizer, Scalar, Tensor, Tensor4D } from '../src/index.js';
 import { DeepLabV2 } from '../plugins/models/deeplabv2/index.js';
 import { FcDiscriminator } from '../plugins/discriminators/fcdisc/index.js';
@@ -48,14 +48,15 @@ const cfg = {
 };
 const backends = arg('backends', 'tensorflow,wasm').split(',') as BackendName[];
 
-// ─── losses (plain compositions, so the bench does not depend on the loss plugins) ──────────
+// ─── losses (compositions of src/ primitives, so the bench does not depend on the loss plugins) ─
 
 /** Mean CE over pixels whose label is not 255. */
 function ce(logits: Tensor4D, labels: Tensor): Scalar {
   const valid = tf.cast(tf.notEqual(labels, 255), 'float32');
   const safe = tf.where(tf.notEqual(labels, 255), labels, tf.zerosLike(labels));
-  const picked = tf.sum(tf.mul(tf.oneHot(tf.cast(safe, 'int32'), cfg.classes), tf.logSoftmax(logits)), -1);
-  return tf.div(tf.neg(tf.sum(tf.mul(picked, valid))), tf.maximum(tf.sum(valid), 1)) as Scalar;
+  // ablate's per-pixel CE (src/nn/loss.ts, what the loss plugins use): one fused op on tfjs-node.
+  const perPixel = nn.softmaxCrossEntropy(logits, tf.cast(safe, 'int32'));
+  return tf.div(tf.sum(tf.mul(perPixel, valid)), tf.maximum(tf.sum(valid), 1)) as Scalar;
 }
 
 /** BCE-with-logits against a constant target, mean over pixels where keep = 1. */

@@ -2,7 +2,7 @@
  * Tensor helpers shared by the loss plugins. Every loss averages over the pixels it keeps and
  * returns 0 (with `hasSignal: false`) when it keeps none, like the reference `CrossEntropy2d`.
  */
-import { tf, AblateError, type Tensor, type LossInputs } from '../../src/index.js';
+import { tf, nn, AblateError, type Tensor, type LossInputs } from '../../src/index.js';
 
 /** A required tensor input, or a clear error naming the loss and the missing input. */
 export function tensorInput(inputs: LossInputs, name: string, loss: string): Tensor {
@@ -46,10 +46,10 @@ export function pixelCrossEntropy(logits: Tensor, labels: Tensor, ignoreIndex: n
   const numClasses = logits.shape[logits.rank - 1]!;
   const intLabels = labels.dtype === 'int32' ? labels : labels.toInt();
   const valid = tf.logicalAnd(tf.logicalAnd(intLabels.greaterEqual(0), intLabels.less(numClasses)), intLabels.notEqual(ignoreIndex));
-  // Out-of-range indices one-hot to all zeros, so ignored pixels select nothing from logSoftmax.
+  // Ignored pixels get class 0 here and weight 0 in the mean (`keep`), so they add nothing, not
+  // even gradient.
   const safe = tf.where(valid, intLabels, tf.zerosLike(intLabels));
-  const picked = tf.logSoftmax(logits).mul(tf.oneHot(safe, numClasses)).sum(-1);
-  return { ce: picked.neg(), keep: valid.toFloat() };
+  return { ce: nn.softmaxCrossEntropy(logits, safe), keep: valid.toFloat() };
 }
 
 /**

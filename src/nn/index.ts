@@ -7,4 +7,5 @@ export { resizeBilinearAlignCorners } from './resize.js';
 export { BatchNorm2d, TORCH_BN_DEFAULTS, type BatchNormPolicy } from './batchnorm.js';
 export { atrousConv2d } from './atrous.js';
 export { relu, leakyRelu } from './activations.js';
+export { softmaxCrossEntropy } from './loss.js';
 export { nativeOps, type NativeOps } from './native.js';

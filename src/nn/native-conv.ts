@@ -42,6 +42,7 @@ export interface TfBinding {
   TF_ATTR_BOOL: number;
   TF_ATTR_INT: number;
   TF_FLOAT: number;
+  TF_INT32: number;
 }
 
 /** The two members of tfjs-node's NodeJSKernelBackend that the native paths use. */

@@ -46,6 +46,13 @@ export interface NativeOps {
   conv2d(x: Tensor4D, w: Tensor4D, spec: NativeConvSpec, bias?: Tensor): Tensor4D;
   /** LeakyReLU with TensorFlow's one-op LeakyReluGrad (tfjs's gradient is Greater + Select + Mul). */
   leakyRelu(x: Tensor4D, alpha: number): Tensor4D;
+  /**
+   * Per-row softmax cross-entropy of [rows, classes] logits against int32 labels in [0, classes):
+   * TensorFlow's SparseSoftmaxCrossEntropyWithLogits, which yields the loss and d loss/d logits
+   * (softmax − one-hot) in ONE op; the gradient is then that times dy (tfjs's logSoftmax · oneHot
+   * composition is ~10 full-size ops forward and backward).
+   */
+  softmaxCrossEntropy(logits2d: Tensor, labels1d: Tensor): Tensor;
 }
 
 // One NativeOps object per backend instance: nativeOps() is called for every layer application.
@@ -109,6 +116,19 @@ function makeNativeOps(be: TfNodeBackend): NativeOps {
     },
     conv2d(x, w, spec, bias) {
       return nativeConv2d(x, w, spec, bias);
+    },
+    softmaxCrossEntropy(logits2d, labels1d) {
+      const attrs: OpAttr[] = [typeAttr('T'), { name: 'Tlabels', type: binding.TF_ATTR_TYPE, value: binding.TF_INT32 }];
+      const f = tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
+        const [logits, save] = args as [Tensor, tf.GradSaveFunc];
+        const [loss, backprop] = be.executeMultipleOutputs('SparseSoftmaxCrossEntropyWithLogits', attrs, [logits, labels1d], 2) as [Tensor, Tensor];
+        save([backprop]);
+        return {
+          value: loss,
+          gradFunc: (dy: Tensor, saved: Tensor[]) => tf.mul(saved[0]!, tf.expandDims(dy, 1)),
+        };
+      });
+      return f(logits2d);
     },
     leakyRelu(x, alpha) {
       const attrs: OpAttr[] = [typeAttr('T'), { name: 'alpha', type: binding.TF_ATTR_FLOAT, value: alpha }];

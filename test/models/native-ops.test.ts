@@ -101,3 +101,23 @@ test('both dW lowerings (per-tap matmuls, one strided conv) agree with each othe
   });
   assert.ok(rel(a!, b!) < 1e-5);
 });
+
+test('softmax cross-entropy: one fused TensorFlow op = −Σ logSoftmax·oneHot on cpu (value and d/d logits)', { skip: !haveTf && 'tensorflow addon not built' }, async () => {
+  const xs = lcg(2 * 3 * 4 * 5, 8).map((v) => 4 * v);
+  const ls = Int32Array.from(lcg(2 * 3 * 4, 9), (v) => Math.floor((v + 1) * 2.5) % 5);
+  const ws = lcg(2 * 3 * 4, 10);
+  const body = () => {
+    const logits = tf.tensor4d(xs, [2, 3, 4, 5]);
+    const labels = tf.tensor3d(ls, [2, 3, 4], 'int32');
+    const w = tf.tensor3d(ws, [2, 3, 4]);
+    const ce = nn.softmaxCrossEntropy(logits, labels);
+    const g = tf.grad((x: Tensor) => tf.sum(tf.mul(nn.softmaxCrossEntropy(x, labels), w)) as Scalar)(logits);
+    return [ce, g];
+  };
+  const native = await run('tensorflow', body);
+  const portable = await run('cpu', body);
+  ['ce', 'd/d logits'].forEach((what, i) => {
+    const e = rel(native[i]!, portable[i]!);
+    assert.ok(e < 1e-5, `${what}: relative error ${e.toExponential(2)}`);
+  });
+});
