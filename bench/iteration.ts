@@ -59,10 +59,14 @@ function ce(logits: Tensor4D, labels: Tensor): Scalar {
   return tf.div(tf.sum(tf.mul(perPixel, valid)), tf.maximum(tf.sum(valid), 1)) as Scalar;
 }
 
-/** BCE-with-logits against a constant target, mean over pixels where keep = 1. */
+/**
+ * BCE-with-logits against a constant target, mean over pixels where keep = 1. Written as
+ * softplus(x) − x·t, as the bce_adv plugin does (its gradient is exactly σ(x) − t; the relu/abs form
+ * goes through tfjs-node's Step kernel, which builds full-size ones/fill arrays in JS).
+ */
 function bce(logits: Tensor4D, target: number, keep?: Tensor): Scalar {
   const x = tf.squeeze(logits, [3]);
-  const l = tf.add(tf.sub(tf.relu(x), tf.mul(x, target)), tf.log1p(tf.exp(tf.neg(tf.abs(x)))));
+  const l = tf.sub(tf.softplus(x), tf.mul(x, target));
   if (!keep) return tf.mean(l) as Scalar;
   return tf.div(tf.sum(tf.mul(l, keep)), tf.maximum(tf.sum(keep), 1)) as Scalar;
 }
