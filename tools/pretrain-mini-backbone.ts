@@ -14,8 +14,8 @@
  *
  * Usage:
  *   node --import tsx tools/pretrain-mini-backbone.ts [--out weights/mini-voc/resnet18-w16-glyphs.safetensors]
- *     [--depth 18] [--width 16] [--iterations 2500] [--batch 32] [--size 48] [--optimizer adam|sgd]
- *     [--lr 0.001] [--seed 0] [--eval-images 1000] [--backend auto|tensorflow|wasm|cpu]
+ *     [--depth 18] [--width 16] [--iterations 6000] [--batch 32] [--size 48] [--optimizer adam|sgd]
+ *     [--lr 0.002] [--seed 0] [--eval-images 1000] [--backend auto|tensorflow|wasm|cpu]
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -36,10 +36,10 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: 'weights/mini-voc/resnet18-w16-glyphs.safetensors' },
     depth: { type: 'string', default: '18' },
     width: { type: 'string', default: '16' },
-    iterations: { type: 'string', default: '2500' },
+    iterations: { type: 'string', default: '6000' },
     batch: { type: 'string', default: '32' },
     size: { type: 'string', default: '48' },
-    lr: { type: 'string', default: '0.001' },
+    lr: { type: 'string', default: '0.002' },
     seed: { type: 'string', default: '0' },
     optimizer: { type: 'string', default: 'adam' },
     backend: { type: 'string', default: 'auto' },
