@@ -5,10 +5,14 @@
  * FusedBatchNormV3 / FusedBatchNormGradV3 do the same in one op each, and ReluGrad replaces
  * tfjs's Step+Mul relu gradient.
  *
+ * Likewise LeakyReluGrad for tfjs's Greater+Select+Mul, and SparseSoftmaxCrossEntropyWithLogits
+ * (loss and gradient in one op) for a logSoftmax·oneHot cross-entropy.
+ *
  * tfjs-node's backend exposes `executeMultipleOutputs(opName, attrs, inputs, n)`, which runs any
  * TensorFlow op by name; the outputs are ordinary engine tensors. Gradients are attached with
- * tf.customGrad, so the tape sees one node per fused op. On other backends `nativeOps()` is
- * undefined and callers use their portable composition.
+ * tf.customGrad, so the tape sees one node per fused op; convolutions are a registered kernel
+ * instead (./native-conv.ts), so that only the input gradients a tape needs are computed. On other
+ * backends `nativeOps()` is undefined and callers use their portable composition.
  */
 import { tf } from '../runtime/tf.js';
 import type { Tensor, Tensor4D } from '../runtime/tf.js';
