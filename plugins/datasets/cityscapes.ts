@@ -77,7 +77,7 @@ export const cityscapesDataset = definePlugin<'dataset', Partial<CityscapesOptio
   options: {
     type: 'object',
     properties: {
-      root: { type: 'string', default: CITYSCAPES_DEFAULTS.root, description: 'Folder holding leftImg8bit/ and gtFine/; relative paths resolve against the experiment file.' },
+      root: { type: 'string', format: 'path', default: CITYSCAPES_DEFAULTS.root, description: 'Folder holding leftImg8bit/ and gtFine/; a relative path is relative to the config file that sets it (the default: to the experiment).' },
       train_split: { type: 'string', default: 'train', description: 'Training split folder (2975 images).' },
       val_split: { type: 'string', default: 'val', description: 'Evaluation split folder (500 images).' },
       ...pipelineProperties(CITYSCAPES_DEFAULTS),

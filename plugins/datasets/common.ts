@@ -77,8 +77,9 @@ export function pipelineProperties(d: PipelineOptions): Record<string, JsonSchem
     split_seed: { type: 'integer', minimum: 0, default: d.split_seed, description: 'Seed of the labeled/unlabeled shuffle; fixed by default so runs with different seeds share one split.' },
     partition_file: {
       type: ['string', 'null'],
+      format: 'path',
       default: d.partition_file,
-      description: 'A partition.json written by an earlier run (into its run folder): reused exactly, ignoring labeled_fraction and split_seed. null = split now and write partition.json into the run folder.',
+      description: 'A partition.json written by an earlier run (into its run folder): reused exactly, ignoring labeled_fraction and split_seed; relative to the config file that sets it. null = split now and write partition.json into the run folder.',
     },
     drop_last: { type: 'boolean', default: d.drop_last, description: 'Drop the last incomplete batch of each epoch (base-101: true; the reference: false).' },
     on_bad_sample: {

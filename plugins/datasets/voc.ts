@@ -44,7 +44,7 @@ export const VOC_DEFAULTS: VocOptions = {
 /** Options of the VOC layout itself (shared with `mini-voc`). */
 export function vocLayoutProperties(d: VocOptions): Record<string, JsonSchema> {
   return {
-    root: { type: 'string', default: d.root, description: 'The VOC2012 folder (holding JPEGImages/, SegmentationClassAug/, ImageSets/); relative paths resolve against the experiment file.' },
+    root: { type: 'string', format: 'path', default: d.root, description: 'The VOC2012 folder (holding JPEGImages/, SegmentationClassAug/, ImageSets/); a relative path is relative to the config file that sets it (the default: to the experiment).' },
     train_list: { type: 'string', default: d.train_list, description: 'Training list (relative to root unless absolute): one id per line, or "image label" path pairs. VOC-aug: train_aug.txt with 10582 ids.' },
     val_list: { type: 'string', default: d.val_list, description: 'Evaluation list (relative to root unless absolute); VOC2012 val: 1449 ids.' },
     image_dir: { type: 'string', default: d.image_dir, description: 'Image folder under root.' },

@@ -14,6 +14,7 @@ import { pruneSwitchedComponents } from '../schema/type-switch.js';
 import { canonicalize } from './canonical.js';
 import { ConfigError, throwAll } from './errors.js';
 import { mergeFileChain } from './extends.js';
+import { findWholeReferences, rebasePaths, type PathSource } from './file-paths.js';
 import { applyLayer, ConfigState } from './merge.js';
 import type { Provenance } from './origin.js';
 import { parseSet, setLayer, type ParsedSet } from './overrides.js';
@@ -39,7 +40,10 @@ export interface LoadOptions {
 export interface ResolvedExperiment {
   /** Absolute path of the experiment file. */
   file: string;
-  /** Its folder: relative paths in options resolve against it. */
+  /**
+   * Its folder (or `LoadOptions.baseDir`): relative paths in options resolve against it. Path
+   * options written in other files (`format: 'path'`) have already been rebased onto it.
+   */
   baseDir: string;
   /** The resolved config: keys sorted, defaults applied, `extends`/`sweep` removed. */
   config: Record<string, unknown>;
@@ -52,6 +56,8 @@ export interface ResolvedExperiment {
   files: string[];
   /** The registry the config was validated with (built-ins + the experiment's plugins). */
   registry: PluginRegistry;
+  /** Every relative path option by dotted key: the text as written, and the folder it was relative to. */
+  paths: Record<string, PathSource>;
   /** Present when the file has a `sweep:` block (this experiment is then the sweep's base). */
   sweep?: { axes: { key: string; label: string; values: unknown[] }[]; cells: string[] };
 }
@@ -144,11 +150,14 @@ async function finish(p: Prepared, state: ConfigState, opts: LoadOptions & { fra
   if (!opts.fragment) materializeSlotDefaults(state, registry);
   // Defaults first, so references can see defaulted values; then the real validation.
   await applyDefaults(state, registry, { fragment: opts.fragment });
+  const wholeRefs = findWholeReferences(state.tree);
   const structural = resolveReferences(state, errors, opts.env, { lenient: opts.fragment });
   throwAll(sortErrors(errors));
   throwAll(sortErrors(await validateState(state, registry, { fragment: opts.fragment, mainFile: p.file, defaultsRecorded: structural === 0 })));
+  // A relative path is relative to the file that wrote it: seen from p.baseDir before hashing.
+  const paths = Object.fromEntries(rebasePaths(state, registry, { mainFile: p.file, baseDir: p.baseDir, wholeRefs }));
   const canon = canonicalize(state.tree);
-  const result = { file: p.file, baseDir: p.baseDir, config: canon.canonical, hash: canon.hash, files: p.files, registry } as ResolvedExperiment;
+  const result = { file: p.file, baseDir: p.baseDir, config: canon.canonical, hash: canon.hash, files: p.files, registry, paths } as ResolvedExperiment;
   // The YAML text and the provenance record are built on first use (a sweep rarely needs them).
   let provenance: Record<string, Provenance> | undefined;
   Object.defineProperties(result, {

@@ -35,13 +35,15 @@ export interface Provenance {
 export function describeOrigin(o: Origin, relativeTo?: (file: string) => string): string {
   const rel = relativeTo ?? ((f: string) => f);
   const at = o.file !== undefined ? `${rel(o.file)}${o.line !== undefined ? `:${o.line}:${o.column ?? 1}` : ''}` : undefined;
+  // A note on a written value (a rebased path, a switched type) follows it in parentheses.
+  const note = o.note ? ` (${o.note})` : '';
   switch (o.kind) {
     case 'file':
-      return at ?? '(file)';
+      return (at ?? '(file)') + note;
     case 'set':
-      return o.flag ?? '--set';
+      return (o.flag ?? '--set') + note;
     case 'env':
-      return `env ${o.env}${at ? ` (read at ${at})` : o.flag ? ` (in ${o.flag})` : ''}`;
+      return `env ${o.env}${at ? ` (read at ${at})` : o.flag ? ` (in ${o.flag})` : ''}${note}`;
     case 'ref':
       return `\${${o.ref}}${at ? ` at ${at}` : o.flag ? ` in ${o.flag}` : ''}${o.note ? ` ← ${o.note}` : ''}`;
     case 'sweep':

@@ -15,6 +15,7 @@ import { engineSettings } from './schema.js';
 import { restoreNetworks, type CheckpointEntry } from './checkpoint.js';
 import { evaluate, type EvaluationResult } from './evaluate.js';
 import type { ResolvedExperiment } from './run.js';
+import { pathHint } from '../config/file-paths.js';
 
 export interface EvalOptions {
   /** Used when the resolved experiment carries no registry of its own. */
@@ -40,7 +41,7 @@ export async function evaluateCheckpoint(resolved: ResolvedExperiment, checkpoin
   mkdirSync(opts.outDir, { recursive: true });
   const registry = resolved.registry ?? opts.registry;
   if (!registry) throw new AblateError('eval.no-registry', 'evaluateCheckpoint needs a plugin registry');
-  const container = new ExperimentContainer({ registry, config, baseDir: resolved.baseDir, runDir: path.dirname(path.dirname(checkpoint.tensorsFile)), log: opts.log });
+  const container = new ExperimentContainer({ registry, config, baseDir: resolved.baseDir, runDir: path.dirname(path.dirname(checkpoint.tensorsFile)), log: opts.log, explainKey: (key, code) => pathHint(resolved.paths, key, code) });
   const model = (await container.get('model', 'model')) as SegmentationModel;
   const dataset = (await container.get('dataset', 'dataset')) as SegmentationDataset;
   const metrics = new Map<string, Metric>();

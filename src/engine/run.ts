@@ -40,6 +40,7 @@ import { flattenParams } from '../tracking/params.js';
 import { Progress } from './progress.js';
 import { evaluate, type EvaluationResult } from './evaluate.js';
 import { findCheckpoint, listCheckpoints, restoreCheckpoint, saveCheckpoint, type CheckpointParts } from './checkpoint.js';
+import { pathHint, type PathSource } from '../config/file-paths.js';
 
 /** What the config language hands the engine (`loadExperiment`'s result). */
 export interface ResolvedExperiment {
@@ -53,6 +54,8 @@ export interface ResolvedExperiment {
   file?: string;
   /** The registry it was validated with (built-ins + its `plugins:`); preferred over RunOptions.registry. */
   registry?: PluginRegistry;
+  /** How each relative path option was written (for the hint of a missing-file error). */
+  paths?: Record<string, PathSource>;
 }
 
 export interface RunOptions {
@@ -211,7 +214,7 @@ export async function runExperiment(resolved: ResolvedExperiment, opts: RunOptio
   const backend = await ensureBackend(config, (line) => log.info(line));
   const registry = resolved.registry ?? opts.registry;
   if (!registry) throw new AblateError('run.no-registry', 'runExperiment needs a plugin registry (from loadExperiment or RunOptions.registry)');
-  const container = new ExperimentContainer({ registry, config, baseDir: resolved.baseDir, runDir, log });
+  const container = new ExperimentContainer({ registry, config, baseDir: resolved.baseDir, runDir, log, explainKey: (key, code) => pathHint(resolved.paths, key, code) });
   const tracker = await container.get('tracker', 'tracker');
   const trackerDir = resumeFrom ? path.join(runDir, `resume-${String(resumeFrom.iteration).padStart(7, '0')}`) : runDir;
   const tags: Record<string, string> = {

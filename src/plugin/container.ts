@@ -21,6 +21,11 @@ export interface AssembleOptions {
   baseDir: string;
   runDir?: string;
   log: Logger;
+  /**
+   * Extra hint for an error a plugin reports at a config key (code, key): e.g. how a path option
+   * was written and what it was relative to (the config language's `pathHint`).
+   */
+  explainKey?: (key: string, code: string) => string | undefined;
 }
 
 interface Pending {
@@ -139,7 +144,7 @@ export class ExperimentContainer {
     try {
       return await plugin.create(options, ctx);
     } catch (e) {
-      if (e instanceof AblateError) throw e;
+      if (e instanceof AblateError) throw this.withKeyHint(e);
       throw new AblateError('plugin.create-failed', `${kind} '${config.type}' (at '${slot}') failed to build: ${(e as Error).message}`, {
         where: { key: slot },
         cause: e,
@@ -148,5 +153,14 @@ export class ExperimentContainer {
     } finally {
       this.building.splice(this.building.lastIndexOf(slot), 1);
     }
+  }
+
+  /** A plugin's located error, with the config's own explanation of that key added to the hint (once). */
+  private withKeyHint(e: AblateError): AblateError {
+    const extra = e.where?.key && e.constructor === AblateError ? this.opts.explainKey?.(e.where.key, e.code) : undefined;
+    if (!extra || e.hint?.includes(extra)) return e;
+    const out = new AblateError(e.code, e.message, { where: e.where, hint: e.hint ? `${e.hint} ${extra}` : extra, exitCode: e.exitCode, cause: e.cause });
+    out.stack = e.stack; // where the plugin threw, not where the hint was added
+    return out;
   }
 }

@@ -29,7 +29,11 @@ export interface BuildContext {
   readonly seed: number;
   /** The run folder (checkpoints, partition files, artifacts); undefined while only validating. */
   readonly runDir: string | undefined;
-  /** The experiment's root folder (relative data paths in options resolve against it). */
+  /**
+   * The experiment's root folder: resolve relative paths in options against it. Mark such options
+   * `format: 'path'` in the schema, so that a path written in an extended file (relative to that
+   * file) is rebased onto this folder before the plugin sees it.
+   */
   readonly baseDir: string;
   readonly log: Logger;
   /** The component this slot serves: an optimizer's network, a scheduler's optimizer. */

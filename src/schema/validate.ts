@@ -18,6 +18,7 @@ import { kindOf } from '../config/merge.js';
 import type { Origin } from '../config/origin.js';
 import { isPlainObject, joinPath } from '../config/paths.js';
 import { hasReference } from '../config/refs.js';
+import { PATH_FORMAT } from '../config/file-paths.js';
 import { PLUGIN_KINDS, type PluginKind } from '../plugin/kinds.js';
 import { didYouMean, type PluginRegistry } from '../plugin/registry.js';
 import { SLOTS, slotIsActive } from '../plugin/slots.js';
@@ -30,7 +31,10 @@ const compiledByRegistry = new WeakMap<PluginRegistry, Map<string, Promise<Valid
 async function newAjv(): Promise<Ajv2020> {
   const { Ajv2020: Ajv } = await import('ajv/dist/2020.js');
   // strict: false because plugin schemas may carry annotations ajv does not know (x-*, format).
-  return new Ajv({ allErrors: true, useDefaults: true, discriminator: true, verbose: true, strict: false, validateFormats: false, code: { source: true, esm: true } });
+  const ajv = new Ajv({ allErrors: true, useDefaults: true, discriminator: true, verbose: true, strict: false, validateFormats: false, code: { source: true, esm: true } });
+  // `format: 'path'` marks an option naming a file or folder (rebased by the config loader): any string.
+  ajv.addFormat(PATH_FORMAT, true);
+  return ajv;
 }
 
 /**

@@ -5,6 +5,7 @@
  * convolutions. Parameter groups: `backbone` (1×), `classifier` (layer5, `classifier_lr_multiplier`×),
  * `upsampling` (transposed convs only, 1×).
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { definePlugin, tf, nn, weights, AblateError } from '../../../src/index.js';
 import type { ParameterGroup, SegmentationModel, Tensor4D, Variable } from '../../../src/index.js';
@@ -107,7 +108,7 @@ export const deeplabv2Model = definePlugin<'model', DeepLabV2Options>({
         default: 'bilinear',
         description: "bilinear: align_corners=True resize of the 1/8 logits (the reference's interp); transposed: base-101's three learnable transposed convs.",
       },
-      pretrained: { type: ['string', 'null'], default: null, description: 'Safetensors file with PyTorch state-dict names (tools/pth_to_safetensors.py converts a .pth); relative to the experiment.' },
+      pretrained: { type: ['string', 'null'], format: 'path', default: null, description: 'Safetensors file with PyTorch state-dict names (tools/pth_to_safetensors.py converts a .pth); relative to the config file that sets it.' },
       pretrained_strip_prefix: { type: 'string', default: '', description: 'Prefix removed from every name in the file (e.g. "Scale.").' },
       classifier_lr_multiplier: { type: 'number', exclusiveMinimum: 0, default: 10, description: 'Learning-rate multiplier of the classifier (layer5) group.' },
     },
@@ -120,6 +121,14 @@ export const deeplabv2Model = definePlugin<'model', DeepLabV2Options>({
     const model = new DeepLabV2({ ...options, bn }, ctx.slot, ctx.seed);
     if (options.pretrained) {
       const file = path.resolve(ctx.baseDir, options.pretrained);
+      if (!existsSync(file)) {
+        model.dispose();
+        // Located at the option, so the error's hint can say which config file wrote the path.
+        throw new AblateError('weights.missing-file', `${ctx.slot}.pretrained: weights file ${file} does not exist`, {
+          where: { key: `${ctx.slot}.pretrained` },
+          hint: 'A relative path is relative to the config file that sets it; tools/pth_to_safetensors.py converts a .pth.',
+        });
+      }
       try {
         const report = weights.loadSafetensorsInto(model.stateDict(), file, options.pretrained_strip_prefix ? { stripPrefix: options.pretrained_strip_prefix } : {});
         ctx.log.info(weights.formatLoadReport(report, file));

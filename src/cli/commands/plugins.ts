@@ -10,6 +10,8 @@ type Schema = Record<string, unknown>;
 
 function typeOf(s: Schema): string {
   if (typeof s['x-ablate-component'] === 'string') return `<${s['x-ablate-component']}>`;
+  // A file or folder, relative to the config file that sets it.
+  if (s.format === 'path') return Array.isArray(s.type) ? s.type.map((t) => (t === 'string' ? 'path' : t)).join('|') : 'path';
   if (Array.isArray(s.enum)) return s.enum.map((v) => JSON.stringify(v)).join('|');
   if (s.const !== undefined) return JSON.stringify(s.const);
   if (s.type === 'array' && s.items && typeof s.items === 'object') return `${typeOf(s.items as Schema)}[]`;
