@@ -8,16 +8,22 @@
  *     sweep.json        the cells, their diffs, hashes and run folders
  *     cells/<cell>.yaml each cell's resolved experiment (what a child `ablate run` executes)
  *     summary.md/.json  status and headline metrics per cell
- *     tracking/         the parent run's record
+ *     tracking/         the parent run's record (a resumed sweep: resume-N/tracking/)
+ *
+ * Resuming (`ablate sweep <file> --resume <sweep folder>`) reuses the folder and each cell's run
+ * folder: FINISHED cells are kept as they are, a cell with a checkpoint continues from its last
+ * one, any other cell starts again (an earlier attempt's folder is kept beside it, renamed).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { AblateError } from '../errors.js';
 import { ExperimentContainer } from '../plugin/container.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import type { Logger } from '../plugin/define.js';
 import type { LaunchCell, LaunchResult, RunStatus } from '../plugin/contracts.js';
 import { systemTags } from '../tracking/provenance.js';
+import { listCheckpoints } from './checkpoint.js';
 import { engineSettings } from './schema.js';
 import { defaultRunName, newRunDir, runExperiment, stderrLogger, type ResolvedExperiment, type RunOutcome } from './run.js';
 
@@ -38,6 +44,8 @@ export interface SweepOptions {
   log?: Logger;
   /** Printed summary (default stdout). */
   out?: (line: string) => void;
+  /** A folder of an earlier run of the same sweep, to complete instead of starting anew. */
+  resume?: string;
 }
 
 export interface SweepCellResult extends LaunchResult {
@@ -82,16 +90,17 @@ export async function runSweep(cells: readonly SweepCellInput[], opts: SweepOpti
   const settings = engineSettings(base.config);
   const sweepName = opts.file ? path.basename(opts.file).replace(/\.ya?ml$/i, '') : defaultRunName(base);
   const sweepHash = createHash('sha256').update(cells.map((c) => c.experiment.hash).join('\n')).digest('hex');
-  const sweepDir = newRunDir({ ...base, hash: sweepHash }, `sweep-${sweepName}`, settings);
+  const earlier = opts.resume ? readEarlierSweep(opts.resume, sweepHash) : undefined;
+  const sweepDir = earlier?.dir ?? newRunDir({ ...base, hash: sweepHash }, `sweep-${sweepName}`, settings);
   mkdirSync(path.join(sweepDir, 'cells'), { recursive: true });
 
   // Each cell's run folder sits next to ordinary runs of the experiment, named after the cell.
   const plan = cells.map((c) => {
     const runName = safe(c.name);
-    const runDir = newRunDir(c.experiment, runName, engineSettings(c.experiment.config));
+    const runDir = earlier?.runDirs.get(c.name) ?? newRunDir(c.experiment, runName, engineSettings(c.experiment.config));
     const resolvedFile = path.join(sweepDir, 'cells', `${runName}.yaml`);
     writeFileSync(resolvedFile, c.experiment.canonicalYaml);
-    return { cell: c, runName, runDir, resolvedFile };
+    return { cell: c, runName, runDir, resolvedFile, state: earlier ? cellState(runDir) : ('new' as CellState) };
   });
   const labelNames = [...new Set(cells.flatMap((c) => Object.keys(c.labels)))];
   writeFileSync(
@@ -105,24 +114,42 @@ export async function runSweep(cells: readonly SweepCellInput[], opts: SweepOpti
   const launcher = await container.get('launcher', 'launcher');
   const axisParams: Record<string, string> = { 'sweep.cells': String(cells.length) };
   for (const l of labelNames) axisParams[`sweep.axis.${l}`] = [...new Set(cells.map((c) => valueText(c.labels[l])))].join(', ');
+  const attempt = earlier ? readdirSync(sweepDir).filter((d) => /^resume-\d+$/.test(d)).length + 1 : 0;
   const parent = await tracker.startRun({
-    name: `sweep:${sweepName}`,
+    name: earlier ? `sweep:${sweepName} (resumed)` : `sweep:${sweepName}`,
     experiment: String(base.config.name ?? 'default'),
     params: axisParams,
     tags: { ...systemTags(), 'ablate.sweep': 'parent', 'ablate.sweep_hash': sweepHash, 'ablate.run_dir': sweepDir, ...(opts.file ? { 'ablate.experiment_file': path.relative(process.cwd(), path.resolve(opts.file)) } : {}) },
-    runDir: sweepDir,
+    runDir: earlier ? path.join(sweepDir, `resume-${attempt}`) : sweepDir,
   });
   parent.logArtifact(path.join(sweepDir, 'sweep.json'));
   log.info(`sweep ${sweepName}: ${cells.length} cell(s) -> ${path.relative(process.cwd(), sweepDir)}`);
+  if (earlier) {
+    const count = (st: CellState) => plan.filter((p) => p.state === st).length;
+    log.info(`resuming: ${count('finished')} finished cell(s) kept, ${count('checkpoint')} continue from their last checkpoint, ${count('new') + count('restart')} (re)start`);
+    for (const p of plan) {
+      if (p.state !== 'restart' || !existsSync(p.runDir)) continue;
+      // An attempt that left no checkpoint: keep its folder (logs, record) beside the new one.
+      let k = 1;
+      while (existsSync(`${p.runDir}.attempt-${k}`)) k++;
+      renameSync(p.runDir, `${p.runDir}.attempt-${k}`);
+    }
+  }
 
   const outcomes = new Map<string, RunOutcome>();
   const byName = new Map(plan.map((p) => [p.cell.name, p]));
-  const launchCells: LaunchCell[] = plan.map((p) => ({
-    name: p.cell.name,
-    resolvedFile: p.resolvedFile,
-    runDir: p.runDir,
-    runArgs: ['--run-name', p.runName, '--parent-run-id', parent.id, '--base-dir', p.cell.experiment.baseDir, ...Object.entries(p.cell.labels).flatMap(([k, v]) => ['--tag', `ablate.sweep.${k}=${valueText(v)}`])],
-  }));
+  const launchCells: LaunchCell[] = plan
+    .filter((p) => p.state !== 'finished')
+    .map((p) => ({
+      name: p.cell.name,
+      resolvedFile: p.resolvedFile,
+      runDir: p.runDir,
+      runArgs: [
+        '--run-name', p.runName, '--parent-run-id', parent.id, '--base-dir', p.cell.experiment.baseDir,
+        ...(p.state === 'checkpoint' ? ['--resume', p.runDir] : []),
+        ...Object.entries(p.cell.labels).flatMap(([k, v]) => ['--tag', `ablate.sweep.${k}=${valueText(v)}`]),
+      ],
+    }));
   const runInProcess = async (lc: LaunchCell): Promise<LaunchResult> => {
     const p = byName.get(lc.name)!;
     if (opts.signal?.aborted) return { name: lc.name, status: 'KILLED', error: 'not started (sweep interrupted)' };
@@ -133,6 +160,7 @@ export async function runSweep(cells: readonly SweepCellInput[], opts: SweepOpti
       registry: opts.registry,
       runName: p.runName,
       runDir: p.runDir,
+      ...(p.state === 'checkpoint' ? { resume: p.runDir } : {}),
       parentRunId: parent.id,
       tags,
       log,
@@ -141,9 +169,10 @@ export async function runSweep(cells: readonly SweepCellInput[], opts: SweepOpti
     outcomes.set(lc.name, r);
     return { name: lc.name, status: r.status, runDir: r.runDir, ...(r.error ? { error: r.error.message } : {}) };
   };
-  const launched = await launcher.launch(launchCells, runInProcess);
+  const launched = new Map((await launcher.launch(launchCells, runInProcess)).map((r) => [r.name, r]));
+  const kept = (p: (typeof plan)[number]): LaunchResult => ({ name: p.cell.name, status: 'FINISHED', runDir: p.runDir });
 
-  const results: SweepCellResult[] = launched.map((r) => {
+  const results: SweepCellResult[] = plan.map((p) => launched.get(p.cell.name) ?? kept(p)).map((r) => {
     const p = byName.get(r.name)!;
     const o = outcomes.get(r.name);
     const metrics = o?.metrics ?? readMetrics(p.runDir);
@@ -163,6 +192,41 @@ export async function runSweep(cells: readonly SweepCellInput[], opts: SweepOpti
   const failed = results.filter((r) => r.status === 'FAILED');
   for (const f of failed) out(`cell ${f.name} FAILED: ${f.error ?? '(see its run folder)'}`);
   return { status, sweepDir, parentRunId: parent.id, cells: results, summary };
+}
+
+/** What a resumed sweep does with a cell: keep it, continue it, or run it (again). */
+type CellState = 'new' | 'finished' | 'checkpoint' | 'restart';
+
+function cellState(runDir: string): CellState {
+  if (!existsSync(runDir)) return 'new';
+  try {
+    const r = JSON.parse(readFileSync(path.join(runDir, 'result.json'), 'utf8')) as { status?: string };
+    if (r.status === 'FINISHED') return 'finished';
+  } catch {
+    /* never finished (no or unreadable result.json) */
+  }
+  return listCheckpoints(runDir).length > 0 ? 'checkpoint' : 'restart';
+}
+
+/** The folder and cell run folders of an earlier run of this very sweep (same cells, same configs). */
+function readEarlierSweep(dir: string, sweepHash: string): { dir: string; runDirs: Map<string, string> } {
+  const file = path.join(path.resolve(dir), 'sweep.json');
+  let saved: { hash?: string; cells?: { name: string; runDir: string }[] };
+  try {
+    saved = JSON.parse(readFileSync(file, 'utf8')) as typeof saved;
+  } catch (e) {
+    throw new AblateError('sweep.resume-not-found', `cannot resume '${dir}': ${existsSync(file) ? `its sweep.json is unreadable (${(e as Error).message})` : 'it is not a sweep folder (no sweep.json)'}`, {
+      where: { file },
+      hint: 'give the sweep-<name>-<hash> folder that `ablate sweep` printed',
+    });
+  }
+  if (saved.hash !== sweepHash || !Array.isArray(saved.cells)) {
+    throw new AblateError('sweep.resume-mismatch', `cannot resume '${dir}': it ran other cells (sweep hash ${String(saved.hash).slice(0, 12)}, this sweep resolves to ${sweepHash.slice(0, 12)})`, {
+      where: { file },
+      hint: 'resume with the same experiment file and the same --set values, or start a new sweep',
+    });
+  }
+  return { dir: path.resolve(dir), runDirs: new Map(saved.cells.map((c) => [c.name, c.runDir])) };
 }
 
 function readMetrics(runDir: string): Record<string, number> {

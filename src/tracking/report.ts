@@ -106,7 +106,7 @@ export function meanStd(values: readonly number[]): { mean: number; std: number 
 /** Builds the table from runs. Parent runs (those with children in the set) are left out. */
 export function buildTable(all: readonly ReportRun[], spec: ReportSpec = DEFAULT_SPEC): ReportTable {
   const parents = new Set(all.map((r) => r.parent).filter((p): p is string => !!p));
-  const runs = all.filter((r) => !parents.has(r.id)).sort((a, b) => a.startTime - b.startTime);
+  const runs = all.filter((r) => !parents.has(r.id) && r.tags['ablate.sweep'] !== 'parent').sort((a, b) => a.startTime - b.startTime);
   const metric = spec.metric.find((m) => runs.some((r) => m in r.metrics));
   if (!metric) {
     throw new AblateError('report.no-metric', `none of the runs has the metric ${spec.metric.join(' / ')}`, {
@@ -195,15 +195,17 @@ export function runsFromFolder(dir: string, how: Aggregate): ReportRun[] {
   if (dirs.length === 0) throw new AblateError('report.no-runs', `no run records under ${dir}`, { where: { file: dir } });
   const records = dirs.map((d) => readRecord(d));
   if (isRunDir(dir)) {
-    // A sweep's run folder: its cells may live beside it (ablate puts cell runs next to the
-    // experiment's other runs), so also take the sibling runs whose parent is this run.
-    const root = records.find((r) => path.resolve(r.runDir) === path.resolve(dir))!;
-    if (!records.some((r) => r.parent === root.id)) {
-      const seen = new Set(records.map((r) => r.runDir));
-      for (const d of findRunDirs(path.dirname(path.resolve(dir)))) {
+    // A sweep's run folder: its cells live beside it (ablate puts cell runs next to the
+    // experiment's other runs), so also take the sibling runs whose parent is this sweep's run
+    // (or the run of one of its resumptions, recorded in <sweep>/resume-N/).
+    const own = path.resolve(dir);
+    const rootIds = new Set(records.filter((r) => path.resolve(r.runDir) === own || (path.dirname(path.resolve(r.runDir)) === own && RESUME_DIR.test(path.basename(r.runDir)))).map((r) => r.id));
+    if (!records.some((r) => r.parent && rootIds.has(r.parent))) {
+      const seen = new Set(records.map((r) => path.resolve(r.runDir)));
+      for (const d of findRunDirs(path.dirname(own))) {
         if (seen.has(path.resolve(d))) continue;
         const rec = readRecord(d);
-        if (rec.parent === root.id) records.push(rec);
+        if (rec.parent && rootIds.has(rec.parent)) records.push(rec);
       }
     }
   }

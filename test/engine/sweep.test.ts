@@ -71,3 +71,41 @@ test('parallel: 2 runs the cells as child ablate run processes', async () => {
     delete process.env.ABLATE_RUN_ENTRY;
   }
 });
+
+test('an interrupted sweep resumes: finished cells kept, the stopped one continues, the rest run', async () => {
+  const { runsFromFolder } = await import('../../src/tracking/report.js');
+  const out = mkdtempSync(path.join(os.tmpdir(), 'ablate-sweep-resume-'));
+  const three = (): SweepCellInput[] =>
+    [0.5, 0.05, 0.01].map((lr, i) => {
+      const e = tinyExperiment(out, { trainer: { iterations: 6 } });
+      (e.config.optimizer as Record<string, unknown>).lr = lr;
+      (e.config.scheduler as Record<string, unknown>).lr = lr;
+      return { name: `lr=${lr}`, labels: { lr }, diff: { 'optimizer.lr': lr }, experiment: { ...e, canonicalYaml: `${JSON.stringify(e.config)}\n`, hash: `${'abc'[i]}${e.hash.slice(1)}` } };
+    });
+  // Ctrl-C while the second cell trains: it checkpoints and stops, the third never starts.
+  const ctrlC = new AbortController();
+  const log = { ...quiet, info: (m: string) => (m === 'cell lr=0.05' ? setImmediate(() => ctrlC.abort()) : undefined) };
+  const first = await runSweep(three(), { registry: testRegistry(), file: 'resume.yaml', log, out: () => {}, signal: ctrlC.signal });
+  assert.equal(first.status, 'KILLED');
+  assert.deepEqual(first.cells.map((c) => c.status), ['FINISHED', 'KILLED', 'KILLED']);
+  const keptResult = readFileSync(path.join(first.cells[0]!.runDir!, 'result.json'), 'utf8');
+
+  const lines: string[] = [];
+  const again = await runSweep(three(), { registry: testRegistry(), file: 'resume.yaml', log: { ...quiet, info: (m) => lines.push(m) }, out: () => {}, resume: first.sweepDir });
+  assert.equal(again.status, 'FINISHED');
+  assert.equal(again.sweepDir, first.sweepDir);
+  assert.deepEqual(again.cells.map((c) => [c.status, c.runDir]), first.cells.map((c) => ['FINISHED', c.runDir]));
+  assert.ok(lines.some((l) => /1 finished cell\(s\) kept, 1 continue from their last checkpoint, 1 \(re\)start/.test(l)), lines.join('\n'));
+  assert.equal(readFileSync(path.join(first.cells[0]!.runDir!, 'result.json'), 'utf8'), keptResult, 'the finished cell did not run again');
+  const resumed = JSON.parse(readFileSync(path.join(first.cells[1]!.runDir!, 'result.json'), 'utf8')) as { iteration: number; status: string };
+  assert.deepEqual([resumed.status, resumed.iteration], ['FINISHED', 6]);
+  assert.ok(existsSync(path.join(first.sweepDir, 'resume-1', 'tracking')), 'the resumption has its own parent record');
+
+  // The report sees three finished cells, each once.
+  const runs = runsFromFolder(first.sweepDir, 'last').filter((r) => r.tags['ablate.sweep'] !== 'parent');
+  assert.deepEqual(runs.map((r) => r.status).sort(), ['FINISHED', 'FINISHED', 'FINISHED']);
+
+  // Another sweep cannot be resumed into this folder.
+  await assert.rejects(runSweep(three().slice(0, 2), { registry: testRegistry(), log: quiet, out: () => {}, resume: first.sweepDir }), /ran other cells/);
+  await assert.rejects(runSweep(three(), { registry: testRegistry(), log: quiet, out: () => {}, resume: out }), /not a sweep folder/);
+});

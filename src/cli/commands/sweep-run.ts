@@ -2,28 +2,31 @@
  * Sweep execution behind `ablate sweep <file>` (the command module handles `--dry-run` and loads
  * this one otherwise): expand and validate every cell, then run them through the experiment's
  * launcher under one parent tracker run, and print the summary table. Ctrl-C stops the running
- * cell with a checkpoint, marks the rest KILLED and exits 130; a failed cell exits 1.
+ * cell with a checkpoint, marks the rest KILLED and exits 130; a failed cell exits 1. Either way
+ * it prints the `--resume` command that completes the sweep.
  */
+import path from 'node:path';
 import { expandSweep } from '../../config/index.js';
 import { runSweep as runSweepEngine, type SweepOutcome } from '../../engine/sweep.js';
 import { builtinRegistry } from '../../plugin/bootstrap.js';
 import { interruptSignal } from './run.js';
 import { print } from '../options.js';
 
-export async function runSweep(file: string, options: { set: string[]; json?: boolean }, out: (line: string) => void = print): Promise<SweepOutcome> {
+export async function runSweep(file: string, options: { set: string[]; json?: boolean; resume?: string }, out: (line: string) => void = print): Promise<SweepOutcome> {
   const cells = await expandSweep(file, { set: options.set });
   const interrupt = interruptSignal('the sweep');
   let outcome: SweepOutcome;
   try {
     outcome = await runSweepEngine(
       cells.map((c) => ({ name: c.name, labels: c.labels, diff: c.diff, experiment: c.experiment })),
-      { registry: cells[0]!.experiment.registry ?? (await builtinRegistry()), file, signal: interrupt.signal, out: options.json ? () => {} : out },
+      { registry: cells[0]!.experiment.registry ?? (await builtinRegistry()), file, signal: interrupt.signal, out: options.json ? () => {} : out, ...(options.resume ? { resume: options.resume } : {}) },
     );
   } finally {
     interrupt.dispose();
   }
   if (options.json) out(JSON.stringify({ status: outcome.status, sweepDir: outcome.sweepDir, parentRunId: outcome.parentRunId, cells: outcome.cells }, null, 2));
   else out(`sweep ${outcome.status}: ${outcome.sweepDir}`);
+  if (outcome.status !== 'FINISHED' && !options.json) out(`to complete it later: ablate sweep ${file} --resume ${path.relative(process.cwd(), outcome.sweepDir) || '.'}${options.set.map((x) => ` --set ${x}`).join('')}`);
   if (outcome.status === 'KILLED') process.exitCode = 130;
   else if (outcome.status === 'FAILED') process.exitCode = 1;
   return outcome;

@@ -9,19 +9,20 @@ import type { Command } from 'commander';
 import { AblateError } from '../../errors.js';
 import { withSet, print } from '../options.js';
 
-type SweepRunner = { runSweep(file: string, options: { set: string[]; json?: boolean }): Promise<void> };
+type SweepRunner = { runSweep(file: string, options: { set: string[]; json?: boolean; resume?: string }): Promise<void> };
 
 export function register(program: Command): void {
   withSet(program.command('sweep').description("run a sweep's cells (with --dry-run: list the validated cells, hashes and diffs)").argument('<experiment>', 'experiment file with a sweep: block'))
     .option('-n, --dry-run', 'resolve and validate every cell, print the plan, run nothing')
     .option('--json', 'JSON output')
+    .option('--resume <sweep folder>', 'complete an earlier run of this sweep: keep finished cells, continue the others from their checkpoints')
     .allowUnknownOption(false)
-    .action(async (file: string, opts: { set: string[]; json?: boolean; dryRun?: boolean }) => {
+    .action(async (file: string, opts: { set: string[]; json?: boolean; dryRun?: boolean; resume?: string }) => {
       if (!opts.dryRun) {
         const spec = './sweep-run.js';
         const runner = (await import(spec).catch(() => undefined)) as SweepRunner | undefined;
         if (!runner) throw new AblateError('cli.not-available', 'sweep execution is not available in this build yet', { hint: 'use `ablate sweep <file> --dry-run` to validate and list the cells' });
-        await runner.runSweep(file, { set: opts.set, json: opts.json });
+        await runner.runSweep(file, { set: opts.set, json: opts.json, ...(opts.resume ? { resume: opts.resume } : {}) });
         return;
       }
       const { expandSweep } = await import('../../config/load.js');
