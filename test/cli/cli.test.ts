@@ -41,6 +41,21 @@ test('--version prints the package version', () => {
   assert.equal(r.stdout.trim(), (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version);
 });
 
+test('a compiled CLI older than the sources warns (in a checkout), an up-to-date one does not', async () => {
+  const { statSync, utimesSync } = await import('node:fs');
+  const compiled = path.join(root, 'dist', 'src', 'cli', 'main.js');
+  assert.doesNotMatch(ablate(['--version']).stderr, /changed since the CLI was compiled/);
+  const { atime, mtime } = statSync(compiled);
+  utimesSync(compiled, new Date(1000), new Date(1000));
+  try {
+    const r = ablate(['--version']);
+    assert.equal(r.code, 0);
+    assert.match(r.stderr, /warning: src\/ or plugins\/ changed since the CLI was compiled; run `npm run build`/);
+  } finally {
+    utimesSync(compiled, atime, mtime);
+  }
+});
+
 test('a file with three different mistakes prints three located errors and exits 2, without a stack', () => {
   const dir = writeTree({ 'three.yaml': THREE });
   const r = ablate(['validate', 'three.yaml'], dir);

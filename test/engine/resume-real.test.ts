@@ -31,6 +31,7 @@ test('adversarial-semi on mini-VOC: interrupt + resume = uninterrupted, bit for 
       'dataset.crop=32',
       'dataset.labeled_fraction=0.5',
       'model.base_width=8',
+      'model.pretrained=null', // the committed backbone is width 16
       'discriminator.ndf=8',
       'trainer.iterations=6',
       'trainer.batch_size=2',
