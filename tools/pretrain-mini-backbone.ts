@@ -120,8 +120,7 @@ async function main(): Promise<void> {
   const headB = tf.variable(tf.zeros([classes]), true, 'pretrain/fc.bias');
   const trainable: Variable[] = [...store.parameterGroups({}).flatMap((g) => g.variables), headW, headB];
   // ImageNet ResNets start from He initialisation (torchvision: kaiming_normal_, fan_out); the
-  // reference's N(0, 0.01) for its convs assumes pretrained weights will replace them, and under
-  // batch norm such tiny weights make every gradient step huge relative to the weight itself.
+  // reference's N(0, 0.01) for its convs assumes pretrained weights will replace them.
   [...store.stateDict().values()].forEach((v, i) => {
     if (v.shape.length !== 4) return;
     const [kh, kw, , cout] = v.shape as [number, number, number, number];
