@@ -9,7 +9,13 @@
  *
  * Usage: node --import tsx bench/iteration.ts [--backends tensorflow,wasm] [--depth 18 --width 16
  *        --crop 64 --batch 8 --ndf 16 --rates 1,2,3,4 --bn-affine trainable] [--steps 5 --warmup 2] [--rounds 1] [--profile]
- *        [--profile-shapes] [--no-torch] [--torch-omp-active]
+ *        [--profile-shapes] [--ops] [--no-torch] [--torch-omp both|default|passive]
+ *
+ * PyTorch runs under both OpenMP wait policies by default: `default` (threads spin between
+ * parallel regions; fastest on an idle machine) and `PASSIVE` (threads sleep; the only usable one
+ * on a loaded machine, where spinning threads collapse). The `ratio:` line is against the faster.
+ * --ops times every TensorFlow op ablate issues (wall time around tfjs-node's binding call; unlike
+ * --profile it adds no read-back per kernel) and PyTorch's convolution kernels, per step.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -93,11 +99,55 @@ function addGrads(a: NamedTensorMap, b: NamedTensorMap): NamedTensorMap {
   return out;
 }
 
+interface OpTime {
+  op: string;
+  ms: number;
+  count: number;
+}
+
 interface BackendResult {
   backend: string;
   stepMs: number[];
   profile?: { kernel: string; ms: number; count: number }[];
+  /** --ops: wall time per TensorFlow op type over the timed steps, per step. */
+  ops?: OpTime[];
   error?: string;
+}
+
+/**
+ * Times every TensorFlow op that tfjs-node executes, by op type, while `on()` is true. tfjs-node
+ * sends each op through `backend.binding.executeOp`; the binding object is frozen, so the backend
+ * gets a copy whose executeOp is wrapped. TensorFlow's eager ops run synchronously on the calling
+ * thread, so the wall time around the call is the op's whole cost, dispatch included. `stop`
+ * restores the original binding and returns the table, per step.
+ */
+function timeTensorFlowOps(): { stop: (steps: number) => OpTime[] } | undefined {
+  const be = tf.backend() as unknown as { binding?: Record<string, unknown> };
+  const original = be.binding;
+  if (!original || typeof original['executeOp'] !== 'function') return undefined;
+  const times = new Map<string, { ms: number; count: number }>();
+  const execute = (original['executeOp'] as (...a: unknown[]) => unknown).bind(original);
+  const wrapped: Record<string, unknown> = {};
+  for (const k of Object.getOwnPropertyNames(original)) {
+    const v = original[k];
+    wrapped[k] = typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(original) : v;
+  }
+  wrapped['executeOp'] = (name: string, ...rest: unknown[]) => {
+    const t0 = performance.now();
+    const out = execute(name, ...rest);
+    const e = times.get(name) ?? { ms: 0, count: 0 };
+    e.ms += performance.now() - t0;
+    e.count += 1;
+    times.set(name, e);
+    return out;
+  };
+  be.binding = wrapped;
+  return {
+    stop: (steps) => {
+      be.binding = original;
+      return [...times].map(([op, e]) => ({ op, ms: e.ms / steps, count: e.count / steps })).sort((a, b) => b.ms - a.ms);
+    },
+  };
 }
 
 async function runBackend(backend: BackendName, steps: number): Promise<BackendResult> {
@@ -177,12 +227,14 @@ async function runBackend(backend: BackendName, steps: number): Promise<BackendR
   try {
     for (let i = 0; i < cfg.warmup; i++) step();
     const before = tf.memory().numTensors;
+    const opTimer = flag('ops') ? timeTensorFlowOps() : undefined;
     for (let i = 0; i < steps; i++) {
       const t0 = performance.now();
       const loss = step();
       result.stepMs.push(performance.now() - t0);
       if (!Number.isFinite(loss)) throw new Error(`loss is ${loss}`);
     }
+    if (opTimer) result.ops = opTimer.stop(steps);
     const leaked = tf.memory().numTensors - before;
     if (leaked !== 0) console.error(`  ${backend}: ${leaked} tensors leaked over ${steps} steps`);
     if (flag('profile')) {
@@ -212,20 +264,32 @@ async function runBackend(backend: BackendName, steps: number): Promise<BackendR
   return result;
 }
 
-function runTorch(): { stepMs: number[]; convGflop: number; torch: string } | { error: string } {
+type OmpPolicy = 'default' | 'passive';
+interface TorchRun {
+  policy: OmpPolicy;
+  stepMs: number[];
+  convGflop: number;
+  torch: string;
+  convMs?: number;
+}
+
+function runTorch(policy: OmpPolicy): TorchRun | { policy: OmpPolicy; error: string } {
   const py = path.join(root, 'tools', '.venv', 'bin', 'python');
-  if (!existsSync(py)) return { error: 'tools/.venv missing: run tools/setup-venv.sh' };
+  if (!existsSync(py)) return { policy, error: 'tools/.venv missing: run tools/setup-venv.sh' };
+  const env = { ...process.env };
+  // PASSIVE: OpenMP threads sleep between parallel regions. With the default spin-waiting,
+  // PyTorch's 2 threads collapse on a loaded shared machine (measured 5–14 s per step vs
+  // 0.26–0.39 s passive at load ~10), but on an idle machine spinning is ~1.5× faster.
+  if (policy === 'passive') env['OMP_WAIT_POLICY'] = 'PASSIVE';
+  else delete env['OMP_WAIT_POLICY'];
   const r = spawnSync(
     py,
-    [path.join(root, 'bench', 'iteration_torch.py'), '--depth', String(cfg.depth), '--width', String(cfg.width), '--classes', String(cfg.classes), '--rates', cfg.rates.join(','), '--crop', String(cfg.crop), '--batch', String(cfg.batch), '--ndf', String(cfg.ndf), '--bn-affine', cfg.bnAffine, '--steps', String(cfg.steps), '--warmup', String(cfg.warmup)],
-    // OMP_WAIT_POLICY=PASSIVE: with the default spin-waiting, PyTorch's 2 OpenMP threads collapse
-    // on a loaded shared machine (measured 5–14 s per step vs 0.26–0.39 s passive at load ~10);
-    // --torch-omp-active keeps the default for a quiet machine.
-    { encoding: 'utf8', env: flag('torch-omp-active') ? process.env : { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' } },
+    [path.join(root, 'bench', 'iteration_torch.py'), '--depth', String(cfg.depth), '--width', String(cfg.width), '--classes', String(cfg.classes), '--rates', cfg.rates.join(','), '--crop', String(cfg.crop), '--batch', String(cfg.batch), '--ndf', String(cfg.ndf), '--bn-affine', cfg.bnAffine, '--steps', String(cfg.steps), '--warmup', String(cfg.warmup), ...(flag('ops') ? ['--conv-time'] : [])],
+    { encoding: 'utf8', env },
   );
-  if (r.status !== 0) return { error: (r.stderr || '').trim().split('\n').slice(-1)[0] ?? `exit ${r.status}` };
-  const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { step_ms: number[]; conv_gflop: number; torch: string };
-  return { stepMs: j.step_ms, convGflop: j.conv_gflop, torch: j.torch };
+  if (r.status !== 0) return { policy, error: (r.stderr || '').trim().split('\n').slice(-1)[0] ?? `exit ${r.status}` };
+  const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { step_ms: number[]; conv_gflop: number; torch: string; conv_ms?: number };
+  return { policy, stepMs: j.step_ms, convGflop: j.conv_gflop, torch: j.torch, convMs: j.conv_ms };
 }
 
 const median = (a: number[]) => {
@@ -233,16 +297,23 @@ const median = (a: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 const fmt = (ms: number[]) => `median ${median(ms).toFixed(0)} ms, min ${Math.min(...ms).toFixed(0)} ms (${ms.map((m) => m.toFixed(0)).join(', ')})`;
+const CONV_OPS = new Set(['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']);
 
 console.log(`# iteration bench: deeplabv2 r${cfg.depth} w${cfg.width} rates [${cfg.rates}] BN affine ${cfg.bnAffine} + fcdisc ndf ${cfg.ndf}, ${cfg.classes} classes, batch ${cfg.batch}, crop ${cfg.crop}`);
 console.log(`# machine: ${os.cpus()[0]?.model ?? '?'} ×${os.cpus().length}, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, ${new Date().toISOString()}`);
-// PyTorch and the ablate backends alternate for --rounds rounds (PyTorch first and last): the
-// machine is shared, so each side is credited with its best round.
+// PyTorch (under each OpenMP policy) and the ablate backends alternate for --rounds rounds, PyTorch
+// first and last: the machine is shared, so each side is credited with its best round.
 const rounds = Math.max(1, Number(arg('rounds', '1')));
+const ompArg = arg('torch-omp', 'both');
+const policies: OmpPolicy[] = ompArg === 'both' ? ['default', 'passive'] : ompArg === 'default' || ompArg === 'passive' ? [ompArg] : [];
+if (!policies.length) throw new Error(`--torch-omp must be both, default or passive (got ${ompArg})`);
 const torchAll: ReturnType<typeof runTorch>[] = [];
+const runTorchRound = () => {
+  if (!flag('no-torch')) for (const p of policies) torchAll.push(runTorch(p));
+};
 const results: BackendResult[] = [];
 for (let round = 0; round < rounds; round++) {
-  if (!flag('no-torch')) torchAll.push(runTorch());
+  runTorchRound();
   for (const b of backends) {
     if (round > 0 && b !== 'tensorflow' && b !== 'tensorflow-gpu') continue; // slow backends: one round
     // wasm is ~20× slower: fewer timed steps keep the run short.
@@ -250,14 +321,18 @@ for (let round = 0; round < rounds; round++) {
     results.push(r);
   }
 }
-if (!flag('no-torch')) torchAll.push(runTorch());
-const [torchA] = torchAll;
-const torchRuns = torchAll.filter((t): t is { stepMs: number[]; convGflop: number; torch: string } => !!t && 'stepMs' in t);
-const torchMs = torchRuns.length ? Math.min(...torchRuns.map((t) => median(t.stepMs))) : undefined;
+runTorchRound();
+const torchRuns = torchAll.filter((t): t is TorchRun => 'stepMs' in t);
 const gflop = torchRuns[0]?.convGflop;
-if (torchRuns.length) {
-  for (const [i, t] of torchRuns.entries()) console.log(`pytorch ${t.torch} (2 threads, OMP_WAIT_POLICY ${flag('torch-omp-active') ? 'default' : 'PASSIVE'}) run ${i + 1}: ${fmt(t.stepMs)}, conv ${(t.convGflop / (median(t.stepMs) / 1000)).toFixed(1)} GFLOP/s`);
-} else if (torchA && 'error' in torchA) console.log(`pytorch: not run (${torchA.error})`);
+const bestByPolicy = new Map<OmpPolicy, number>();
+for (const t of torchRuns) bestByPolicy.set(t.policy, Math.min(bestByPolicy.get(t.policy) ?? Infinity, median(t.stepMs)));
+const torchMs = torchRuns.length ? Math.min(...bestByPolicy.values()) : undefined;
+const fastestPolicy = [...bestByPolicy].find(([, ms]) => ms === torchMs)?.[0];
+for (const [i, t] of torchRuns.entries()) {
+  const conv = t.convMs !== undefined ? `, conv kernels ${t.convMs.toFixed(1)} ms/step (profiler)` : '';
+  console.log(`pytorch ${t.torch} (2 threads, OMP_WAIT_POLICY ${t.policy}) run ${i + 1}: ${fmt(t.stepMs)}, conv ${(t.convGflop / (median(t.stepMs) / 1000)).toFixed(1)} GFLOP/s${conv}`);
+}
+for (const t of torchAll) if ('error' in t) console.log(`pytorch (OMP_WAIT_POLICY ${t.policy}): not run (${t.error})`);
 for (const r of results) {
   if (r.error) {
     console.log(`${r.backend}: failed: ${r.error}`);
@@ -265,6 +340,12 @@ for (const r of results) {
   }
   const m = median(r.stepMs);
   console.log(`${r.backend}: ${fmt(r.stepMs)}${gflop ? `, conv ${(gflop / (m / 1000)).toFixed(1)} GFLOP/s` : ''}`);
+  if (r.ops) {
+    const total = r.ops.reduce((a, o) => a + o.ms, 0);
+    const conv = r.ops.filter((o) => CONV_OPS.has(o.op)).reduce((a, o) => a + o.ms, 0);
+    console.log(`  TensorFlow ops per step: ${total.toFixed(1)} ms in ${r.ops.reduce((a, o) => a + o.count, 0).toFixed(0)} ops (conv kernels ${conv.toFixed(1)} ms); the rest of the step is JavaScript`);
+    for (const o of r.ops.slice(0, 20)) console.log(`    ${o.op.padEnd(36)} ${o.ms.toFixed(2).padStart(7)} ms  ×${o.count.toFixed(0).padStart(4)}  ${((1000 * o.ms) / o.count).toFixed(0).padStart(5)} µs/op`);
+  }
   if (r.profile) {
     const total = r.profile.reduce((a, p) => a + p.ms, 0);
     console.log(`  profile (${r.backend}, one step, kernel time ${total.toFixed(0)} ms, ${r.profile.reduce((a, p) => a + p.count, 0)} kernels):`);
@@ -274,6 +355,7 @@ for (const r of results) {
 const tfRuns = results.filter((r) => (r.backend === 'tensorflow' || r.backend === 'tensorflow-gpu') && !r.error && r.stepMs.length);
 const tfMs = tfRuns.length ? Math.min(...tfRuns.map((r) => median(r.stepMs))) : undefined;
 if (tfMs && torchMs) {
-  console.log(`best medians: ablate tensorflow ${tfMs.toFixed(0)} ms, pytorch ${torchMs.toFixed(0)} ms${gflop ? ` (conv ${(gflop / (tfMs / 1000)).toFixed(1)} vs ${(gflop / (torchMs / 1000)).toFixed(1)} GFLOP/s, ${gflop.toFixed(2)} GFLOP per step)` : ''}`);
+  console.log(`best medians: ablate tensorflow ${tfMs.toFixed(0)} ms, pytorch ${torchMs.toFixed(0)} ms (OMP_WAIT_POLICY ${fastestPolicy})${gflop ? ` (conv ${(gflop / (tfMs / 1000)).toFixed(1)} vs ${(gflop / (torchMs / 1000)).toFixed(1)} GFLOP/s, ${gflop.toFixed(2)} GFLOP per step)` : ''}`);
+  for (const [policy, ms] of bestByPolicy) if (bestByPolicy.size > 1) console.log(`ratio vs pytorch with OMP_WAIT_POLICY ${policy}: ${(tfMs / ms).toFixed(2)}`);
   console.log(`ratio: ${(tfMs / torchMs).toFixed(2)}`);
 }

@@ -1,7 +1,7 @@
 """PyTorch reference for bench/iteration.ts: one AdvSemiSeg iteration (spec §3.3) on the same shapes.
 
 Prints one JSON line: {"step_ms": [...], "conv_gflop": <conv FLOPs of one step, approximate>,
-"torch": version, "threads": n}. Run by bench/iteration.ts; standalone:
+"torch": version, "threads": n, "conv_ms": <conv kernel time per step, with --conv-time>}. Run by bench/iteration.ts; standalone:
   tools/.venv/bin/python bench/iteration_torch.py --depth 18 --width 16 --crop 64 --batch 8 --ndf 16
 """
 import argparse
@@ -57,6 +57,7 @@ def main():
     ap.add_argument('--steps', type=int, default=5)
     ap.add_argument('--warmup', type=int, default=2)
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--conv-time', action='store_true', help='also time the convolution kernels of 3 more steps with torch.profiler')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -121,7 +122,21 @@ def main():
         t0 = time.perf_counter()
         step()
         times.append((time.perf_counter() - t0) * 1000)
-    print(json.dumps({'step_ms': times, 'conv_gflop': step_flops / 1e9, 'torch': torch.__version__, 'threads': torch.get_num_threads()}))
+    out = {'step_ms': times, 'conv_gflop': step_flops / 1e9, 'torch': torch.__version__, 'threads': torch.get_num_threads()}
+    if a.conv_time:
+        out['conv_ms'] = conv_kernel_ms(step, 3)
+    print(json.dumps(out))
+
+
+def conv_kernel_ms(step, n):
+    """Self time of the convolution kernels (forward, and backward dX + dW) per step, from torch.profiler."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(n):
+            step()
+    conv = ('aten::mkldnn_convolution', 'aten::convolution_backward')
+    return sum(e.self_cpu_time_total for e in prof.key_averages() if e.key in conv) / 1000 / n
 
 
 if __name__ == '__main__':
