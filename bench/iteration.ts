@@ -28,6 +28,7 @@ import type { BuildContext, NamedTensorMap, Network, Optimizer, Scalar, Tensor, 
 import { DeepLabV2 } from '../plugins/models/deeplabv2/index.js';
 import { FcDiscriminator } from '../plugins/discriminators/fcdisc/index.js';
 import { sgdOptimizer } from '../plugins/optimizers/sgd.js';
+import { CompiledStep } from '../src/runtime/capture/compiled-step.js';
 import { adamOptimizer } from '../plugins/optimizers/adam.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -186,17 +187,19 @@ async function runBackend(backend: BackendName, steps: number): Promise<BackendR
   const yl = withVoid(3, [0, 4]);
   const yr = withVoid(4, [s - 4, s]);
 
-  const step = () => {
+  // The step takes its batch as inputs and returns the loss as a tensor (read after the step), so
+  // that --compile can run it as one TensorFlow graph (src/runtime/capture).
+  const step = (inputs: readonly Tensor[]): { loss: Tensor } => {
+    const [xl, xu, yl, yr] = inputs as [Tensor4D, Tensor4D, Tensor, Tensor];
     // 1. unlabeled branch: G gets semi-adv BCE (+ pseudo-label CE); D's variables get no gradient.
     let predU!: Tensor4D;
     const gu = tf.variableGrads(() => {
       predU = tf.keep(G.apply(xu, { training: true }));
       const dU = D.apply(tf.softmax(predU), { training: true });
-      const conf = tf.squeeze(tf.sigmoid(dU), [3]);
-      // The pseudo-label is a constant target. tfjs has no stop_gradient and comparison ops have
-      // no gradient functions, so it is materialised off the tape (a small int32 read-back).
-      const pseudoOnTape = tf.where(tf.less(conf, 0.2), tf.fill(conf.shape, 255, 'int32'), tf.argMax(predU, 3));
-      const pseudo = tf.tensor(pseudoOnTape.dataSync(), pseudoOnTape.shape, 'int32');
+      // The pseudo-label is a constant target, made from detached values (as the reference's numpy
+      // round trip does), so argmax and the comparison are not on the tape.
+      const conf = tf.squeeze(tf.sigmoid(nn.stopGradient(dU)), [3]);
+      const pseudo = tf.where(tf.less(conf, 0.2), tf.fill(conf.shape, 255, 'int32'), tf.argMax(nn.stopGradient(predU), 3));
       return tf.add(tf.mul(bce(dU, 1), 0.001), tf.mul(ce(predU, pseudo), 0.1)) as Scalar;
     }, gVars);
     // 2. labeled branch: CE + λ_adv·BCE(D(softmax(pred)), 1) ignoring void pixels.
@@ -218,19 +221,27 @@ async function runBackend(backend: BackendName, steps: number): Promise<BackendR
     const dGrads = addGrads(df.grads, dr.grads);
     optG.applyGradients(gGrads);
     optD.applyGradients(dGrads);
-    const loss = gl.value.dataSync()[0]!;
-    tf.dispose([predU, predL, fake, keepFake, keepL, keepR, onehot, gu.value, gl.value, df.value, dr.value, ...Object.values(gGrads), ...Object.values(dGrads)]);
-    return loss;
+    tf.dispose([predU, predL, fake, keepFake, keepL, keepR, onehot, gu.value, df.value, dr.value, ...Object.values(gGrads), ...Object.values(dGrads)]);
+    return { loss: gl.value };
+  };
+  const compiled = flag('compile') ? new CompiledStep(step, (m) => console.log(`  ${m}`)) : undefined;
+  const inputs = [xl, xu, yl, yr];
+  const runStep = () => {
+    const { loss } = compiled ? compiled.run(inputs) : step(inputs);
+    const value = loss.dataSync()[0]!;
+    loss.dispose();
+    return value;
   };
 
   const result: BackendResult = { backend: sel.name, stepMs: [] };
   try {
-    for (let i = 0; i < cfg.warmup; i++) step();
+    for (let i = 0; i < Math.max(cfg.warmup, compiled ? 3 : 0); i++) runStep();
+    if (compiled?.status().some((s) => s.compiled)) result.backend += ' (compiled step)';
     const before = tf.memory().numTensors;
     const opTimer = flag('ops') ? timeTensorFlowOps() : undefined;
     for (let i = 0; i < steps; i++) {
       const t0 = performance.now();
-      const loss = step();
+      const loss = runStep();
       result.stepMs.push(performance.now() - t0);
       if (!Number.isFinite(loss)) throw new Error(`loss is ${loss}`);
     }
@@ -239,7 +250,7 @@ async function runBackend(backend: BackendName, steps: number): Promise<BackendR
     if (leaked !== 0) console.error(`  ${backend}: ${leaked} tensors leaked over ${steps} steps`);
     if (flag('profile')) {
       const prof = await tf.profile(() => {
-        step();
+        runStep();
       });
       const byKernel = new Map<string, { ms: number; count: number }>();
       const byShape = flag('profile-shapes');
@@ -255,6 +266,7 @@ async function runBackend(backend: BackendName, steps: number): Promise<BackendR
   } catch (e) {
     result.error = (e as Error).message;
   } finally {
+    compiled?.dispose();
     G.dispose();
     D.dispose();
     optG.dispose();
@@ -352,7 +364,7 @@ for (const r of results) {
     for (const p of r.profile.slice(0, flag('profile-shapes') ? 40 : 15)) console.log(`    ${p.kernel.padEnd(flag('profile-shapes') ? 70 : 24)} ${p.ms.toFixed(1).padStart(8)} ms ${((100 * p.ms) / total).toFixed(1).padStart(5)}%  ×${p.count}`);
   }
 }
-const tfRuns = results.filter((r) => (r.backend === 'tensorflow' || r.backend === 'tensorflow-gpu') && !r.error && r.stepMs.length);
+const tfRuns = results.filter((r) => r.backend.startsWith('tensorflow') && !r.error && r.stepMs.length);
 const tfMs = tfRuns.length ? Math.min(...tfRuns.map((r) => median(r.stepMs))) : undefined;
 if (tfMs && torchMs) {
   console.log(`best medians: ablate tensorflow ${tfMs.toFixed(0)} ms, pytorch ${torchMs.toFixed(0)} ms (OMP_WAIT_POLICY ${fastestPolicy})${gflop ? ` (conv ${(gflop / (tfMs / 1000)).toFixed(1)} vs ${(gflop / (torchMs / 1000)).toFixed(1)} GFLOP/s, ${gflop.toFixed(2)} GFLOP per step)` : ''}`);

@@ -1,6 +1,6 @@
 import { tf, definePlugin, type NamedTensorMap, type Network, type Optimizer } from '../../src/index.js';
 import { groupLearningRates, groupOverrideSchema, resolveGroups, type GroupOverrides } from './groups.js';
-import { Counters, SlotBuffers } from './slot-state.js';
+import { Counters, GroupLearningRates, SlotBuffers } from './slot-state.js';
 
 interface AdamOptions extends GroupOverrides {
   betas: [number, number];
@@ -44,11 +44,17 @@ export const adamOptimizer = definePlugin<'optimizer', AdamOptions>({
     const [beta1, beta2] = options.betas;
     const m1 = new SlotBuffers('exp_avg', all);
     const m2 = new SlotBuffers('exp_avg_sq', all);
-    const steps = new Counters('step');
+    const steps = new Counters('step', all);
+    const rates = new GroupLearningRates(groups.map((g) => g.lrMultiplier));
 
     const optimizer: Optimizer = {
-      learningRate: 0,
-      learningRates: () => groupLearningRates(groups, optimizer.learningRate),
+      get learningRate() {
+        return rates.value;
+      },
+      set learningRate(lr: number) {
+        rates.value = lr;
+      },
+      learningRates: () => groupLearningRates(groups, rates.value),
       applyGradients(grads: NamedTensorMap) {
         tf.tidy(() => {
           // Constant hyper-parameters as scalar tensors made once per step (a JS number argument
@@ -58,26 +64,28 @@ export const adamOptimizer = definePlugin<'optimizer', AdamOptions>({
           const b2 = tf.scalar(beta2);
           const oneMinusB2 = tf.scalar(1 - beta2);
           const eps = tf.scalar(options.eps);
-          for (const group of groups) {
-            const lr = optimizer.learningRate * group.lrMultiplier;
+          const one = tf.scalar(1);
+          groups.forEach((group, gi) => {
+            const lr = rates.of(gi);
             const wd = group.weightDecay;
             for (const v of group.variables) {
               let g = grads[v.name];
               if (!g) continue;
-              const t = steps.get(v.name) + 1;
-              steps.values.set(v.name, t);
+              // The step count and the bias corrections are tensors (PyTorch's capturable Adam):
+              // 1 − β^t in float32, within an ulp of the double-precision value.
+              const t = steps.increment(v.name, one);
               let p: tf.Tensor = v;
-              if (wd !== 0 && options.decoupled_weight_decay) p = p.mul(1 - lr * wd);
+              if (wd !== 0 && options.decoupled_weight_decay) p = p.mul(one.sub(lr.mul(wd)));
               else if (wd !== 0) g = g.add(v.mul(wd));
               const m = m1.get(v.name).mul(b1).add(g.mul(oneMinusB1));
               const s = m2.get(v.name).mul(b2).add(g.square().mul(oneMinusB2));
               m1.set(v.name, m);
               m2.set(v.name, s);
-              const stepSize = lr / (1 - beta1 ** t);
-              const denom = s.sqrt().div(Math.sqrt(1 - beta2 ** t)).add(eps);
+              const stepSize = lr.div(one.sub(tf.pow(b1, t)));
+              const denom = s.sqrt().div(one.sub(tf.pow(b2, t)).sqrt()).add(eps);
               v.assign(p.sub(m.div(denom).mul(stepSize)));
             }
-          }
+          });
         });
       },
       getState() {
@@ -90,11 +98,13 @@ export const adamOptimizer = definePlugin<'optimizer', AdamOptions>({
       setState(state: NamedTensorMap) {
         m1.restore(state);
         m2.restore(state);
-        steps.restore(state, all.map((v) => v.name));
+        steps.restore(state);
       },
       dispose() {
         m1.dispose();
         m2.dispose();
+        steps.dispose();
+        rates.dispose();
       },
     };
     return optimizer;

@@ -1,6 +1,6 @@
 import { tf, definePlugin, AblateError, type NamedTensorMap, type Network, type Optimizer } from '../../src/index.js';
 import { groupLearningRates, groupOverrideSchema, resolveGroups, type GroupOverrides } from './groups.js';
-import { Counters, SlotBuffers } from './slot-state.js';
+import { Counters, GroupLearningRates, SlotBuffers } from './slot-state.js';
 
 interface SgdOptions extends GroupOverrides {
   momentum: number;
@@ -40,35 +40,46 @@ export const sgdOptimizer = definePlugin<'optimizer', SgdOptions>({
     const all = groups.flatMap((g) => g.variables);
     const momentum = options.momentum > 0 ? new SlotBuffers('momentum', all) : undefined;
     // How many updates each momentum buffer has absorbed: PyTorch seeds the buffer with the first
-    // gradient rather than decaying from zero (they differ when dampening > 0).
-    const updates = new Counters('updates');
+    // gradient rather than decaying from zero (they differ only when dampening > 0).
+    const updates = new Counters('updates', all);
+    const rates = new GroupLearningRates(groups.map((g) => g.lrMultiplier));
 
     const optimizer: Optimizer = {
-      learningRate: 0,
-      learningRates: () => groupLearningRates(groups, optimizer.learningRate),
+      get learningRate() {
+        return rates.value;
+      },
+      set learningRate(lr: number) {
+        rates.value = lr;
+      },
+      learningRates: () => groupLearningRates(groups, rates.value),
       applyGradients(grads: NamedTensorMap) {
         tf.tidy(() => {
           // Hyper-parameters as scalar tensors made once per step (a JS number argument would
           // become a fresh scalar tensor in every op of every variable); same float32 values.
+          // Everything else the update reads is a variable, so it can run in a compiled step.
           const m = tf.scalar(options.momentum);
           const oneMinusDampening = tf.scalar(1 - options.dampening);
-          for (const group of groups) {
-            const lr = tf.scalar(optimizer.learningRate * group.lrMultiplier);
+          const one = tf.scalar(1);
+          groups.forEach((group, gi) => {
+            const lr = rates.of(gi);
             const wd = tf.scalar(group.weightDecay);
             for (const v of group.variables) {
               const g = grads[v.name];
               if (!g) continue;
               let d = group.weightDecay !== 0 ? g.add(v.mul(wd)) : g;
+              const n = updates.get(v.name);
               if (momentum) {
-                const n = updates.get(v.name);
-                const buf = n === 0 ? d.clone() : momentum.get(v.name).mul(m).add(options.dampening ? d.mul(oneMinusDampening) : d);
+                let buf = momentum.get(v.name).mul(m).add(options.dampening ? d.mul(oneMinusDampening) : d);
+                // The buffer starts at zero, so without dampening m·0 + d is already d exactly;
+                // with dampening the first update must take d undamped.
+                if (options.dampening) buf = tf.where(tf.equal(n, 0), d, buf);
                 momentum.set(v.name, buf);
                 d = options.nesterov ? d.add(buf.mul(m)) : buf;
               }
-              updates.values.set(v.name, updates.get(v.name) + 1);
+              updates.increment(v.name, one);
               v.assign(v.sub(d.mul(lr)));
             }
-          }
+          });
         });
       },
       getState() {
@@ -79,10 +90,12 @@ export const sgdOptimizer = definePlugin<'optimizer', SgdOptions>({
       },
       setState(state: NamedTensorMap) {
         momentum?.restore(state);
-        updates.restore(state, all.map((v) => v.name));
+        updates.restore(state);
       },
       dispose() {
         momentum?.dispose();
+        updates.dispose();
+        rates.dispose();
       },
     };
     return optimizer;

@@ -1,31 +1,40 @@
 /**
- * Per-variable optimizer buffers (momentum, Adam moments) held outside any tidy scope. Buffers are
- * allocated up front, so the number of live tensors does not change when the first update lands;
- * replacing a buffer disposes the old one.
+ * Optimizer state kept in tf.Variables: per-variable buffers (momentum, Adam moments), per-variable
+ * update counts, and per-group learning rates. Everything an update reads is a tensor, so an
+ * update is a pure tensor program whose inputs are variables: it can run inside a compiled step
+ * (src/runtime/capture), where JavaScript numbers changing between steps could not reach it.
+ * (PyTorch's `capturable` optimizers keep their step counts on the device for the same reason.)
  */
-import { tf, type NamedTensorMap, type Tensor, type Variable } from '../../src/index.js';
+import { tf, type NamedTensorMap, type Scalar, type Tensor, type Variable } from '../../src/index.js';
+
+/** A non-trainable variable holding `value` (which the caller may dispose afterwards). */
+function stateVariable(value: Tensor): Variable {
+  return tf.variable(value, false);
+}
 
 export class SlotBuffers {
-  private readonly buffers = new Map<string, Tensor>();
+  private readonly buffers = new Map<string, Variable>();
 
   constructor(
     private readonly suffix: string,
     variables: readonly Variable[],
   ) {
-    for (const v of variables) this.buffers.set(v.name, tf.keep(tf.zerosLike(v)));
+    for (const v of variables) {
+      const zeros = tf.zerosLike(v);
+      this.buffers.set(v.name, stateVariable(zeros));
+      zeros.dispose();
+    }
   }
 
-  get(name: string): Tensor {
+  get(name: string): Variable {
     const b = this.buffers.get(name);
     if (!b) throw new Error(`optimizer has no ${this.suffix} buffer for variable '${name}'`);
     return b;
   }
 
-  /** Stores `value` (kept past any enclosing tidy) and releases the previous buffer. */
+  /** Replaces the buffer's value (the variable keeps `value` alive past any enclosing tidy). */
   set(name: string, value: Tensor): void {
-    const old = this.buffers.get(name);
-    this.buffers.set(name, tf.keep(value));
-    if (old && old !== value) old.dispose();
+    this.get(name).assign(value);
   }
 
   /** The live buffers for a checkpoint, keyed `<variable>/<suffix>` (contract: not disposed by the caller). */
@@ -33,11 +42,11 @@ export class SlotBuffers {
     for (const [name, t] of this.buffers) into[`${name}/${this.suffix}`] = t;
   }
 
-  /** Loads what `snapshot` wrote (copies; the caller keeps ownership of `state`). */
+  /** Loads what `snapshot` wrote (the caller keeps ownership of `state`). */
   restore(state: NamedTensorMap): void {
-    for (const name of this.buffers.keys()) {
+    for (const [name, b] of this.buffers) {
       const t = state[`${name}/${this.suffix}`];
-      if (t) this.set(name, t.clone());
+      if (t) b.assign(t.clone());
     }
   }
 
@@ -47,25 +56,92 @@ export class SlotBuffers {
   }
 }
 
-/** Per-variable integer counters (updates seen), checkpointed as scalars `<variable>/<suffix>`. */
+/**
+ * Per-variable update counts as float32 scalars on the device (exact up to 2^24 updates), advanced
+ * by the update itself; checkpointed as int32 scalars `<variable>/<suffix>`.
+ */
 export class Counters {
-  readonly values = new Map<string, number>();
-  constructor(private readonly suffix: string) {}
+  private readonly counts = new Map<string, Variable>();
 
-  get(name: string): number {
-    return this.values.get(name) ?? 0;
-  }
-
-  /** Fresh scalars (the engine reads getState inside a tidy, so they are released there). */
-  snapshot(into: NamedTensorMap): void {
-    for (const [name, n] of this.values) into[`${name}/${this.suffix}`] = tf.scalar(n, 'int32');
-  }
-
-  restore(state: NamedTensorMap, names: Iterable<string>): void {
-    this.values.clear();
-    for (const name of names) {
-      const t = state[`${name}/${this.suffix}`];
-      if (t) this.values.set(name, t.dataSync()[0]!);
+  constructor(
+    private readonly suffix: string,
+    variables: readonly Variable[],
+  ) {
+    for (const v of variables) {
+      const zero = tf.scalar(0);
+      this.counts.set(v.name, stateVariable(zero));
+      zero.dispose();
     }
+  }
+
+  get(name: string): Variable {
+    const c = this.counts.get(name);
+    if (!c) throw new Error(`optimizer has no ${this.suffix} count for variable '${name}'`);
+    return c;
+  }
+
+  /** Adds one to the variable's count (a tensor op) and returns the new count. */
+  increment(name: string, one: Scalar): Scalar {
+    const c = this.get(name);
+    const next = tf.add(c, one) as Scalar;
+    c.assign(next);
+    return next;
+  }
+
+  /** Fresh int32 scalars (the engine reads getState inside a tidy, so they are released there). */
+  snapshot(into: NamedTensorMap): void {
+    for (const [name, c] of this.counts) into[`${name}/${this.suffix}`] = tf.cast(c, 'int32');
+  }
+
+  restore(state: NamedTensorMap): void {
+    for (const [name, c] of this.counts) {
+      const t = state[`${name}/${this.suffix}`];
+      c.assign(t ? tf.cast(t, 'float32') : tf.scalar(0));
+    }
+  }
+
+  dispose(): void {
+    for (const c of this.counts.values()) c.dispose();
+    this.counts.clear();
+  }
+}
+
+/**
+ * The effective learning rate of each parameter group (base × the group's multiplier, computed in
+ * double precision as before) as scalar variables, written whenever the scheduler sets the base.
+ */
+export class GroupLearningRates {
+  private base = 0;
+  private readonly rates: Variable[];
+
+  constructor(private readonly multipliers: readonly number[]) {
+    this.rates = multipliers.map(() => {
+      const zero = tf.scalar(0);
+      const v = stateVariable(zero);
+      zero.dispose();
+      return v;
+    });
+  }
+
+  get value(): number {
+    return this.base;
+  }
+
+  set value(lr: number) {
+    this.base = lr;
+    this.multipliers.forEach((m, i) => {
+      const s = tf.scalar(lr * m);
+      this.rates[i]!.assign(s);
+      s.dispose();
+    });
+  }
+
+  /** The scalar variable holding group `i`'s learning rate. */
+  of(i: number): Variable {
+    return this.rates[i]!;
+  }
+
+  dispose(): void {
+    for (const r of this.rates) r.dispose();
   }
 }

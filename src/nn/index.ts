@@ -8,4 +8,5 @@ export { BatchNorm2d, TORCH_BN_DEFAULTS, type BatchNormPolicy } from './batchnor
 export { atrousConv2d } from './atrous.js';
 export { relu, leakyRelu } from './activations.js';
 export { softmaxCrossEntropy } from './loss.js';
+export { stopGradient } from './stop-gradient.js';
 export { nativeOps, type NativeOps } from './native.js';

@@ -57,6 +57,8 @@ export interface NativeOps {
    * composition is ~10 full-size ops forward and backward).
    */
   softmaxCrossEntropy(logits2d: Tensor, labels1d: Tensor): Tensor;
+  /** TensorFlow's StopGradient, run outside the tape: gradients neither flow nor are looked for through it. */
+  stopGradient<T extends Tensor>(x: T): T;
 }
 
 // One NativeOps object per backend instance: nativeOps() is called for every layer application.
@@ -133,6 +135,11 @@ function makeNativeOps(be: TfNodeBackend): NativeOps {
         };
       });
       return f(logits2d);
+    },
+    stopGradient<T extends Tensor>(x: T): T {
+      const dtype = x.dtype === 'float32' ? binding.TF_FLOAT : x.dtype === 'int32' ? binding.TF_INT32 : undefined;
+      if (dtype === undefined) return tf.tensor(x.dataSync(), x.shape, x.dtype) as T;
+      return be.executeMultipleOutputs('StopGradient', [{ name: 'T', type: binding.TF_ATTR_TYPE, value: dtype }], [x], 1)[0] as T;
     },
     leakyRelu(x, alpha) {
       const attrs: OpAttr[] = [typeAttr('T'), { name: 'alpha', type: binding.TF_ATTR_FLOAT, value: alpha }];
