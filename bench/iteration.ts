@@ -23,12 +23,11 @@ import path from 'node:path';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { selectBackend, type BackendName } from '../src/runtime/index.js';
-import { tf, nn } from '../src/index.js';
+import { tf, nn, CompiledStep } from '../src/index.js';
 import type { BuildContext, NamedTensorMap, Network, Optimizer, Scalar, Tensor, Tensor4D } from '../src/index.js';
 import { DeepLabV2 } from '../plugins/models/deeplabv2/index.js';
 import { FcDiscriminator } from '../plugins/discriminators/fcdisc/index.js';
 import { sgdOptimizer } from '../plugins/optimizers/sgd.js';
-import { CompiledStep } from '../src/runtime/capture/compiled-step.js';
 import { adamOptimizer } from '../plugins/optimizers/adam.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

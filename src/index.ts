@@ -24,3 +24,5 @@ export * from './data/index.js';
 // Generic layers and weight files (PyTorch-compatible), used by the built-in networks.
 export * as nn from './nn/index.js';
 export * as weights from './weights/index.js';
+// Compiled training steps (one TensorFlow graph per iteration on tfjs-node), for trainer plugins.
+export { CompiledStep, type StepFn, type StepOutputs } from './runtime/capture/compiled-step.js';

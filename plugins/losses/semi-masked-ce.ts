@@ -1,11 +1,7 @@
-import { tf, definePlugin, type Tensor } from '../../src/index.js';
+import { nn, definePlugin, type Scalar } from '../../src/index.js';
 import { maskedMean, numberInput, pixelCrossEntropy, squeezeChannel, tensorInput } from './common.js';
 
 /** A copy of `t`'s values with no link to the ops that produced it. */
-function detached(t: Tensor): Tensor {
-  return tf.tensor(t.dataSync(), t.shape, t.dtype);
-}
-
 interface SemiMaskedCeOptions {
   threshold: number;
 }
@@ -41,14 +37,13 @@ export const semiMaskedCeLoss = definePlugin<'loss', SemiMaskedCeOptions>({
         const dLogits = squeezeChannel(tensorInput(inputs, 'discriminatorLogits', 'semi_masked_ce'));
         const threshold = numberInput(inputs, 'threshold', options.threshold);
         // The pseudo-label and the mask are constants, as the reference's numpy round trip makes
-        // them: rebuilding them from their values cuts them off the gradient tape (tfjs has no
-        // stopGradient, and comparisons have no gradient functions to pass through).
-        const pseudo = detached(tf.argMax(logits, -1));
-        const confident = detached(tf.sigmoid(dLogits).greaterEqual(threshold).toFloat());
+        // them: made from detached values, argmax and the comparison are off the gradient tape.
+        const pseudo = nn.stopGradient(logits).argMax(-1);
+        const confident = nn.stopGradient(dLogits).sigmoid().greaterEqual(threshold).toFloat();
         const { ce } = pixelCrossEntropy(logits, pseudo, -1);
         const { mean, count } = maskedMean(ce, confident);
-        const kept = count.dataSync()[0]!;
-        return { loss: mean, stats: { semi_ratio: kept / confident.size }, hasSignal: kept > 0 };
+        // Ratio and signal stay tensors: nothing is read back inside the training step.
+        return { loss: mean, stats: { semi_ratio: count.div(confident.size) as Scalar }, signal: count.greater(0).toFloat() as Scalar };
       },
     };
   },

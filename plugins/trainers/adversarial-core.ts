@@ -13,6 +13,7 @@
  */
 import {
   tf,
+  CompiledStep,
   type Batch,
   type BatchStream,
   type BuildContext,
@@ -25,9 +26,10 @@ import {
   type SegmentationModel,
   type StepResult,
   type Tensor,
+  type Tensor4D,
   type Trainer,
 } from '../../src/index.js';
-import { imagesOf, labelsOf, lossOrDefault, lrScalars, oneHotLabels, scalarValue, Streams, sumGrads, trainableVariables } from './common.js';
+import { imagesOf, labelsOf, lossOrDefault, lrScalars, oneHotLabels, Streams, sumGrads, trainableVariables } from './common.js';
 
 export interface AdversarialOptions {
   iterations: number;
@@ -60,7 +62,7 @@ export async function createAdversarialTrainer(o: AdversarialOptions, ctx: Build
   if (unlabeledActive) byRole.unlabeled = open('unlabeled');
   const streams = new Streams(byRole);
 
-  const core = new AdversarialStep(o, { model, disc, optG, optD, segLoss, advLoss, semiLoss, dataset });
+  const core = new AdversarialStep(o, { model, disc, optG, optD, segLoss, advLoss, semiLoss, dataset }, (m) => ctx.log.info(`${ctx.slot}: ${m}`));
   return {
     iterations: o.iterations,
     async step(iteration: number): Promise<StepResult> {
@@ -75,7 +77,10 @@ export async function createAdversarialTrainer(o: AdversarialOptions, ctx: Build
     },
     getState: () => streams.getState(),
     setState: (s) => streams.setState(s),
-    close: () => streams.close(),
+    close: () => {
+      core.close();
+      streams.close();
+    },
   };
 }
 
@@ -99,16 +104,49 @@ interface Parts {
   dataset: SegmentationDataset;
 }
 
-/** The tensor work of one iteration, separate from data fetching so it runs in one tidy scope. */
+/**
+ * The tensor work of one iteration, separate from data fetching. It is a pure tensor program of
+ * its inputs (the batches) and variables (networks and optimizer state) that reads nothing back:
+ * losses come out as scalar tensors read after the step. So on tfjs-node it runs as a compiled
+ * step (src/runtime/capture): after two recorded iterations, one TensorFlow graph per iteration.
+ * Which branches run (unlabeled pass, self-training) is JavaScript control flow that changes at
+ * `semi_start_adv` / `semi_start`, so it is the compiled program's key.
+ */
 export class AdversarialStep {
+  private readonly compiled: CompiledStep<Record<string, Tensor>>;
+  /** The branches of the iteration being run (read by the step function). */
+  private branches = { unlabeled: false, semi: false };
+
   constructor(
     private readonly o: AdversarialOptions,
     private readonly p: Parts,
-  ) {}
+    log: (message: string) => void = () => {},
+  ) {
+    this.compiled = new CompiledStep((inputs) => this.tensorStep(inputs), log);
+  }
 
   run(iteration: number, labeled: Batch, unlabeled: Batch | undefined, real: Batch): Record<string, number> {
     const { o, p } = this;
-    const scalars: Record<string, number> = {};
+    const withUnlabeled = !!unlabeled && !!p.semiLoss;
+    this.branches = { unlabeled: withUnlabeled, semi: withUnlabeled && o.lambda_semi > 0 && iteration >= o.semi_start };
+    const inputs = [imagesOf(labeled), labelsOf(labeled, 'labeled stream'), labelsOf(real, 'ground-truth stream'), ...(withUnlabeled ? [imagesOf(unlabeled!)] : [])];
+    let out: Record<string, Tensor> = {};
+    try {
+      out = this.compiled.run(inputs, `${withUnlabeled ? 'unlabeled' : 'labeled'}${this.branches.semi ? '+semi' : ''}`);
+      return readScalars(out);
+    } finally {
+      tf.dispose([...inputs, ...Object.values(out)]);
+    }
+  }
+
+  close(): void {
+    this.compiled.dispose();
+  }
+
+  private tensorStep(inputs: readonly Tensor[]): Record<string, Tensor> {
+    const { o, p } = this;
+    const [xl, yl, yReal, xu] = inputs as [Tensor4D, Tensor, Tensor, Tensor4D | undefined];
+    const scalars: Record<string, Tensor> = {};
     const kept: Tensor[] = [];
     // Detached copies of predictions that outlive the gradient tape (the D fake pass needs them).
     // A clone is never saved by a backward op, so the tape's cleanup does not free it.
@@ -117,6 +155,8 @@ export class AdversarialStep {
       kept.push(c);
       return c;
     };
+    // Scalars to report: kept past the tapes and tidy scopes, returned as the step's outputs.
+    const report = (name: string, t: Tensor) => (scalars[name] = tf.keep(t));
     const ignoreIndex = p.dataset.ignoreIndex;
     const gVars = trainableVariables(p.model);
     const dVars = trainableVariables(p.disc);
@@ -126,30 +166,29 @@ export class AdversarialStep {
         let predRemain: Tensor | undefined;
 
         // 2. unlabeled branch (runs first, as in the reference)
-        if (unlabeled && p.semiLoss) {
+        if (this.branches.unlabeled && xu && p.semiLoss) {
           const semiLoss = p.semiLoss;
-          const xu = imagesOf(unlabeled);
-          const semiOn = o.lambda_semi > 0 && iteration >= o.semi_start;
           const { grads } = tf.variableGrads(() => {
             const pred = p.model.apply(xu, { training: true });
             predRemain = detach(pred);
             const dOut = p.disc.apply(tf.softmax(pred), { training: true });
             const semiAdv = p.advLoss.compute({ discriminatorLogits: dOut, target: 1 }).loss;
-            scalars.loss_semi_adv = scalarValue(semiAdv);
+            report('loss_semi_adv', semiAdv);
             let total = semiAdv.mul(o.lambda_semi_adv);
-            if (semiOn) {
+            if (this.branches.semi) {
               const semi = semiLoss.compute({ logits: pred, discriminatorLogits: dOut, threshold: o.t_semi });
               const ratio = semi.stats?.semi_ratio;
-              scalars.semi_ratio = typeof ratio === 'number' ? ratio : ratio ? scalarValue(ratio) : Number.NaN;
-              if (semi.hasSignal === false && o.skip_empty_semi) {
-                // Reference: with semi_ratio == 0 nothing is backpropagated for the unlabeled batch,
-                // not even the adversarial term. A zero-weighted loss keeps the tape connected.
-                scalars.semi_skipped = 1;
-                return total.mul(0) as tf.Scalar;
-              }
-              scalars.loss_semi = scalarValue(semi.loss);
-              scalars.semi_skipped = 0;
+              report('semi_ratio', ratio instanceof tf.Tensor ? ratio : tf.scalar(ratio ?? Number.NaN));
+              report('loss_semi', semi.loss);
               total = total.add(semi.loss.mul(o.lambda_semi));
+              if (o.skip_empty_semi) {
+                // Reference: with semi_ratio == 0 nothing is backpropagated for the unlabeled batch,
+                // not even the adversarial term. Multiplying by the 0/1 signal zeroes exactly that
+                // gradient (the tape stays connected) without reading the ratio back.
+                const signal = semi.signal ?? tf.scalar(semi.hasSignal === false ? 0 : 1);
+                report('semi_skipped', tf.sub(1, signal));
+                total = total.mul(signal);
+              }
             }
             return total as tf.Scalar;
           }, gVars);
@@ -157,19 +196,17 @@ export class AdversarialStep {
         }
 
         // 3. labeled branch
-        const xl = imagesOf(labeled);
-        const yl = labelsOf(labeled, 'labeled stream');
         const ignoreL = yl.equal(ignoreIndex);
         let predL: Tensor | undefined;
         const { grads: labeledGrads } = tf.variableGrads(() => {
           const pred = p.model.apply(xl, { training: true });
           predL = detach(pred);
           const ce = p.segLoss.compute({ logits: pred, labels: yl }).loss;
-          scalars.loss_seg = scalarValue(ce);
+          report('loss_seg', ce);
           if (o.lambda_adv === 0) return ce;
           const dOut = p.disc.apply(tf.softmax(pred), { training: true });
           const adv = p.advLoss.compute({ discriminatorLogits: dOut, target: 1, ignoreMask: ignoreL }).loss;
-          scalars.loss_adv = scalarValue(adv);
+          report('loss_adv', adv);
           return ce.add(adv.mul(o.lambda_adv)) as tf.Scalar;
         }, gVars);
         gGrads.push(labeledGrads);
@@ -180,27 +217,38 @@ export class AdversarialStep {
         const fakeProbs = tf.softmax(fakeLogits);
         const { grads: fakeGrads } = tf.variableGrads(() => {
           const loss = p.advLoss.compute({ discriminatorLogits: p.disc.apply(fakeProbs as tf.Tensor4D, { training: true }), target: 0, ignoreMask: fakeIgnore }).loss.div(2) as tf.Scalar;
-          scalars.loss_d_fake = scalarValue(loss);
+          report('loss_d_fake', loss);
           return loss;
         }, dVars);
 
         // 6. D on real: one-hot ground truth of an independent labeled batch, void pixels ignored
-        const yReal = labelsOf(real, 'ground-truth stream');
         const realMaps = oneHotLabels(yReal, p.model.numClasses, ignoreIndex);
         const { grads: realGrads } = tf.variableGrads(() => {
           const loss = p.advLoss.compute({ discriminatorLogits: p.disc.apply(realMaps, { training: true }), target: 1, ignoreMask: yReal.equal(ignoreIndex) }).loss.div(2) as tf.Scalar;
-          scalars.loss_d_real = scalarValue(loss);
+          report('loss_d_real', loss);
           return loss;
         }, dVars);
-        scalars.loss_d = scalars.loss_d_fake! + scalars.loss_d_real!;
 
         // 7. both updates from this iteration's gradients
         p.optG.applyGradients(sumGrads(gGrads));
         p.optD.applyGradients(sumGrads([fakeGrads, realGrads]));
       });
+    } catch (e) {
+      tf.dispose(Object.values(scalars));
+      throw e;
     } finally {
       tf.dispose(kept);
     }
     return scalars;
   }
+}
+
+/** The step's scalar outputs as numbers, with the reference's logging conventions applied. */
+function readScalars(out: Record<string, Tensor>): Record<string, number> {
+  const scalars: Record<string, number> = {};
+  for (const [name, t] of Object.entries(out)) scalars[name] = t.dataSync()[0]!;
+  // A skipped self-training term is not reported as a loss (the reference computes none).
+  if (scalars.semi_skipped === 1) delete scalars.loss_semi;
+  if (scalars.loss_d_fake !== undefined && scalars.loss_d_real !== undefined) scalars.loss_d = scalars.loss_d_fake + scalars.loss_d_real;
+  return scalars;
 }

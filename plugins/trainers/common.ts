@@ -50,10 +50,6 @@ export function lrScalars(slot: string, optimizer: Optimizer): Record<string, nu
   return Object.fromEntries(Object.entries(optimizer.learningRates()).map(([g, lr]) => [`${prefix}${g}`, lr]));
 }
 
-export function scalarValue(t: Tensor): number {
-  return t.dataSync()[0]!;
-}
-
 /** A loss from `losses.<name>`, or the built-in default when the experiment does not name it. */
 export async function lossOrDefault(ctx: BuildContext, name: string, fallback: ComponentConfig): Promise<Loss> {
   const slot = `losses.${name}`;

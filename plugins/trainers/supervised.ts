@@ -1,5 +1,5 @@
-import { tf, definePlugin, type StepResult } from '../../src/index.js';
-import { imagesOf, labelsOf, lossOrDefault, lrScalars, scalarValue, Streams, trainableVariables, trainerBaseSchema } from './common.js';
+import { tf, definePlugin, CompiledStep, type StepResult, type Tensor, type Tensor4D } from '../../src/index.js';
+import { imagesOf, labelsOf, lossOrDefault, lrScalars, Streams, trainableVariables, trainerBaseSchema } from './common.js';
 
 interface SupervisedOptions {
   iterations: number;
@@ -21,27 +21,42 @@ export const supervisedTrainer = definePlugin<'trainer', SupervisedOptions>({
     const labeled = dataset.stream('labeled', { batchSize: o.batch_size, seed: ctx.seed });
     const streams = new Streams({ labeled });
     const vars = trainableVariables(model);
+    // A pure tensor program of the batch and the variables (the loss is read after it), so on
+    // tfjs-node it runs as one TensorFlow graph per iteration once recorded (src/runtime/capture).
+    const compiled = new CompiledStep(
+      ([x, y]) =>
+        tf.tidy(() => {
+          let lossSeg: Tensor | undefined;
+          const { grads } = tf.variableGrads(() => {
+            const loss = segLoss.compute({ logits: model.apply(x as Tensor4D, { training: true }), labels: y! }).loss;
+            lossSeg = tf.keep(loss);
+            return loss;
+          }, vars);
+          optimizer.applyGradients(grads);
+          return { loss_seg: lossSeg! };
+        }),
+      (m) => ctx.log.info(`${ctx.slot}: ${m}`),
+    );
     return {
       iterations: o.iterations,
       async step(iteration: number): Promise<StepResult> {
         scheduler.step(iteration);
         const batch = await labeled.next();
-        const scalars: Record<string, number> = {};
-        tf.tidy(() => {
-          const x = imagesOf(batch);
-          const y = labelsOf(batch, 'labeled stream');
-          const { grads } = tf.variableGrads(() => {
-            const loss = segLoss.compute({ logits: model.apply(x, { training: true }), labels: y }).loss;
-            scalars.loss_seg = scalarValue(loss);
-            return loss;
-          }, vars);
-          optimizer.applyGradients(grads);
-        });
-        return { scalars: { ...scalars, ...lrScalars('optimizer', optimizer) } };
+        const inputs = [imagesOf(batch), labelsOf(batch, 'labeled stream')];
+        let out: Record<string, Tensor> = {};
+        try {
+          out = compiled.run(inputs);
+          return { scalars: { loss_seg: out.loss_seg!.dataSync()[0]!, ...lrScalars('optimizer', optimizer) } };
+        } finally {
+          tf.dispose([...inputs, ...Object.values(out)]);
+        }
       },
       getState: () => streams.getState(),
       setState: (s) => streams.setState(s),
-      close: () => streams.close(),
+      close: () => {
+        compiled.dispose();
+        streams.close();
+      },
     };
   },
 });

@@ -4,6 +4,7 @@
  * unloaded and re-initialising would orphan every live variable.
  */
 import { selectBackend, type BackendSelection, type RuntimeOptions } from '../runtime/backend.js';
+import { setStepCompilation } from '../runtime/capture/compiled-step.js';
 
 let chosen: { request: string; selection: Promise<BackendSelection> } | undefined;
 
@@ -18,6 +19,8 @@ export function runtimeOptionsOf(config: Record<string, unknown>): RuntimeOption
 
 export async function ensureBackend(config: Record<string, unknown>, log?: (line: string) => void): Promise<BackendSelection> {
   const opts = runtimeOptionsOf(config);
+  // Not a property of the backend: every run sets it for itself.
+  setStepCompilation(((config.runtime ?? {}) as Record<string, unknown>).compile !== false);
   const request = JSON.stringify(opts);
   if (chosen) {
     if (chosen.request !== request) log?.(`ablate runtime: keeping the backend chosen earlier in this process (asked now: ${request})`);

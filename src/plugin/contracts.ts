@@ -97,7 +97,12 @@ export interface LossOutput {
   loss: Scalar;
   /** Extra scalars worth logging, e.g. the kept-pixel ratio of the semi-supervised loss. */
   stats?: Record<string, Scalar | number>;
-  /** False when the loss has nothing to learn from (e.g. no pixel passed a threshold). */
+  /**
+   * 1 when the loss has something to learn from, 0 when not (e.g. no pixel passed a threshold), as
+   * a tensor: trainers can act on it without reading it back, so the step stays compilable.
+   */
+  signal?: Scalar;
+  /** The same as a JavaScript boolean, for losses that read their values anyway (keeps the step eager). */
   hasSignal?: boolean;
 }
 

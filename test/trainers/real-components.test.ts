@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { tf, type Network } from '../../src/index.js';
-import { assemble, backends, useBackend } from './support.js';
+import { assemble, backends, relErr, useBackend } from './support.js';
 import { batchSource, fixtureDataset, randomBatches } from './tiny-plugins.js';
 
 // The trainers with the built-in deeplabv2 and fcdisc (tiny widths), poly schedules and the three
@@ -36,4 +36,67 @@ test('adversarial-semi with deeplabv2 + fcdisc: runs, finite scalars, constant l
   assert.ok(counts.every((n) => n === counts[0]), `live tensors per iteration: ${counts.join(', ')}`);
   for (const slot of ['model', 'discriminator'] as const) ((await c.get(slot, slot)) as Network).dispose();
   for (const slot of ['optimizer', 'discriminator_optimizer']) (await c.get(slot, 'optimizer')).dispose();
+});
+
+test('adversarial-semi as a compiled step trains like the eager step (tensorflow backend)', async (t) => {
+  const all = await backends();
+  if (!all.includes('tensorflow')) return t.skip('the tensorflow backend does not load here');
+  await useBackend('tensorflow');
+  const { setStepCompilation } = await import('../../src/runtime/capture/compiled-step.js');
+  const be = tf.backend() as unknown as { runSavedModel: (...a: unknown[]) => unknown };
+  const original = be.runSavedModel;
+  let graphRuns = 0;
+  be.runSavedModel = (...a: unknown[]) => {
+    graphRuns++;
+    return original.apply(be, a);
+  };
+  // t_semi 1: no pixel is ever confident, so the self-training term is skipped (zero-weighted) in
+  // every iteration: the comparison does not hinge on argmax ties of pseudo-labels.
+  const train = async (compile: boolean) => {
+    setStepCompilation(compile);
+    batchSource.make = randomBatches(33, 33, 3);
+    const c = assemble(
+      {
+        seed: 0,
+        model: { type: 'deeplabv2', depth: 18, base_width: 4, num_classes: 3, rates: [1, 2] },
+        discriminator: { type: 'fcdisc', ndf: 4, num_classes: 3 },
+        optimizer: { type: 'sgd' },
+        scheduler: { type: 'poly', lr: 1e-2, max_iterations: 10 },
+        discriminator_optimizer: { type: 'adam' },
+        discriminator_scheduler: { type: 'poly', lr: 1e-3, max_iterations: 10 },
+        losses: { seg: { type: 'ce2d' }, adv: { type: 'bce_adv' }, semi: { type: 'semi_masked_ce' } },
+        dataset: { type: 'test-batches', num_classes: 3 },
+        trainer: { type: 'adversarial-semi', iterations: 10, batch_size: 2, semi_start: 2, t_semi: 1 },
+      },
+      [fixtureDataset],
+    );
+    const trainer = await c.get('trainer', 'trainer');
+    const scalars: Record<string, number>[] = [];
+    for (let it = 0; it < 10; it++) scalars.push((await trainer.step(it)).scalars);
+    const model = (await c.get('model', 'model')) as Network;
+    const disc = (await c.get('discriminator', 'discriminator')) as Network;
+    const params = [...model.parameterGroups(), ...disc.parameterGroups()].flatMap((g) => g.variables.map((v) => Float32Array.from(v.dataSync())));
+    trainer.close();
+    model.dispose();
+    disc.dispose();
+    for (const slot of ['optimizer', 'discriminator_optimizer']) (await c.get(slot, 'optimizer')).dispose();
+    return { scalars, params };
+  };
+  try {
+    const eager = await train(false);
+    assert.equal(graphRuns, 0);
+    const compiled = await train(true);
+    // Key 'unlabeled' (iterations 0-1) never gets its two recordings; 'unlabeled+semi' is recorded
+    // at iterations 3 and 4 and runs as a graph from iteration 5.
+    assert.equal(graphRuns, 5);
+    for (let it = 0; it < 10; it++) {
+      assert.deepEqual(Object.keys(compiled.scalars[it]!).sort(), Object.keys(eager.scalars[it]!).sort(), `iteration ${it}: same scalars`);
+      assert.equal(compiled.scalars[it]!.semi_skipped, it >= 2 ? 1 : undefined);
+      for (const [k, v] of Object.entries(eager.scalars[it]!)) assert.ok(Math.abs(compiled.scalars[it]![k]! - v) <= 1e-4 * Math.max(1, Math.abs(v)), `iteration ${it}: ${k} ${compiled.scalars[it]![k]} vs eager ${v}`);
+    }
+    eager.params.forEach((p, i) => assert.ok(relErr(compiled.params[i]!, p) < 1e-4, `parameter ${i}: relative error ${relErr(compiled.params[i]!, p)}`));
+  } finally {
+    be.runSavedModel = original;
+    setStepCompilation(true);
+  }
 });

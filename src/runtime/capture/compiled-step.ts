@@ -34,6 +34,13 @@ interface KeyState<O extends StepOutputs> {
   eagerReason?: string;
 }
 
+let compilationEnabled = true;
+
+/** `runtime.compile`: when false, every CompiledStep runs its function eagerly. */
+export function setStepCompilation(enabled: boolean): void {
+  compilationEnabled = enabled;
+}
+
 export class CompiledStep<O extends StepOutputs> {
   private readonly keys = new Map<string, KeyState<O>>();
 
@@ -47,7 +54,7 @@ export class CompiledStep<O extends StepOutputs> {
    * if it always issues the same ops); the inputs' shapes and dtypes are added to it.
    */
   run(inputs: readonly Tensor[], key = ''): O {
-    const be = nodeBackend();
+    const be = compilationEnabled ? nodeBackend() : undefined;
     if (!be) return this.fn(inputs);
     const fullKey = `${key}|${inputs.map((t) => `${t.dtype}[${t.shape.join(',')}]`).join(' ')}`;
     let s = this.keys.get(fullKey);
