@@ -7,9 +7,13 @@
  * ablate's side uses its own optimizer plugins (plugins/optimizers: sgd, adam), as training does.
  * Not a test: numbers depend on the machine and on its load.
  *
- * Usage: node --import tsx bench/iteration.ts [--backends tensorflow,wasm] [--depth 18 --width 16
+ * Usage: node --import tsx bench/iteration.ts [--backends tensorflow,wasm] [--eager] [--depth 18 --width 16
  *        --crop 64 --batch 8 --ndf 16 --rates 1,2,3,4 --bn-affine trainable] [--steps 5 --warmup 2] [--rounds 1] [--profile]
  *        [--profile-shapes] [--ops] [--no-torch] [--torch-omp both|default|passive]
+ *
+ * ablate's step runs as training runs it: compiled into one TensorFlow graph after two recorded
+ * steps on tfjs-node (src/runtime/capture; runtime.compile), eagerly on other backends; --eager
+ * keeps it op by op. PyTorch runs eagerly, as its users run it.
  *
  * PyTorch runs under both OpenMP wait policies by default: `default` (threads spin between
  * parallel regions; fastest on an idle machine) and `PASSIVE` (threads sleep; the only usable one
@@ -187,7 +191,7 @@ async function runBackend(backend: BackendName, steps: number): Promise<BackendR
   const yr = withVoid(4, [s - 4, s]);
 
   // The step takes its batch as inputs and returns the loss as a tensor (read after the step), so
-  // that --compile can run it as one TensorFlow graph (src/runtime/capture).
+  // that it can run as one TensorFlow graph (src/runtime/capture).
   const step = (inputs: readonly Tensor[]): { loss: Tensor } => {
     const [xl, xu, yl, yr] = inputs as [Tensor4D, Tensor4D, Tensor, Tensor];
     // 1. unlabeled branch: G gets semi-adv BCE (+ pseudo-label CE); D's variables get no gradient.
@@ -223,7 +227,9 @@ async function runBackend(backend: BackendName, steps: number): Promise<BackendR
     tf.dispose([predU, predL, fake, keepFake, keepL, keepR, onehot, gu.value, df.value, dr.value, ...Object.values(gGrads), ...Object.values(dGrads)]);
     return { loss: gl.value };
   };
-  const compiled = flag('compile') ? new CompiledStep(step, (m) => console.log(`  ${m}`)) : undefined;
+  // As the trainers run it (runtime.compile, default true): one TensorFlow graph per step once
+  // recorded; --eager times the op-by-op execution instead.
+  const compiled = flag('eager') ? undefined : new CompiledStep(step, (m) => console.log(`  ${m}`));
   const inputs = [xl, xu, yl, yr];
   const runStep = () => {
     const { loss } = compiled ? compiled.run(inputs) : step(inputs);
@@ -234,7 +240,8 @@ async function runBackend(backend: BackendName, steps: number): Promise<BackendR
 
   const result: BackendResult = { backend: sel.name, stepMs: [] };
   try {
-    for (let i = 0; i < Math.max(cfg.warmup, compiled ? 3 : 0); i++) runStep();
+    // A compiled step needs 3 calls (eager, then two recordings) before it runs as a graph.
+    for (let i = 0; i < Math.max(cfg.warmup, compiled && sel.name.startsWith('tensorflow') ? 3 : 0); i++) runStep();
     if (compiled?.status().some((s) => s.compiled)) result.backend += ' (compiled step)';
     const before = tf.memory().numTensors;
     const opTimer = flag('ops') ? timeTensorFlowOps() : undefined;

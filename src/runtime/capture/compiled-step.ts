@@ -1,9 +1,9 @@
 /**
- * A training step run as one TensorFlow graph once it has been recorded twice, in the spirit of
- * CUDA graphs and torch.compile: for each program key, the first call runs eagerly (one-time work
- * such as kernel probes and lazy initialisation happens there), the next two run eagerly while
- * their ops are recorded (./trace.ts), and if both recordings are the same program it is loaded
- * as a TF_Session (./program.ts). Every later call is then one `runSavedModel`, with the current
+ * A training step run as one TensorFlow graph, in the spirit of CUDA graphs and torch.compile: on
+ * the first call with a program key, the step runs eagerly three times with its variable updates
+ * rolled back (a warm-up for one-time work such as kernel probes, then two runs whose ops are
+ * recorded, ./trace.ts); if both recordings are the same program it is loaded as a TF_Session
+ * (./program.ts). That call and every later one is then one `runSavedModel`, with the current
  * inputs and variables as feeds and the updated variables and named outputs as fetches.
  * TensorFlow's executor schedules the step's independent ops (the labeled and unlabeled passes,
  * dX and dW of each conv) on its inter-op threads, instead of JavaScript issuing ~1,400 ops one
@@ -20,15 +20,14 @@
  * on at some iteration) belongs in the key, which selects a program of its own. Anything else
  * leaves that key's step eager, with the reason logged once.
  */
+import { tf } from '../tf.js';
 import type { Tensor } from '../tf.js';
-import { nodeBackend } from './node-backend.js';
-import { assertSameProgram, CapturedProgram, NotCapturable, recordStep, type Recording, type StepFn, type StepOutputs } from './program.js';
+import { nodeBackend, type NodeBackend } from './node-backend.js';
+import { assertSameProgram, CapturedProgram, NotCapturable, recordStep, registeredVariables, type Recording, type StepFn, type StepOutputs } from './program.js';
 
 export type { StepFn, StepOutputs } from './program.js';
 
 interface KeyState<O extends StepOutputs> {
-  calls: number;
-  recordings: Recording[];
   program?: CapturedProgram<O>;
   /** Set when this key's step cannot be compiled. */
   eagerReason?: string;
@@ -52,34 +51,50 @@ export class CompiledStep<O extends StepOutputs> {
   /**
    * Runs the step on `inputs`. `key` names the JavaScript-side control flow the step takes (empty
    * if it always issues the same ops); the inputs' shapes and dtypes are added to it.
+   *
+   * The first call with a key compiles: the step runs eagerly three times with every variable
+   * rolled back afterwards (a warm-up that absorbs one-time work such as kernel probes, then the
+   * two recordings), and the graph then computes the call's result. So every result of a compiled
+   * key comes from the graph, and a run resumed from a checkpoint computes exactly what the
+   * uninterrupted run did. The step function must therefore keep its state in variables: other
+   * side effects happen four times on that call.
    */
   run(inputs: readonly Tensor[], key = ''): O {
     const be = compilationEnabled ? nodeBackend() : undefined;
     if (!be) return this.fn(inputs);
     const fullKey = `${key}|${inputs.map((t) => `${t.dtype}[${t.shape.join(',')}]`).join(' ')}`;
     let s = this.keys.get(fullKey);
-    if (!s) this.keys.set(fullKey, (s = { calls: 0, recordings: [] }));
-    if (s.program) return s.program.run(be, inputs);
-    if (s.eagerReason !== undefined || s.calls++ === 0) return this.fn(inputs);
-    const { result, recording, reason } = recordStep(be, this.fn, inputs);
-    if (!recording) {
-      this.stayEager(s, key, reason!);
-      return result;
+    if (!s) {
+      s = this.compile(be, inputs, key);
+      this.keys.set(fullKey, s);
     }
-    s.recordings.push(recording);
-    if (s.recordings.length === 2) {
-      const [a, b] = s.recordings as [Recording, Recording];
-      s.recordings = [];
-      try {
-        assertSameProgram(a, b);
-        s.program = new CapturedProgram<O>(be, b);
-        this.log(`step${key ? ` '${key}'` : ''} compiled: ${s.program.ops} TensorFlow ops as one graph (${s.program.feeds} feeds, ${s.program.fetches} fetches)`);
-      } catch (e) {
-        if (!(e instanceof NotCapturable)) throw e;
-        this.stayEager(s, key, e.message);
+    return s.program ? s.program.run(be, inputs) : this.fn(inputs);
+  }
+
+  private compile(be: NodeBackend, inputs: readonly Tensor[], key: string): KeyState<O> {
+    const s: KeyState<O> = {};
+    const label = `step${key ? ` '${key}'` : ''}`;
+    try {
+      withRollback(() => tf.dispose(Object.values(this.fn(inputs))));
+      const recordings: Recording[] = [];
+      for (let i = 0; i < 2; i++) {
+        const { recording, reason } = withRollback(() => {
+          const r = recordStep(be, this.fn, inputs);
+          tf.dispose(Object.values(r.result));
+          return r;
+        });
+        if (!recording) throw new NotCapturable(reason!);
+        recordings.push(recording);
       }
+      assertSameProgram(recordings[0]!, recordings[1]!);
+      s.program = new CapturedProgram<O>(be, recordings[1]!);
+      this.log(`${label} compiled: ${s.program.ops} TensorFlow ops as one graph (${s.program.feeds} feeds, ${s.program.fetches} fetches)`);
+    } catch (e) {
+      if (!(e instanceof NotCapturable)) throw e;
+      s.eagerReason = e.message;
+      this.log(`${label} not compiled, running eagerly: ${e.message}`);
     }
-    return result;
+    return s;
   }
 
   /** Whether the step for `key` (with these inputs' shapes) runs as a graph; for logs and tests. */
@@ -92,10 +107,20 @@ export class CompiledStep<O extends StepOutputs> {
     for (const s of this.keys.values()) s.program?.dispose(be);
     this.keys.clear();
   }
+}
 
-  private stayEager(s: KeyState<O>, key: string, reason: string): void {
-    s.eagerReason = reason;
-    s.recordings = [];
-    this.log(`step${key ? ` '${key}'` : ''} not compiled, running eagerly: ${reason}`);
+/**
+ * Runs `fn`, then puts every variable back to the value it had before. Values are immutable
+ * tensors, so keeping the old ones costs no copy.
+ */
+function withRollback<T>(fn: () => T): T {
+  const saved = registeredVariables().map((v) => ({ v, value: tf.keep(v.clone()) }));
+  try {
+    return fn();
+  } finally {
+    for (const { v, value } of saved) {
+      if (!v.isDisposed) v.assign(value);
+      value.dispose();
+    }
   }
 }
