@@ -7,7 +7,7 @@
  * ablate's side uses its own optimizer plugins (plugins/optimizers: sgd, adam), as training does.
  * Not a test: numbers depend on the machine and on its load.
  *
- * Usage: node --import tsx bench/iteration.ts [--backends tensorflow,wasm] [--eager] [--depth 18 --width 16
+ * Usage: node --import tsx bench/iteration.ts [--backends tensorflow,wasm] [--eager] [--intra 1] [--depth 18 --width 16
  *        --crop 64 --batch 8 --ndf 16 --rates 1,2,3,4 --bn-affine trainable] [--steps 5 --warmup 2] [--rounds 1] [--profile]
  *        [--profile-shapes] [--ops] [--no-torch] [--torch-omp both|default|passive]
  *
@@ -155,7 +155,9 @@ function timeTensorFlowOps(): { stop: (steps: number) => OpTime[] } | undefined 
 }
 
 async function runBackend(backend: BackendName, steps: number): Promise<BackendResult> {
-  const sel = await selectBackend({ backend, log: () => {} });
+  // As experiments/mini-voc sets it (runtime.threads.intra: 1); --intra 0 keeps TensorFlow's default.
+  const intra = Number(arg('intra', '1'));
+  const sel = await selectBackend({ backend, log: () => {}, ...(intra > 0 ? { threads: { intra } } : {}) });
   const G = new DeepLabV2(
     {
       depth: cfg.depth,
@@ -318,6 +320,7 @@ const fmt = (ms: number[]) => `median ${median(ms).toFixed(0)} ms, min ${Math.mi
 const CONV_OPS = new Set(['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']);
 
 console.log(`# iteration bench: deeplabv2 r${cfg.depth} w${cfg.width} rates [${cfg.rates}] BN affine ${cfg.bnAffine} + fcdisc ndf ${cfg.ndf}, ${cfg.classes} classes, batch ${cfg.batch}, crop ${cfg.crop}`);
+console.log(`# ablate: ${flag('eager') ? 'eager (op by op)' : 'compiled step (runtime.compile)'}, intra-op threads ${Number(arg('intra', '1')) > 0 ? arg('intra', '1') : "TensorFlow's default"}`);
 console.log(`# machine: ${os.cpus()[0]?.model ?? '?'} ×${os.cpus().length}, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, ${new Date().toISOString()}`);
 // PyTorch (under each OpenMP policy) and the ablate backends alternate for --rounds rounds, PyTorch
 // first and last: the machine is shared, so each side is credited with its best round.

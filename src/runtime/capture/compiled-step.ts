@@ -65,15 +65,15 @@ export class CompiledStep<O extends StepOutputs> {
     const fullKey = `${key}|${inputs.map((t) => `${t.dtype}[${t.shape.join(',')}]`).join(' ')}`;
     let s = this.keys.get(fullKey);
     if (!s) {
-      s = this.compile(be, inputs, key);
+      s = this.compile(be, inputs, `${key ? `'${key}' ` : ''}(inputs ${inputs.map((t) => t.shape.join('×')).join(', ') || 'none'})`);
       this.keys.set(fullKey, s);
     }
     return s.program ? s.program.run(be, inputs) : this.fn(inputs);
   }
 
-  private compile(be: NodeBackend, inputs: readonly Tensor[], key: string): KeyState<O> {
+  private compile(be: NodeBackend, inputs: readonly Tensor[], what: string): KeyState<O> {
     const s: KeyState<O> = {};
-    const label = `step${key ? ` '${key}'` : ''}`;
+    const label = `step ${what}`;
     try {
       withRollback(() => tf.dispose(Object.values(this.fn(inputs))));
       const recordings: Recording[] = [];
