@@ -152,7 +152,7 @@ async function tryBackend(name: BackendName): Promise<{ tfVersion?: string; comp
 
 const WHY: Record<BackendName, string> = {
   'tensorflow-gpu': 'native TensorFlow with a GPU',
-  tensorflow: 'native TensorFlow (oneDNN, all cores), the fastest CPU backend',
+  tensorflow: 'native TensorFlow (oneDNN), the fastest CPU backend',
   wasm: 'WebAssembly SIMD, single-threaded in Node; roughly 20x slower than tensorflow for conv training',
   cpu: 'pure JavaScript; correct but impractically slow for convnet training',
 };
@@ -209,7 +209,8 @@ export async function selectBackend(opts: RuntimeOptions = {}): Promise<BackendS
           notes,
         },
       };
-      log(`ablate runtime: backend ${name}${sel.tfVersion ? ` (TensorFlow ${sel.tfVersion})` : ''}; ${reason}`);
+      const threads = name.startsWith('tensorflow') ? `; threads per op: ${process.env['TF_NUM_INTRAOP_THREADS'] ?? 'all cores'}` : '';
+      log(`ablate runtime: backend ${name}${sel.tfVersion ? ` (TensorFlow ${sel.tfVersion})` : ''}; ${reason}${threads}`);
       for (const n of notes) log(`ablate runtime: note: ${n}`);
       return sel;
     } catch (e) {
