@@ -361,7 +361,8 @@ for (const r of results) {
   }
   const m = median(r.stepMs);
   console.log(`${r.backend}: ${fmt(r.stepMs)}${gflop ? `, conv ${(gflop / (m / 1000)).toFixed(1)} GFLOP/s` : ''}`);
-  if (r.ops) {
+  if (r.ops && !r.ops.length) console.log('  (compiled: one TensorFlow session call per step; run with --eager to time its ops one by one)');
+  if (r.ops?.length) {
     const total = r.ops.reduce((a, o) => a + o.ms, 0);
     const conv = r.ops.filter((o) => CONV_OPS.has(o.op)).reduce((a, o) => a + o.ms, 0);
     console.log(`  TensorFlow ops per step: ${total.toFixed(1)} ms in ${r.ops.reduce((a, o) => a + o.count, 0).toFixed(0)} ops (conv kernels ${conv.toFixed(1)} ms); the rest of the step is JavaScript`);
