@@ -7,9 +7,12 @@
  */
 import { tf, type NamedTensorMap, type Scalar, type Tensor, type Variable } from '../../src/index.js';
 
-/** A non-trainable variable holding `value` (which the caller may dispose afterwards). */
-function stateVariable(value: Tensor): Variable {
-  return tf.variable(value, false);
+/** A non-trainable float32 variable of zeros. */
+function zeroVariable(shape: readonly number[]): Variable {
+  const zeros = tf.zeros([...shape]);
+  const v = tf.variable(zeros, false);
+  zeros.dispose();
+  return v;
 }
 
 export class SlotBuffers {
@@ -19,11 +22,7 @@ export class SlotBuffers {
     private readonly suffix: string,
     variables: readonly Variable[],
   ) {
-    for (const v of variables) {
-      const zeros = tf.zerosLike(v);
-      this.buffers.set(v.name, stateVariable(zeros));
-      zeros.dispose();
-    }
+    for (const v of variables) this.buffers.set(v.name, zeroVariable(v.shape));
   }
 
   get(name: string): Variable {
@@ -67,11 +66,7 @@ export class Counters {
     private readonly suffix: string,
     variables: readonly Variable[],
   ) {
-    for (const v of variables) {
-      const zero = tf.scalar(0);
-      this.counts.set(v.name, stateVariable(zero));
-      zero.dispose();
-    }
+    for (const v of variables) this.counts.set(v.name, zeroVariable([]));
   }
 
   get(name: string): Variable {
@@ -115,12 +110,7 @@ export class GroupLearningRates {
   private readonly rates: Variable[];
 
   constructor(private readonly multipliers: readonly number[]) {
-    this.rates = multipliers.map(() => {
-      const zero = tf.scalar(0);
-      const v = stateVariable(zero);
-      zero.dispose();
-      return v;
-    });
+    this.rates = multipliers.map(() => zeroVariable([]));
   }
 
   get value(): number {

@@ -4,6 +4,22 @@ import { tf, type Network } from '../../src/index.js';
 import { assemble, backends, relErr, useBackend } from './support.js';
 import { batchSource, fixtureDataset, randomBatches } from './tiny-plugins.js';
 
+/** adversarial-semi with deeplabv2 + fcdisc at width 4 (3 classes), poly schedules, the three losses. */
+function tinyAdvSemi(iterations: number, rates: number[], trainer: Record<string, unknown>): Record<string, unknown> {
+  return {
+    seed: 0,
+    model: { type: 'deeplabv2', depth: 18, base_width: 4, num_classes: 3, rates },
+    discriminator: { type: 'fcdisc', ndf: 4, num_classes: 3 },
+    optimizer: { type: 'sgd' },
+    scheduler: { type: 'poly', lr: 1e-3, max_iterations: iterations },
+    discriminator_optimizer: { type: 'adam' },
+    discriminator_scheduler: { type: 'poly', lr: 1e-4, max_iterations: iterations },
+    losses: { seg: { type: 'ce2d' }, adv: { type: 'bce_adv' }, semi: { type: 'semi_masked_ce' } },
+    dataset: { type: 'test-batches', num_classes: 3 },
+    trainer: { type: 'adversarial-semi', iterations, batch_size: 2, ...trainer },
+  };
+}
+
 // The trainers with the built-in deeplabv2 and fcdisc (tiny widths), poly schedules and the three
 // losses: their contracts fit together, every scalar is finite and no tensor leaks.
 test('adversarial-semi with deeplabv2 + fcdisc: runs, finite scalars, constant live tensors', async () => {
@@ -11,18 +27,7 @@ test('adversarial-semi with deeplabv2 + fcdisc: runs, finite scalars, constant l
   await useBackend((await backends()).at(-1)!);
   batchSource.make = randomBatches(33, 33, 3);
   const c = assemble(
-    {
-      seed: 0,
-      model: { type: 'deeplabv2', depth: 18, base_width: 4, num_classes: 3, rates: [6, 12] },
-      discriminator: { type: 'fcdisc', ndf: 4, num_classes: 3 },
-      optimizer: { type: 'sgd' },
-      scheduler: { type: 'poly', lr: 1e-3, max_iterations: 4 },
-      discriminator_optimizer: { type: 'adam' },
-      discriminator_scheduler: { type: 'poly', lr: 1e-4, max_iterations: 4 },
-      losses: { seg: { type: 'ce2d' }, adv: { type: 'bce_adv' }, semi: { type: 'semi_masked_ce' } },
-      dataset: { type: 'test-batches', num_classes: 3 },
-      trainer: { type: 'adversarial-semi', iterations: 4, batch_size: 2, semi_start: 1, t_semi: 0.3 },
-    },
+    tinyAdvSemi(4, [6, 12], { semi_start: 1, t_semi: 0.3 }),
     [fixtureDataset],
   );
   const trainer = await c.get('trainer', 'trainer');
@@ -59,18 +64,7 @@ test('adversarial-semi as a compiled step trains like the eager step (tensorflow
     setStepCompilation(compile);
     batchSource.make = randomBatches(33, 33, 3);
     const c = assemble(
-      {
-        seed: 0,
-        model: { type: 'deeplabv2', depth: 18, base_width: 4, num_classes: 3, rates: [1, 2] },
-        discriminator: { type: 'fcdisc', ndf: 4, num_classes: 3 },
-        optimizer: { type: 'sgd' },
-        scheduler: { type: 'poly', lr: 1e-3, max_iterations: 10 },
-        discriminator_optimizer: { type: 'adam' },
-        discriminator_scheduler: { type: 'poly', lr: 1e-4, max_iterations: 10 },
-        losses: { seg: { type: 'ce2d' }, adv: { type: 'bce_adv' }, semi: { type: 'semi_masked_ce' } },
-        dataset: { type: 'test-batches', num_classes: 3 },
-        trainer: { type: 'adversarial-semi', iterations: 10, batch_size: 2, semi_start: 2, t_semi: 1 },
-      },
+      tinyAdvSemi(10, [1, 2], { semi_start: 2, t_semi: 1 }),
       [fixtureDataset],
     );
     const trainer = await c.get('trainer', 'trainer');

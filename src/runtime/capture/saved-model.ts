@@ -56,57 +56,29 @@ function shapeProto(dims: readonly number[]): any {
   return s;
 }
 
+/** AttrValue setters per attribute type: [list setter, single-value setter, value conversion]. */
+const ATTR_SETTERS: Record<number, [string | undefined, string, (x: unknown) => unknown]> = {
+  [ATTR_INT]: ['setIList', 'setI', (x) => x],
+  [ATTR_FLOAT]: ['setFList', 'setF', (x) => x],
+  [ATTR_BOOL]: ['setBList', 'setB', (x) => x],
+  [ATTR_TYPE]: ['setTypeList', 'setType', (x) => x],
+  [ATTR_STRING]: ['setSList', 'setS', (x) => Buffer.from(x as string)],
+  // A shape attribute's value is its dims array, not a list attribute.
+  [ATTR_SHAPE]: [undefined, 'setShape', (x) => shapeProto(x as number[])],
+};
+
 function attrValue(a: OpAttr): any {
   const p = proto();
   const v = new p['AttrValue']();
-  // A shape attribute's value is its dims array, not a list attribute.
-  const list = Array.isArray(a.value) && a.type !== ATTR_SHAPE;
-  if (list) {
+  const setters = ATTR_SETTERS[a.type];
+  if (!setters) throw new Error(`attribute ${a.name}: type ${a.type} is not supported`);
+  const [listSetter, setter, convert] = setters;
+  if (Array.isArray(a.value) && listSetter) {
     const l = new p['AttrValue'].ListValue();
-    const items = a.value as unknown[];
-    switch (a.type) {
-      case ATTR_INT:
-        l.setIList(items as number[]);
-        break;
-      case ATTR_FLOAT:
-        l.setFList(items as number[]);
-        break;
-      case ATTR_BOOL:
-        l.setBList(items as boolean[]);
-        break;
-      case ATTR_TYPE:
-        l.setTypeList(items as number[]);
-        break;
-      case ATTR_STRING:
-        l.setSList((items as string[]).map((s) => Buffer.from(s)));
-        break;
-      default:
-        throw new Error(`attribute ${a.name}: list of type ${a.type} is not supported`);
-    }
+    l[listSetter](a.value.map(convert));
     v.setList(l);
-    return v;
-  }
-  switch (a.type) {
-    case ATTR_INT:
-      v.setI(a.value as number);
-      break;
-    case ATTR_FLOAT:
-      v.setF(a.value as number);
-      break;
-    case ATTR_BOOL:
-      v.setB(a.value as boolean);
-      break;
-    case ATTR_TYPE:
-      v.setType(a.value as number);
-      break;
-    case ATTR_STRING:
-      v.setS(Buffer.from(a.value as string));
-      break;
-    case ATTR_SHAPE:
-      v.setShape(shapeProto(a.value as number[]));
-      break;
-    default:
-      throw new Error(`attribute ${a.name}: type ${a.type} is not supported`);
+  } else {
+    v[setter](convert(a.value));
   }
   return v;
 }
