@@ -154,7 +154,6 @@ function liveTensorMeta(be: NodeBackend, id: number): { dtype: number; shape: nu
 /** A recorded step loaded as a TF_Session: feeds inputs and variables, fetches updates and outputs. */
 export class CapturedProgram<O extends StepOutputs> {
   readonly ops: number;
-  private readonly dir: string;
   private readonly session: number;
   private readonly inputCount: number;
   private readonly feedState: Variable[] = [];
@@ -223,13 +222,15 @@ export class CapturedProgram<O extends StepOutputs> {
     this.fetchOutputs = [...r.outputs.keys()];
     this.fetchNames = [...[...r.updates.values()].map(fetch), ...[...r.outputs.values()].map(fetch)];
     this.ops = r.trace.ops.length;
-    this.dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-step-'));
+    // The folder is only read while loading: the session holds the graph in memory.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-step-'));
     try {
-      writeSavedModel(this.dir, nodes, 'ablate');
-      this.session = be.loadSavedModelMetaGraph(this.dir, 'ablate');
+      writeSavedModel(dir, nodes, 'ablate');
+      this.session = be.loadSavedModelMetaGraph(dir, 'ablate');
     } catch (e) {
-      rmSync(this.dir, { recursive: true, force: true });
       throw new NotCapturable(`TensorFlow did not accept the recorded graph: ${(e as Error).message.split('\n')[0]}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   }
 
@@ -257,6 +258,5 @@ export class CapturedProgram<O extends StepOutputs> {
 
   dispose(be: NodeBackend | undefined): void {
     be?.deleteSavedModel(this.session);
-    rmSync(this.dir, { recursive: true, force: true });
   }
 }
