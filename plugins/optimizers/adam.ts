@@ -1,6 +1,6 @@
-import { tf, definePlugin, type NamedTensorMap, type Network, type Optimizer } from '../../src/index.js';
-import { groupLearningRates, groupOverrideSchema, resolveGroups, type GroupOverrides } from './groups.js';
-import { Counters, GroupLearningRates, SlotBuffers } from './slot-state.js';
+import { tf, definePlugin, type NamedTensorMap, type Network } from '../../src/index.js';
+import { groupOverrideSchema, resolveGroups, type GroupOverrides } from './groups.js';
+import { Counters, GroupLearningRates, optimizerWithRates, SlotBuffers } from './slot-state.js';
 
 interface AdamOptions extends GroupOverrides {
   betas: [number, number];
@@ -45,16 +45,9 @@ export const adamOptimizer = definePlugin<'optimizer', AdamOptions>({
     const m1 = new SlotBuffers('exp_avg', all);
     const m2 = new SlotBuffers('exp_avg_sq', all);
     const steps = new Counters('step', all);
-    const rates = new GroupLearningRates(groups.map((g) => g.lrMultiplier));
+    const rates = new GroupLearningRates(groups);
 
-    const optimizer: Optimizer = {
-      get learningRate() {
-        return rates.value;
-      },
-      set learningRate(lr: number) {
-        rates.value = lr;
-      },
-      learningRates: () => groupLearningRates(groups, rates.value),
+    return optimizerWithRates(rates, {
       applyGradients(grads: NamedTensorMap) {
         tf.tidy(() => {
           // Constant hyper-parameters as scalar tensors made once per step (a JS number argument
@@ -106,7 +99,6 @@ export const adamOptimizer = definePlugin<'optimizer', AdamOptions>({
         steps.dispose();
         rates.dispose();
       },
-    };
-    return optimizer;
+    });
   },
 });

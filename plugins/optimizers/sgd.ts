@@ -1,6 +1,6 @@
-import { tf, definePlugin, AblateError, type NamedTensorMap, type Network, type Optimizer } from '../../src/index.js';
-import { groupLearningRates, groupOverrideSchema, resolveGroups, type GroupOverrides } from './groups.js';
-import { Counters, GroupLearningRates, SlotBuffers } from './slot-state.js';
+import { tf, definePlugin, AblateError, type NamedTensorMap, type Network } from '../../src/index.js';
+import { groupOverrideSchema, resolveGroups, type GroupOverrides } from './groups.js';
+import { Counters, GroupLearningRates, optimizerWithRates, SlotBuffers } from './slot-state.js';
 
 interface SgdOptions extends GroupOverrides {
   momentum: number;
@@ -42,16 +42,9 @@ export const sgdOptimizer = definePlugin<'optimizer', SgdOptions>({
     // How many updates each momentum buffer has absorbed: PyTorch seeds the buffer with the first
     // gradient rather than decaying from zero (they differ only when dampening > 0).
     const updates = new Counters('updates', all);
-    const rates = new GroupLearningRates(groups.map((g) => g.lrMultiplier));
+    const rates = new GroupLearningRates(groups);
 
-    const optimizer: Optimizer = {
-      get learningRate() {
-        return rates.value;
-      },
-      set learningRate(lr: number) {
-        rates.value = lr;
-      },
-      learningRates: () => groupLearningRates(groups, rates.value),
+    return optimizerWithRates(rates, {
       applyGradients(grads: NamedTensorMap) {
         tf.tidy(() => {
           // Hyper-parameters as scalar tensors made once per step (a JS number argument would
@@ -97,7 +90,6 @@ export const sgdOptimizer = definePlugin<'optimizer', SgdOptions>({
         updates.dispose();
         rates.dispose();
       },
-    };
-    return optimizer;
+    });
   },
 });

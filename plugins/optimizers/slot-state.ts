@@ -5,7 +5,8 @@
  * (src/runtime/capture), where JavaScript numbers changing between steps could not reach it.
  * (PyTorch's `capturable` optimizers keep their step counts on the device for the same reason.)
  */
-import { tf, type NamedTensorMap, type Scalar, type Tensor, type Variable } from '../../src/index.js';
+import { tf, type NamedTensorMap, type Optimizer, type Scalar, type Tensor, type Variable } from '../../src/index.js';
+import { groupLearningRates, type ResolvedGroup } from './groups.js';
 
 /** A non-trainable float32 variable of zeros. */
 function zeroVariable(shape: readonly number[]): Variable {
@@ -108,9 +109,11 @@ export class Counters {
 export class GroupLearningRates {
   private base = 0;
   private readonly rates: Variable[];
+  private readonly multipliers: number[];
 
-  constructor(private readonly multipliers: readonly number[]) {
-    this.rates = multipliers.map(() => zeroVariable([]));
+  constructor(private readonly groups: readonly ResolvedGroup[]) {
+    this.multipliers = groups.map((g) => g.lrMultiplier);
+    this.rates = groups.map(() => zeroVariable([]));
   }
 
   get value(): number {
@@ -126,6 +129,11 @@ export class GroupLearningRates {
     });
   }
 
+  /** The effective learning rate of every group, by name, for logging. */
+  byGroup(): Record<string, number> {
+    return groupLearningRates(this.groups, this.base);
+  }
+
   /** The scalar variable holding group `i`'s learning rate. */
   of(i: number): Variable {
     return this.rates[i]!;
@@ -134,4 +142,21 @@ export class GroupLearningRates {
   dispose(): void {
     for (const r of this.rates) r.dispose();
   }
+}
+
+/**
+ * An Optimizer whose `learningRate` (set by the schedulers) writes the groups' learning-rate
+ * variables; `parts` is the rest of it.
+ */
+export function optimizerWithRates(rates: GroupLearningRates, parts: Omit<Optimizer, 'learningRate' | 'learningRates'>): Optimizer {
+  return {
+    get learningRate() {
+      return rates.value;
+    },
+    set learningRate(lr: number) {
+      rates.value = lr;
+    },
+    learningRates: () => rates.byGroup(),
+    ...parts,
+  };
 }
