@@ -104,6 +104,22 @@ test('golden: ablate diff of two experiments is a semantic diff of the resolved 
   assert.deepEqual(json.changed[0], { key: 'model.depth', a: 18, b: 50 });
 });
 
+test('diff: a path option naming the same file from two folders is not a change', () => {
+  const dir = writeTree({
+    'shared/model.yaml': 'model: {type: deeplabv2, pretrained: w.safetensors}\n',
+    'x/a.yaml': `extends: ../shared/model.yaml\n${A}`,
+    'y/z/b.yaml': `extends: ../../shared/model.yaml\n${A.replace('depth: 18', 'depth: 34')}`,
+  });
+  const r = ablate(['diff', 'x/a.yaml', 'y/z/b.yaml'], dir);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.deepEqual(lines.slice(2), [
+    '~ model.depth: 18 -> 34',
+    '= model.pretrained: "../shared/w.safetensors" and "../../shared/w.safetensors" name the same file (shared/w.safetensors)',
+    '1 changed, 0 added, 0 removed, 1 path(s) written differently for the same file',
+  ]);
+});
+
 test('print: canonical YAML, --provenance comments, --json with the run identity', () => {
   const dir = writeTree({ 'a.yaml': A, 'b.yaml': B });
   const plain = ablate(['print', 'b.yaml', '--set', 'seed=5'], dir);
