@@ -4,17 +4,13 @@ Prints one JSON line: {"step_ms": [...], "conv_gflop": <conv FLOPs of one step, 
 "torch": version, "threads": n, "conv_ms": <conv kernel time per step, with --conv-time>}. Run by bench/iteration.ts; standalone:
   tools/.venv/bin/python bench/iteration_torch.py --depth 18 --width 16 --crop 64 --batch 8 --ndf 16
 """
-import argparse
 import json
-import os
-import sys
 import time
 
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'tools'))
-from torch_models import DeepLabV2, FCDiscriminator  # noqa: E402
+from torch_common import DeepLabV2, FCDiscriminator, bce, shape_arguments, stand_in_batches
 
 
 def conv_flops(model, x):
@@ -36,27 +32,9 @@ def conv_flops(model, x):
     return total[0]
 
 
-def bce(logits, target, mask=None):
-    loss = F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target), reduction='none')
-    if mask is None:
-        return loss.mean()
-    keep = (~mask).unsqueeze(1).float()
-    return (loss * keep).sum() / keep.sum().clamp(min=1)
-
-
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument('--depth', type=int, default=18)
-    ap.add_argument('--width', type=int, default=16)
-    ap.add_argument('--classes', type=int, default=21)
-    ap.add_argument('--rates', default='1,2,3,4')
-    ap.add_argument('--crop', type=int, default=64)
-    ap.add_argument('--batch', type=int, default=8)
-    ap.add_argument('--ndf', type=int, default=16)
+    ap = shape_arguments(__doc__, rates='1,2,3,4', steps=5, warmup=2)
     ap.add_argument('--bn-affine', choices=['trainable', 'frozen'], default='trainable')
-    ap.add_argument('--steps', type=int, default=5)
-    ap.add_argument('--warmup', type=int, default=2)
-    ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--conv-time', action='store_true', help='also time the convolution kernels of 3 more steps with torch.profiler')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -73,12 +51,7 @@ def main():
     opt_g = torch.optim.SGD([p for p in G.parameters() if p.requires_grad], lr=2.5e-4, momentum=0.9)
     opt_d = torch.optim.Adam(D.parameters(), lr=1e-4, betas=(0.9, 0.99))
     n, c, s = a.batch, a.classes, a.crop
-    xl = torch.randn(n, 3, s, s)
-    xu = torch.randn(n, 3, s, s)
-    yl = torch.randint(0, c, (n, s, s))
-    yl[:, :4, :] = 255
-    yr = torch.randint(0, c, (n, s, s))
-    yr[:, -4:, :] = 255
+    xl, xu, yl, yr = stand_in_batches(a)
 
     flops_g = conv_flops(G, xl)
     flops_d = conv_flops(D, torch.zeros(n, c, s, s))

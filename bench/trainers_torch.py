@@ -8,49 +8,23 @@ Random tensors stand in for data (the ablate side reads real mini-VOC batches th
 Prints one JSON line: {"trainers": {"supervised": {"step_ms": [...]}, ...}, "torch": ver, "threads": n}.
   tools/.venv/bin/python bench/trainers_torch.py --depth 18 --width 16 --crop 64 --batch 8 --ndf 16 --rates 2,4
 """
-import argparse
 import json
-import os
-import sys
 import time
 
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'tools'))
-from torch_models import DeepLabV2, FCDiscriminator  # noqa: E402
-
-
-def bce(logits, target, mask=None):
-    loss = F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target), reduction='none')
-    if mask is None:
-        return loss.mean()
-    keep = (~mask).unsqueeze(1).float()
-    return (loss * keep).sum() / keep.sum().clamp(min=1)
+from torch_common import DeepLabV2, FCDiscriminator, bce, shape_arguments, stand_in_batches
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument('--depth', type=int, default=18)
-    ap.add_argument('--width', type=int, default=16)
-    ap.add_argument('--classes', type=int, default=21)
-    ap.add_argument('--rates', default='2,4')
-    ap.add_argument('--crop', type=int, default=64)
-    ap.add_argument('--batch', type=int, default=8)
-    ap.add_argument('--ndf', type=int, default=16)
-    ap.add_argument('--steps', type=int, default=10)
-    ap.add_argument('--warmup', type=int, default=3)
-    ap.add_argument('--threads', type=int, default=2)
+    ap = shape_arguments(__doc__, rates='2,4', steps=10, warmup=3)
     ap.add_argument('--trainers', default='supervised,adversarial,adversarial-semi')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     n, c, s = a.batch, a.classes, a.crop
-    xl, xu = torch.randn(n, 3, s, s), torch.randn(n, 3, s, s)
-    yl = torch.randint(0, c, (n, s, s))
-    yl[:, :4, :] = 255
-    yr = torch.randint(0, c, (n, s, s))
-    yr[:, -4:, :] = 255
+    xl, xu, yl, yr = stand_in_batches(a)
     out = {}
     for trainer in a.trainers.split(','):
         G = DeepLabV2(depth=a.depth, base_width=a.width, num_classes=c, rates=[int(r) for r in a.rates.split(',')])
