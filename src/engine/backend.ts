@@ -19,17 +19,19 @@ export function runtimeOptionsOf(config: Record<string, unknown>): RuntimeOption
 
 export async function ensureBackend(config: Record<string, unknown>, log?: (line: string) => void): Promise<BackendSelection> {
   const opts = runtimeOptionsOf(config);
-  // Not a property of the backend: every run sets it for itself.
-  setStepCompilation(((config.runtime ?? {}) as Record<string, unknown>).compile !== false);
+  const compile = ((config.runtime ?? {}) as Record<string, unknown>).compile ?? 'auto';
   const request = JSON.stringify(opts);
   if (chosen) {
     if (chosen.request !== request) log?.(`ablate runtime: keeping the backend chosen earlier in this process (asked now: ${request})`);
-    return chosen.selection;
+  } else {
+    const selection = selectBackend({ ...opts, ...(log ? { log } : {}) });
+    chosen = { request, selection };
+    selection.catch(() => {
+      chosen = undefined;
+    });
   }
-  const selection = selectBackend({ ...opts, ...(log ? { log } : {}) });
-  chosen = { request, selection };
-  selection.catch(() => {
-    chosen = undefined;
-  });
+  const selection = await chosen.selection;
+  // Not a property of the backend: every run sets it for itself (docs/engine.md, compiled steps).
+  setStepCompilation(compile === true || (compile === 'auto' && selection.name === 'tensorflow'));
   return selection;
 }

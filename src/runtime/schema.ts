@@ -26,12 +26,14 @@ export const runtimeOptionsSchema = {
       },
     },
     compile: {
-      type: 'boolean',
-      default: true,
+      enum: ['auto', true, false],
+      default: 'auto',
       description:
-        'On the tensorflow backends, run each training iteration as one TensorFlow graph once two iterations have been ' +
-        'recorded (like CUDA graphs; the step must read nothing back, and a step that cannot be captured stays eager and ' +
-        'logs why). About 3x faster on the mini-VOC step. false keeps every op eager, e.g. to debug a plugin.',
+        'Run each training iteration as one TensorFlow graph once it has been recorded (like CUDA graphs; a step that ' +
+        'cannot be captured stays eager and logs why). About 3x faster on the mini-VOC step on CPU. auto: on for the ' +
+        "CPU 'tensorflow' backend; off on 'tensorflow-gpu', where tfjs-node's session call passes every variable through " +
+        'host memory each iteration and the trade-off was not measured (no GPU here); true forces it on. false keeps every ' +
+        'op eager, e.g. to debug a plugin.',
     },
     deterministic: {
       type: 'boolean',

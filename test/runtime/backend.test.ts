@@ -100,7 +100,7 @@ test('runtimeOptionsSchema validates the runtime block and fills defaults', () =
   const validate = ajv.compile(runtimeOptionsSchema);
   const cfg: Record<string, unknown> = {};
   assert.ok(validate(cfg));
-  assert.deepEqual(cfg, { backend: 'auto', compile: true, deterministic: false });
+  assert.deepEqual(cfg, { backend: 'auto', compile: 'auto', deterministic: false });
   assert.ok(validate({ backend: 'wasm', threads: { intra: 2, inter: 1 }, deterministic: true }));
   assert.ok(!validate({ backend: 'gpu' }));
   assert.ok(!validate({ threads: { intra: 0 } }));
