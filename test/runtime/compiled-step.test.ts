@@ -219,6 +219,29 @@ test('a step that reads values back or bakes in changing JavaScript numbers stay
   v.dispose();
 });
 
+test('a compiled step that fails inside TensorFlow says so and how to see which op', { skip }, async () => {
+  await selectBackend({ backend: 'tensorflow', log: quiet });
+  const logits = tf.variable(tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]), true, 'capture-test-logits');
+  // TensorFlow checks the labels when the op runs: 7 is no class of 3.
+  const step = new CompiledStep((inputs) => ({ y: nn.softmaxCrossEntropy(logits, inputs[0]!) }));
+  const ok = tf.tensor1d([0, 2], 'int32');
+  tf.dispose(Object.values(step.run([ok])));
+  assert.equal(step.status()[0]!.compiled, true, step.status()[0]!.reason);
+  const bad = tf.tensor1d([0, 7], 'int32');
+  assert.throws(
+    () => step.run([bad]),
+    (e: Error & { code?: string; hint?: string }) => {
+      assert.equal(e.code, 'runtime.compiled-step-failed');
+      assert.match(e.message, /the compiled training step failed inside TensorFlow: .*7/);
+      assert.match(e.hint!, /runtime\.compile: false/);
+      return true;
+    },
+  );
+  tf.dispose([ok, bad]);
+  step.dispose();
+  logits.dispose();
+});
+
 test('on other backends a compiled step simply runs eagerly', async () => {
   await selectBackend({ backend: 'cpu', log: quiet });
   const v = tf.variable(tf.zeros([2]), true, 'capture-test-cpu');

@@ -10,6 +10,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { AblateError } from '../../errors.js';
 import { tf } from '../tf.js';
 import type { Tensor, Variable } from '../tf.js';
 import { recordOps, type OpAttr, type Trace } from './trace.js';
@@ -246,7 +247,16 @@ export class CapturedProgram<O extends StepOutputs> {
   run(be: NodeBackend, inputs: readonly Tensor[]): O {
     if (inputs.length < this.inputCount) throw new Error(`compiled step: expected ${this.inputCount} inputs, got ${inputs.length}`);
     const feeds = [...inputs.slice(0, this.inputCount), ...this.feedState];
-    const out = be.runSavedModel(this.session, feeds, this.feedNames.map((name) => ({ name })), this.fetchNames);
+    let out: Tensor[];
+    try {
+      out = be.runSavedModel(this.session, feeds, this.feedNames.map((name) => ({ name })), this.fetchNames);
+    } catch (e) {
+      throw new AblateError('runtime.compiled-step-failed', `the compiled training step failed inside TensorFlow: ${(e as Error).message.split('\n')[0]}`, {
+        hint: "set runtime.compile: false to run the step op by op: the error then names the plugin's line that issued the failing op",
+        exitCode: 1,
+        cause: e,
+      });
+    }
     this.fetchState.forEach((v, i) => {
       v.assign(out[i]!);
       out[i]!.dispose();

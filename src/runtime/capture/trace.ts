@@ -83,7 +83,14 @@ export function recordOps<T>(holder: BindingHolder, fn: () => T): { result: T; t
   };
   wrapped['tensorDataSync'] = (id: number) => {
     trace.reads.push(id);
-    trace.firstReadAt ??= new Error().stack?.split('\n').slice(2).find((l) => !/node_modules|tfjs-core|tfjs-node|\/runtime\/capture\//.test(l))?.trim();
+    if (trace.firstReadAt === undefined) {
+      // tfjs frames come first: look deep enough to reach the caller's line.
+      const limit = Error.stackTraceLimit;
+      Error.stackTraceLimit = 60;
+      const stack = new Error().stack ?? '';
+      Error.stackTraceLimit = limit;
+      trace.firstReadAt = stack.split('\n').slice(2).find((l) => !/node_modules|tfjs-core|tfjs-node|\/runtime\/capture\//.test(l))?.trim();
+    }
     return original.tensorDataSync(id);
   };
   holder.binding = wrapped as Binding;
