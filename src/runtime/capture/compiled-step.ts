@@ -56,8 +56,8 @@ export class CompiledStep<O extends StepOutputs> {
    * rolled back afterwards (a warm-up that absorbs one-time work such as kernel probes, then the
    * two recordings), and the graph then computes the call's result. So every result of a compiled
    * key comes from the graph, and a run resumed from a checkpoint computes exactly what the
-
-
+   * uninterrupted run did. The step function must therefore keep its state in variables: other
+   * side effects happen three times on that call (four if it cannot be compiled).
    */
   run(inputs: readonly Tensor[], key = ''): O {
     const be = compilationEnabled ? nodeBackend() : undefined;
