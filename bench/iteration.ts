@@ -30,7 +30,7 @@ import { selectBackend, type BackendName } from '../src/runtime/index.js';
 import { tf, nn, CompiledStep } from '../src/index.js';
 import type { BuildContext, NamedTensorMap, Network, Optimizer, Scalar, Tensor, Tensor4D } from '../src/index.js';
 import { DeepLabV2 } from '../plugins/models/deeplabv2/index.js';
-import { FcDiscriminator } from '../plugins/discriminators/fcdisc/index.js';
+import { FcDiscriminator } from '../plugins/methods/adversarial/fcdisc.js';
 import { sgdOptimizer } from '../plugins/optimizers/sgd.js';
 import { adamOptimizer } from '../plugins/optimizers/adam.js';
 

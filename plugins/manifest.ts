@@ -8,14 +8,11 @@ import { polyScheduler } from './schedulers/poly.js';
 import { stepScheduler } from './schedulers/step.js';
 import { warmupScheduler } from './schedulers/warmup.js';
 import { ce2dLoss } from './losses/ce2d.js';
-import { bceAdvLoss } from './losses/bce-adv.js';
-import { semiMaskedCeLoss } from './losses/semi-masked-ce.js';
 import { sgdOptimizer } from './optimizers/sgd.js';
 import { adamOptimizer } from './optimizers/adam.js';
 import { miouMetric } from './metrics/miou.js';
-import { supervisedTrainer } from './trainers/supervised.js';
-import { adversarialTrainer } from './trainers/adversarial.js';
-import { adversarialSemiTrainer } from './trainers/adversarial-semi.js';
+import { supervisedTrainer } from './methods/supervised/trainer.js';
+import { adversarialTrainer, adversarialSemiTrainer, fcdiscDiscriminator, bceAdvLoss, semiMaskedCeLoss } from './methods/adversarial/index.js';
 import { mlflowTracker } from './trackers/mlflow.js';
 import { localTracker } from './trackers/local.js';
 import { consoleTracker } from './trackers/console.js';
@@ -24,7 +21,6 @@ import { localLauncher } from './launchers/local.js';
 import { vocDataset, miniVocDataset, cityscapesDataset } from './datasets/index.js';
 import { randomScaleTransform, randomCropTransform, mirrorTransform, normalizeTransform, padTransform, resizeTransform } from './transforms/index.js';
 import { deeplabv2Model } from './models/deeplabv2/index.js';
-import { fcdiscDiscriminator } from './discriminators/fcdisc/index.js';
 
 export const builtinPlugins: readonly AnyPlugin[] = [
   // schedulers

@@ -13,7 +13,7 @@ import { tf, weights, AblateError } from '../../src/index.js';
 import type { BuildContext, Tensor4D } from '../../src/index.js';
 import { selectBackend } from '../../src/runtime/index.js';
 import { deeplabv2Model, DeepLabV2, type DeepLabV2Options } from '../../plugins/models/deeplabv2/index.js';
-import { fcdiscDiscriminator } from '../../plugins/discriminators/fcdisc/index.js';
+import { fcdiscDiscriminator } from '../../plugins/methods/adversarial/fcdisc.js';
 
 await selectBackend({ backend: 'cpu', log: () => {} });
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'parity');

@@ -13,7 +13,7 @@ import { tf, weights } from '../../src/index.js';
 import type { Network, Tensor4D, Scalar, Variable } from '../../src/index.js';
 import { selectBackend, type BackendName } from '../../src/runtime/index.js';
 import { DeepLabV2, type DeepLabV2Options } from '../../plugins/models/deeplabv2/index.js';
-import { FcDiscriminator } from '../../plugins/discriminators/fcdisc/index.js';
+import { FcDiscriminator } from '../../plugins/methods/adversarial/fcdisc.js';
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'parity');
 const FWD_TOL = 1e-4;

@@ -9,7 +9,7 @@ import { selectBackend } from '../../src/runtime/index.js';
 import { CompiledStep } from '../../src/runtime/capture/compiled-step.js';
 import { tf, nn, type Optimizer, type Scalar, type Tensor, type Tensor4D } from '../../src/index.js';
 import { DeepLabV2 } from '../../plugins/models/deeplabv2/index.js';
-import { FcDiscriminator } from '../../plugins/discriminators/fcdisc/index.js';
+import { FcDiscriminator } from '../../plugins/methods/adversarial/fcdisc.js';
 import { create, relErr } from '../trainers/support.js';
 
 const quiet = (): void => {};

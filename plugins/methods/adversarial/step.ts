@@ -28,8 +28,8 @@ import {
   type Tensor,
   type Tensor4D,
   type Trainer,
-} from '../../src/index.js';
-import { imagesOf, labelsOf, lossOrDefault, lrScalars, oneHotLabels, Streams, sumGrads, trainableVariables } from './common.js';
+} from '../../../src/index.js';
+import { imagesOf, labelsOf, lossOrDefault, lrScalars, oneHotLabels, Streams, sumGrads, trainableVariables } from '../common.js';
 
 export interface AdversarialOptions {
   iterations: number;

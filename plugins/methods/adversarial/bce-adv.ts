@@ -1,5 +1,5 @@
-import { tf, definePlugin } from '../../src/index.js';
-import { bceWithLogits, maskedMean, numberInput, squeezeChannel, tensorInput } from './common.js';
+import { tf, definePlugin } from '../../../src/index.js';
+import { bceWithLogits, maskedMean, numberInput, squeezeChannel, tensorInput } from '../../losses/common.js';
 
 interface BceAdvOptions {
   real_label_smoothing: number;

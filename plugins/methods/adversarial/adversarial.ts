@@ -1,7 +1,7 @@
-import { definePlugin } from '../../src/index.js';
-import { createAdversarialTrainer } from './adversarial-core.js';
+import { definePlugin } from '../../../src/index.js';
+import { createAdversarialTrainer } from './step.js';
 import { adversarialSemiSchemaProperties } from './adversarial-semi.js';
-import { trainerBaseSchema } from './common.js';
+import { trainerBaseSchema } from '../common.js';
 
 interface AdversarialOnlyOptions {
   iterations: number;

@@ -1,6 +1,6 @@
-import { definePlugin } from '../../src/index.js';
-import { createAdversarialTrainer, type AdversarialOptions } from './adversarial-core.js';
-import { trainerBaseSchema } from './common.js';
+import { definePlugin } from '../../../src/index.js';
+import { createAdversarialTrainer, type AdversarialOptions } from './step.js';
+import { trainerBaseSchema } from '../common.js';
 
 export const adversarialSemiSchemaProperties = {
   ...trainerBaseSchema,

@@ -1,5 +1,5 @@
-import { tf, definePlugin, CompiledStep, type StepResult, type Tensor, type Tensor4D } from '../../src/index.js';
-import { imagesOf, labelsOf, lossOrDefault, lrScalars, Streams, trainableVariables, trainerBaseSchema } from './common.js';
+import { tf, definePlugin, CompiledStep, type StepResult, type Tensor, type Tensor4D } from '../../../src/index.js';
+import { imagesOf, labelsOf, lossOrDefault, lrScalars, Streams, trainableVariables, trainerBaseSchema } from '../common.js';
 
 interface SupervisedOptions {
   iterations: number;

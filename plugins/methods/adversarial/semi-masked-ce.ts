@@ -1,5 +1,5 @@
-import { nn, definePlugin, type Scalar } from '../../src/index.js';
-import { maskedMean, numberInput, pixelCrossEntropy, squeezeChannel, tensorInput } from './common.js';
+import { nn, definePlugin, type Scalar } from '../../../src/index.js';
+import { maskedMean, numberInput, pixelCrossEntropy, squeezeChannel, tensorInput } from '../../losses/common.js';
 
 /** A copy of `t`'s values with no link to the ops that produced it. */
 interface SemiMaskedCeOptions {
