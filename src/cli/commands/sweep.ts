@@ -1,15 +1,10 @@
 /**
- * `ablate sweep <exp> --dry-run`: expands the sweep, resolves and validates every cell (all errors
- * of all cells at once) and prints each cell's name, run identity and diff, running nothing.
- * Execution (without --dry-run) is provided by `./sweep-run.js` exporting
- * `runSweep(file: string, options: { set: string[]; json?: boolean }): Promise<void>`; until that
- * module exists, only the dry run is available.
+ * `ablate sweep <exp>`: runs a sweep's cells (the execution lives in `./sweep-run.ts`). With
+ * `--dry-run` it expands the sweep, resolves and validates every cell (all errors of all cells at
+ * once) and prints each cell's name, run identity and diff, running nothing.
  */
 import type { Command } from 'commander';
-import { AblateError } from '../../errors.js';
 import { withSet, print } from '../options.js';
-
-type SweepRunner = { runSweep(file: string, options: { set: string[]; json?: boolean; resume?: string }): Promise<void> };
 
 export function register(program: Command): void {
   withSet(program.command('sweep').description("run a sweep's cells (with --dry-run: list the validated cells, hashes and diffs)").argument('<experiment>', 'experiment file with a sweep: block'))
@@ -19,10 +14,10 @@ export function register(program: Command): void {
     .allowUnknownOption(false)
     .action(async (file: string, opts: { set: string[]; json?: boolean; dryRun?: boolean; resume?: string }) => {
       if (!opts.dryRun) {
-        const spec = './sweep-run.js';
-        const runner = (await import(spec).catch(() => undefined)) as SweepRunner | undefined;
-        if (!runner) throw new AblateError('cli.not-available', 'sweep execution is not available in this build yet', { hint: 'use `ablate sweep <file> --dry-run` to validate and list the cells' });
-        await runner.runSweep(file, { set: opts.set, json: opts.json, ...(opts.resume ? { resume: opts.resume } : {}) });
+        // A literal dynamic import: the heavy engine loads only when a sweep runs, and a broken
+        // module fails loudly with its own error instead of being mistaken for a missing feature.
+        const { runSweep } = await import('./sweep-run.js');
+        await runSweep(file, { set: opts.set, json: opts.json, ...(opts.resume ? { resume: opts.resume } : {}) });
         return;
       }
       const { expandSweep } = await import('../../config/load.js');
