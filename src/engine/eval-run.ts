@@ -42,21 +42,24 @@ export async function evaluateCheckpoint(resolved: ResolvedExperiment, checkpoin
   const registry = resolved.registry ?? opts.registry;
   if (!registry) throw new AblateError('eval.no-registry', 'evaluateCheckpoint needs a plugin registry');
   const container = new ExperimentContainer({ registry, config, baseDir: resolved.baseDir, runDir: path.dirname(path.dirname(checkpoint.tensorsFile)), log: opts.log, explainKey: (key, code) => pathHint(resolved.paths, key, code) });
-  const model = (await container.get('model', 'model')) as SegmentationModel;
-  const dataset = (await container.get('dataset', 'dataset')) as SegmentationDataset;
-  const metrics = new Map<string, Metric>();
-  for (const [slot, b] of configuredSlots(config)) if (b.kind === 'metric') metrics.set(slot.replace(/^metrics\./, ''), await container.get(slot, 'metric'));
-  if (metrics.size === 0) {
-    throw new AblateError('eval.no-metrics', 'the experiment has no metrics to evaluate', { where: { key: 'metrics' }, hint: 'add e.g. `metrics: {miou: {type: miou}}` (or --set metrics.miou.type=miou)' });
+  try {
+    const model = (await container.get('model', 'model')) as SegmentationModel;
+    const dataset = (await container.get('dataset', 'dataset')) as SegmentationDataset;
+    const metrics = new Map<string, Metric>();
+    for (const [slot, b] of configuredSlots(config)) if (b.kind === 'metric') metrics.set(slot.replace(/^metrics\./, ''), await container.get(slot, 'metric'));
+    if (metrics.size === 0) {
+      throw new AblateError('eval.no-metrics', 'the experiment has no metrics to evaluate', { where: { key: 'metrics' }, hint: 'add e.g. `metrics: {miou: {type: miou}}` (or --set metrics.miou.type=miou)' });
+    }
+    const meta = restoreNetworks(checkpoint, new Map<string, Network>([['model', model]]));
+    const limit = opts.limit !== undefined ? opts.limit : engineSettings(config).evaluation.limit;
+    const r = await evaluate(model, dataset, metrics, { limit, artifactDir: opts.outDir, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onImage ? { onImage: opts.onImage } : {}) });
+    const outcome: EvalOutcome = { ...r, checkpoint: checkpoint.tensorsFile, iteration: meta.iteration, outDir: opts.outDir };
+    writeFileSync(
+      path.join(opts.outDir, 'metrics.json'),
+      `${JSON.stringify({ checkpoint: checkpoint.tensorsFile, iteration: meta.iteration, images: r.images, seconds: r.seconds, scalars: r.scalars, artifacts: r.artifacts }, null, 2)}\n`,
+    );
+    return outcome;
+  } finally {
+    await container.dispose();
   }
-  const meta = restoreNetworks(checkpoint, new Map<string, Network>([['model', model]]));
-  const limit = opts.limit !== undefined ? opts.limit : engineSettings(config).evaluation.limit;
-  const r = await evaluate(model, dataset, metrics, { limit, artifactDir: opts.outDir, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onImage ? { onImage: opts.onImage } : {}) });
-  const outcome: EvalOutcome = { ...r, checkpoint: checkpoint.tensorsFile, iteration: meta.iteration, outDir: opts.outDir };
-  writeFileSync(
-    path.join(opts.outDir, 'metrics.json'),
-    `${JSON.stringify({ checkpoint: checkpoint.tensorsFile, iteration: meta.iteration, images: r.images, seconds: r.seconds, scalars: r.scalars, artifacts: r.artifacts }, null, 2)}\n`,
-  );
-  model.dispose();
-  return outcome;
 }

@@ -1,5 +1,6 @@
 /** The run engine's public surface: train, sweep, evaluate, and the checkpoint format. */
-export { runExperiment, defaultRunName, newRunDir, readRunMeta, type ResolvedExperiment, type RunOptions, type RunOutcome } from './run.js';
+export { runExperiment, type ResolvedExperiment, type RunOptions, type RunOutcome } from './run.js';
+export { defaultRunName, newRunDir, readRunMeta } from './run-dir.js';
 export { runSweep, summaryTable, type SweepCellInput, type SweepOptions, type SweepOutcome, type SweepCellResult } from './sweep.js';
 export { evaluate, predictSample, cropTopLeft, type EvaluationResult, type EvaluateOptions } from './evaluate.js';
 export { evaluateCheckpoint, type EvalOptions, type EvalOutcome } from './eval-run.js';

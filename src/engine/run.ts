@@ -1,18 +1,10 @@
 /**
- * The training engine: one resolved experiment → one run folder, one tracker run, a loop over
- * `trainer.step`, periodic evaluation and checkpoints. The engine owns everything around an
- * iteration (schedules, logging, NaN checks, Ctrl-C, progress, resume); the trainer owns the
+ * The training engine: one resolved experiment → one run folder (run-dir.ts), one tracker run, a
+ * loop over `trainer.step`, periodic evaluation and checkpoints. The engine owns everything around
+ * an iteration (schedules, logging, NaN checks, Ctrl-C, progress, resume); the trainer owns the
  * iteration itself.
- *
- *   <output.dir>/<name>/<run name>-<hash8>/
- *     config.yaml          the resolved experiment, written before anything else
- *     run.json             identity: hash, source file, base folder, backend
- *     checkpoints/         iter-NNNNNNN.safetensors + .json (keep_last)
- *     eval/iter-NNNNNNN/   metric artifacts (confusion matrix …)
- *     tracking/            the tracker's local record (resumed runs: resume-NNNNNNN/tracking/)
- *     result.json          final status, iteration and metrics
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { tf } from '../runtime/tf.js';
@@ -35,11 +27,13 @@ import type {
 } from '../plugin/contracts.js';
 import { systemTags } from '../tracking/provenance.js';
 import { ensureBackend } from './backend.js';
+import type { BackendSelection } from '../runtime/backend.js';
 import { engineSettings, type EngineSettings } from './schema.js';
 import { flattenParams } from '../tracking/params.js';
 import { Progress } from './progress.js';
 import { evaluate, type EvaluationResult } from './evaluate.js';
-import { findCheckpoint, listCheckpoints, restoreCheckpoint, saveCheckpoint, type CheckpointParts } from './checkpoint.js';
+import { listCheckpoints, restoreCheckpoint, saveCheckpoint, type CheckpointEntry, type CheckpointParts } from './checkpoint.js';
+import { openRunDir } from './run-dir.js';
 import { pathHint, type PathSource } from '../config/file-paths.js';
 
 /** What the config language hands the engine (`loadExperiment`'s result). */
@@ -102,39 +96,6 @@ export const stderrLogger: Logger = {
   },
 };
 
-function safeName(s: string): string {
-  return s.replace(/[^A-Za-z0-9._=+-]+/g, '_').replace(/^_+|_+$/g, '') || 'run';
-}
-
-export function defaultRunName(resolved: ResolvedExperiment): string {
-  if (resolved.file) return safeName(path.basename(resolved.file).replace(/\.ya?ml$/i, ''));
-  return safeName(String(resolved.config.name ?? 'run'));
-}
-
-/** `<output.dir>/<name>/<run name>-<hash8>`, with `-2`, `-3` … when that folder already exists. */
-export function newRunDir(resolved: ResolvedExperiment, runName: string, settings: EngineSettings): string {
-  const experiment = safeName(String(resolved.config.name ?? 'default'));
-  const base = path.resolve(settings.output.dir, experiment, `${runName}-${resolved.hash.slice(0, 8)}`);
-  let dir = base;
-  for (let k = 2; existsSync(dir); k++) dir = `${base}-${k}`;
-  return dir;
-}
-
-interface RunMeta {
-  hash: string;
-  name: string;
-  experiment: string;
-  file?: string;
-  baseDir: string;
-  createdAt: string;
-}
-
-export function readRunMeta(runDir: string): RunMeta | undefined {
-  const f = path.join(runDir, 'run.json');
-  if (!existsSync(f)) return undefined;
-  return JSON.parse(readFileSync(f, 'utf8')) as RunMeta;
-}
-
 /** Slots of the given kinds that the experiment configures, with their components. */
 async function componentsOf<K extends PluginKind>(container: ExperimentContainer, config: Record<string, unknown>, kinds: readonly K[]): Promise<Map<string, ComponentOf[K]>> {
   const out = new Map<string, ComponentOf[K]>();
@@ -178,43 +139,38 @@ export async function runExperiment(resolved: ResolvedExperiment, opts: RunOptio
   const config = resolved.config;
   const settings = engineSettings(config);
 
-  // ── run folder ──
-  let runDir: string;
-  let resumeFrom: ReturnType<typeof findCheckpoint> | undefined;
-  if (opts.resume) {
-    resumeFrom = findCheckpoint(opts.resume);
-    runDir = path.dirname(path.dirname(resumeFrom.tensorsFile));
-    const meta = JSON.parse(readFileSync(resumeFrom.metaFile, 'utf8')) as { configHash?: string };
-    if (meta.configHash && meta.configHash !== resolved.hash) {
-      throw new AblateError('run.resume-mismatch', `cannot resume ${runDir}: its config hash is ${meta.configHash.slice(0, 12)}, this experiment resolves to ${resolved.hash.slice(0, 12)}`, {
-        where: { file: path.join(runDir, 'config.yaml') },
-        hint: `resume with the run's own config: ablate run ${path.join(runDir, 'config.yaml')} --resume ${runDir} (or \`ablate diff\` the two files)`,
-      });
-    }
-  } else {
-    runDir = opts.runDir ? path.resolve(opts.runDir) : newRunDir(resolved, opts.runName ?? defaultRunName(resolved), settings);
-  }
-  const prior = readRunMeta(runDir);
-  const runName = opts.runName ?? prior?.name ?? defaultRunName(resolved);
-  mkdirSync(runDir, { recursive: true });
-  if (!resumeFrom) {
-    writeFileSync(path.join(runDir, 'config.yaml'), resolved.canonicalYaml);
-    const meta: RunMeta = {
-      hash: resolved.hash,
-      name: runName,
-      experiment: String(config.name ?? 'default'),
-      ...(resolved.file ? { file: path.resolve(resolved.file) } : {}),
-      baseDir: path.resolve(resolved.baseDir),
-      createdAt: new Date().toISOString(),
-    };
-    writeFileSync(path.join(runDir, 'run.json'), `${JSON.stringify(meta, null, 2)}\n`);
-  }
+  const { runDir, runName, resumeFrom } = openRunDir(resolved, settings, opts);
 
   // ── backend, container, tracker ──
   const backend = await ensureBackend(config, (line) => log.info(line));
   const registry = resolved.registry ?? opts.registry;
   if (!registry) throw new AblateError('run.no-registry', 'runExperiment needs a plugin registry (from loadExperiment or RunOptions.registry)');
   const container = new ExperimentContainer({ registry, config, baseDir: resolved.baseDir, runDir, log, explainKey: (key, code) => pathHint(resolved.paths, key, code) });
+  try {
+    return await train({ resolved, opts, settings, log, t0, runDir, runName, resumeFrom, backend, container });
+  } finally {
+    // Every path, a failed build included, frees what was built: tfjs variable names are global to
+    // the process, so a network left behind by one sweep cell breaks the next cell's identical one.
+    await container.dispose();
+  }
+}
+
+interface RunSetup {
+  resolved: ResolvedExperiment;
+  opts: RunOptions;
+  settings: EngineSettings;
+  log: Logger;
+  t0: number;
+  runDir: string;
+  runName: string;
+  resumeFrom: CheckpointEntry | undefined;
+  backend: BackendSelection;
+  container: ExperimentContainer;
+}
+
+/** Tracking, components, the loop and the last checkpoint and evaluation of one run. */
+async function train({ resolved, opts, settings, log, t0, runDir, runName, resumeFrom, backend, container }: RunSetup): Promise<RunOutcome> {
+  const config = resolved.config;
   const tracker = await container.get('tracker', 'tracker');
   const trackerDir = resumeFrom ? path.join(runDir, `resume-${String(resumeFrom.iteration).padStart(7, '0')}`) : runDir;
   const tags: Record<string, string> = {
@@ -393,10 +349,6 @@ export async function runExperiment(resolved: ResolvedExperiment, opts: RunOptio
     error = e as Error;
   }
   await trackerRun.flush();
-  const outcome = await finish({ status, iteration: it, metrics, ...(lastCheckpoint ? { checkpoint: lastCheckpoint } : {}), ...(error ? { error } : {}), itPerSec: avgItPerSec }, trainer);
-  // Free the variables: a sweep runs many cells in one process.
-  for (const opt of optimizers.values()) opt.dispose();
-  for (const net of parts.networks.values()) net.dispose();
-  return outcome;
+  return finish({ status, iteration: it, metrics, ...(lastCheckpoint ? { checkpoint: lastCheckpoint } : {}), ...(error ? { error } : {}), itPerSec: avgItPerSec }, trainer);
 }
 

@@ -25,7 +25,8 @@ import type { LaunchCell, LaunchResult, RunStatus } from '../plugin/contracts.js
 import { systemTags } from '../tracking/provenance.js';
 import { listCheckpoints } from './checkpoint.js';
 import { engineSettings } from './schema.js';
-import { defaultRunName, newRunDir, runExperiment, stderrLogger, type ResolvedExperiment, type RunOutcome } from './run.js';
+import { runExperiment, stderrLogger, type ResolvedExperiment, type RunOutcome } from './run.js';
+import { defaultRunName, newRunDir } from './run-dir.js';
 
 export interface SweepCellInput {
   name: string;

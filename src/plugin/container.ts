@@ -71,7 +71,19 @@ export function configuredSlots(config: Record<string, unknown>): Map<string, Sl
 export class ExperimentContainer {
   private readonly container = new Container({ defaultScope: 'Singleton' });
   private readonly slots: Map<string, SlotBinding>;
-  private readonly building: string[] = [];
+  /** Bound slots whose build has finished (resolved or failed). */
+  private readonly settled = new Set<string>();
+  /**
+   * Which slots each build is waiting for right now (a count per edge: one build may await the
+   * same slot twice). Cycles are found in this graph rather than in a single stack of builds, so
+   * that a component awaiting two dependencies at once (Promise.all) is not mistaken for a cycle,
+   * and a cycle closed through a build another request started is still found.
+   */
+  private readonly waitsFor = new Map<string, Map<string, number>>();
+  /** Every build started (bound and nested), so dispose() can wait for them all to settle. */
+  private readonly started: Promise<unknown>[] = [];
+  /** Built components in build order; dispose() releases them in reverse. */
+  private readonly built: unknown[] = [];
 
   constructor(private readonly opts: AssembleOptions) {
     this.slots = configuredSlots(opts.config);
@@ -79,8 +91,11 @@ export class ExperimentContainer {
       // The binding holds the pending build (a singleton), so every request shares one instance and
       // a failed build surfaces once, to whoever awaits it, not as an unhandled rejection.
       this.container.bind<Pending>(slot).toDynamicValue(() => {
-        const pending = this.create(binding.kind, binding.config, slot, binding.target);
-        pending.catch(() => undefined);
+        const pending = this.create(binding.kind, binding.config, slot, binding.target, slot);
+        pending.then(
+          () => this.settled.add(slot),
+          () => this.settled.add(slot),
+        );
         return { pending };
       });
     }
@@ -95,10 +110,38 @@ export class ExperimentContainer {
   }
 
   /** The component in `slot`, built on first request together with what it depends on. */
-  async get<K extends PluginKind>(slot: string, kind: K): Promise<ComponentOf[K]> {
+  get<K extends PluginKind>(slot: string, kind: K): Promise<ComponentOf[K]> {
+    return this.request(slot, kind, undefined);
+  }
+
+  /** Builds a component that is not bound to a slot (nested components, e.g. transforms). */
+  build<K extends PluginKind>(kind: K, config: ComponentConfig, slot: string): Promise<ComponentOf[K]> {
+    return this.create(kind, config, slot, undefined, undefined) as Promise<ComponentOf[K]>;
+  }
+
+  /**
+   * Releases every component built so far that has a `dispose()` (networks, optimizers), newest
+   * first, after waiting for builds still under way. A run calls it on every path, failed builds
+   * included: tfjs variable names are global to the process, so a network left behind by one
+   * sweep cell would make the next cell's identical network fail to register.
+   */
+  async dispose(): Promise<void> {
+    await Promise.allSettled(this.started);
+    for (const component of this.built.splice(0).reverse()) {
+      const dispose = (component as { dispose?: unknown } | null)?.dispose;
+      if (typeof dispose !== 'function') continue;
+      try {
+        (dispose as () => void).call(component);
+      } catch (e) {
+        this.opts.log.warn(`releasing a component failed: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /** `asker` is the bound slot whose build makes the request (undefined: the engine). */
+  private async request<K extends PluginKind>(slot: string, kind: K, asker: string | undefined): Promise<ComponentOf[K]> {
     const binding = this.slots.get(slot);
     if (!binding) {
-      const asker = this.building.at(-1);
       throw new AblateError('experiment.missing-component', `${asker ? `'${asker}' needs` : 'the experiment needs'} a '${slot}' component, but the experiment has none`, {
         where: { key: slot },
         hint: `Add a \`${slot}:\` block with a \`type\` of kind ${kind}.`,
@@ -107,18 +150,47 @@ export class ExperimentContainer {
     if (binding.kind !== kind) {
       throw new AblateError('experiment.wrong-kind', `'${slot}' holds a ${binding.kind}, but a ${kind} was asked for`, { where: { key: slot } });
     }
-    if (this.building.includes(slot)) {
-      throw new AblateError('experiment.dependency-cycle', `components depend on each other in a cycle: ${[...this.building, slot].join(' → ')}`);
+    if (asker === undefined || this.settled.has(slot)) return (await this.container.get<Pending>(slot).pending) as ComponentOf[K];
+    const cycle = this.waitPath(slot, asker);
+    if (cycle) {
+      throw new AblateError('experiment.dependency-cycle', `components depend on each other in a cycle: ${[...cycle, slot].join(' → ')}`, {
+        where: { key: asker },
+        hint: 'a component cannot need, directly or through others, the component that needs it',
+      });
     }
-    return (await this.container.get<Pending>(slot).pending) as ComponentOf[K];
+    const edges = this.waitsFor.get(asker) ?? new Map<string, number>();
+    this.waitsFor.set(asker, edges);
+    edges.set(slot, (edges.get(slot) ?? 0) + 1);
+    try {
+      return (await this.container.get<Pending>(slot).pending) as ComponentOf[K];
+    } finally {
+      const left = (edges.get(slot) ?? 1) - 1;
+      if (left > 0) edges.set(slot, left);
+      else edges.delete(slot);
+    }
   }
 
-  /** Builds a component that is not bound to a slot (nested components, e.g. transforms). */
-  build<K extends PluginKind>(kind: K, config: ComponentConfig, slot: string): Promise<ComponentOf[K]> {
-    return this.create(kind, config, slot, undefined) as Promise<ComponentOf[K]>;
+  /** A chain of waiting builds from `from` to `to` (`[from, …, to]`), if one exists. */
+  private waitPath(from: string, to: string, seen = new Set<string>()): string[] | undefined {
+    if (from === to) return [from];
+    seen.add(from);
+    for (const next of this.waitsFor.get(from)?.keys() ?? []) {
+      if (seen.has(next)) continue;
+      const rest = this.waitPath(next, to, seen);
+      if (rest) return [from, ...rest];
+    }
+    return undefined;
   }
 
-  private async create(kind: PluginKind, config: ComponentConfig, slot: string, target: string | undefined): Promise<unknown> {
+  /** `owner` is the bound slot this build belongs to (a nested build belongs to its parent's). */
+  private create(kind: PluginKind, config: ComponentConfig, slot: string, target: string | undefined, owner: string | undefined): Promise<unknown> {
+    const pending = this.construct(kind, config, slot, target, owner);
+    pending.catch(() => undefined);
+    this.started.push(pending);
+    return pending;
+  }
+
+  private async construct(kind: PluginKind, config: ComponentConfig, slot: string, target: string | undefined, owner: string | undefined): Promise<unknown> {
     const plugin = this.opts.registry.get(kind, config.type, { key: `${slot}.type` });
     const { type: _type, ...options } = config;
     const seed = deriveSeed(Number(this.opts.config.seed ?? 0), slot);
@@ -131,18 +203,18 @@ export class ExperimentContainer {
       target: async <T>() => {
         if (!target) throw new AblateError('experiment.no-target', `'${slot}' serves no other component`);
         const targetKind = (SLOTS[target] ?? { kind }).kind;
-        return (await this.get(target, targetKind)) as T;
+        return (await this.request(target, targetKind, owner)) as T;
       },
-      get: (otherSlot, otherKind) => this.get(otherSlot, otherKind),
+      get: (otherSlot, otherKind) => this.request(otherSlot, otherKind, owner),
       has: (otherSlot) => this.has(otherSlot),
       // A nested component serves what its parent serves (a warm-up's wrapped schedule drives the
       // same optimizer), so it gets the parent's target.
       build: (nestedKind, nestedConfig, nestedSlot) =>
-        this.create(nestedKind, nestedConfig, nestedSlot ?? `${slot}.${nestedConfig.type}`, target) as Promise<ComponentOf[typeof nestedKind]>,
+        this.create(nestedKind, nestedConfig, nestedSlot ?? `${slot}.${nestedConfig.type}`, target, owner) as Promise<ComponentOf[typeof nestedKind]>,
     };
-    this.building.push(slot);
+    let component: unknown;
     try {
-      return await plugin.create(options, ctx);
+      component = await plugin.create(options, ctx);
     } catch (e) {
       if (e instanceof AblateError) throw this.withKeyHint(e);
       throw new AblateError('plugin.create-failed', `${kind} '${config.type}' (at '${slot}') failed to build: ${(e as Error).message}`, {
@@ -150,9 +222,9 @@ export class ExperimentContainer {
         cause: e,
         exitCode: 1,
       });
-    } finally {
-      this.building.splice(this.building.lastIndexOf(slot), 1);
     }
+    this.built.push(component);
+    return component;
   }
 
   /** A plugin's located error, with the config's own explanation of that key added to the hint (once). */

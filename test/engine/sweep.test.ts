@@ -109,3 +109,19 @@ test('an interrupted sweep resumes: finished cells kept, the stopped one continu
   await assert.rejects(runSweep(three().slice(0, 2), { registry: testRegistry(), log: quiet, out: () => {}, resume: first.sweepDir }), /ran other cells/);
   await assert.rejects(runSweep(three(), { registry: testRegistry(), log: quiet, out: () => {}, resume: out }), /not a sweep folder/);
 });
+
+test('a cell whose components fail to build fails alone: the later cells still run (nothing it built stays registered)', async () => {
+  const out = mkdtempSync(path.join(os.tmpdir(), 'ablate-sweep-broken-'));
+  const three: SweepCellInput[] = ['a', 'b', 'c'].map((name, i) => {
+    const e = tinyExperiment(out, { trainer: { iterations: 3 } });
+    // Cell a names a data set whose files are missing: its trainer has built the model (whose
+    // variables are named model/…) before the data set fails.
+    if (name === 'a') e.config.dataset = { type: 'voc', root: path.join(out, 'no-such-data') };
+    const canonicalYaml = `${JSON.stringify(e.config, null, 2)}\n`;
+    return { name, labels: { cell: name }, diff: {}, experiment: { ...e, canonicalYaml, hash: `${'abc'[i]}${e.hash.slice(1)}` } };
+  });
+  const r = await runSweep(three, { registry: testRegistry(), file: 'broken-first.yaml', log: quiet, out: () => {} });
+  assert.deepEqual(r.cells.map((c) => [c.name, c.status]), [['a', 'FAILED'], ['b', 'FINISHED'], ['c', 'FINISHED']], JSON.stringify(r.cells.map((c) => c.error)));
+  assert.match(r.cells[0]!.error ?? '', /no-such-data/, 'the failed cell says what was missing');
+  assert.doesNotMatch(r.cells.map((c) => c.error ?? '').join('\n'), /already registered/);
+});

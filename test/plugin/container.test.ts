@@ -108,3 +108,70 @@ test('derived seeds differ per slot and are stable', () => {
   assert.notEqual(deriveSeed(1, 'model'), deriveSeed(1, 'discriminator'));
   assert.notEqual(deriveSeed(1, 'model'), deriveSeed(2, 'model'));
 });
+
+/** A component that asks for the given slots, all at once (Promise.all) or one after another. */
+function askingPlugin(kind: 'trainer' | 'dataset' | 'model', type: string, asks: readonly (readonly [string, 'model' | 'optimizer' | 'dataset' | 'trainer'])[], concurrently: boolean) {
+  return definePlugin({
+    kind,
+    type,
+    description: 'Test: asks for other components.',
+    options: { type: 'object' },
+    async create(_o, ctx) {
+      const got = concurrently ? await Promise.all(asks.map(([slot, k]) => ctx.get(slot, k))) : [];
+      if (!concurrently) for (const [slot, k] of asks) got.push(await ctx.get(slot, k));
+      return { got, iterations: 0, numClasses: 2, parameterGroups: () => [], stateDict: () => new Map(), dispose() {}, apply: (x: never) => x } as never;
+    },
+  });
+}
+
+test('a component may await two dependencies concurrently (no false cycle)', async () => {
+  const r = registry();
+  r.register(askingPlugin('trainer', 'both-at-once', [['model', 'model'], ['optimizer', 'optimizer']], true), 'test');
+  const c = new ExperimentContainer({ registry: r, config: { model: { type: 'net-g' }, optimizer: { type: 'recording', lr: 1 }, trainer: { type: 'both-at-once' } }, baseDir: '.', log: silent });
+  const trainer = (await c.get('trainer', 'trainer')) as unknown as { got: unknown[] };
+  assert.equal(trainer.got.length, 2);
+  assert.equal(trainer.got[0], await c.get('model', 'model'));
+  assert.equal((trainer.got[1] as { servedNetwork: string }).servedNetwork, 'net-g');
+});
+
+test('a real dependency cycle is reported, naming the cycle', async () => {
+  const r = registry();
+  r.register(askingPlugin('trainer', 'needs-data', [['dataset', 'dataset']], false), 'test');
+  r.register(askingPlugin('dataset', 'needs-trainer', [['trainer', 'trainer']], false), 'test');
+  const c = new ExperimentContainer({ registry: r, config: { trainer: { type: 'needs-data' }, dataset: { type: 'needs-trainer' } }, baseDir: '.', log: silent });
+  await assert.rejects(c.get('trainer', 'trainer'), (e: unknown) => {
+    assert.ok(e instanceof AblateError, String(e));
+    assert.equal(e.code, 'experiment.dependency-cycle');
+    assert.match(e.message, /trainer → dataset → trainer/);
+    return true;
+  });
+});
+
+test('a cycle closed through a build another request started is still found (no deadlock)', async () => {
+  // The trainer asks for model and dataset at once; the model waits for the dataset and the
+  // dataset for the model. Neither build was started by the other, so only the graph of who
+  // waits for whom shows the cycle.
+  const r = registry();
+  r.register(askingPlugin('trainer', 'wants-both', [['model', 'model'], ['dataset', 'dataset']], true), 'test');
+  r.register(askingPlugin('model', 'needs-data-model', [['dataset', 'dataset']], false), 'test');
+  r.register(askingPlugin('dataset', 'needs-model', [['model', 'model']], false), 'test');
+  const c = new ExperimentContainer({ registry: r, config: { trainer: { type: 'wants-both' }, model: { type: 'needs-data-model' }, dataset: { type: 'needs-model' } }, baseDir: '.', log: silent });
+  await assert.rejects(c.get('trainer', 'trainer'), /cycle: (model → dataset → model|dataset → model → dataset)/);
+});
+
+test('dispose() releases every built component, also when a later build failed', async () => {
+  const released: string[] = [];
+  const r = registry();
+  r.register(
+    definePlugin({ kind: 'model', type: 'releasing', description: 'Test.', options: { type: 'object' }, create: () => ({ parameterGroups: () => [], stateDict: () => new Map(), dispose: () => released.push('model') }) as never }),
+    'test',
+  );
+  r.register(definePlugin({ kind: 'dataset', type: 'broken', description: 'Test.', options: { type: 'object' }, create: () => { throw new Error('no data'); } }), 'test');
+  r.register(askingPlugin('trainer', 'model-then-data', [['model', 'model'], ['dataset', 'dataset']], false), 'test');
+  const c = new ExperimentContainer({ registry: r, config: { model: { type: 'releasing' }, dataset: { type: 'broken' }, trainer: { type: 'model-then-data' } }, baseDir: '.', log: silent });
+  await assert.rejects(c.get('trainer', 'trainer'), /no data/);
+  await c.dispose();
+  assert.deepEqual(released, ['model']);
+  await c.dispose();
+  assert.deepEqual(released, ['model'], 'released once');
+});

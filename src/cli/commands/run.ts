@@ -58,7 +58,7 @@ export function headline(metrics: Record<string, number>): string {
 export async function resolveForRun(experiment: string | undefined, opts: RunCommandOptions) {
   // Heavy modules (tfjs, ajv, plugins) load only when a command runs, so `ablate --help` stays fast.
   const { loadExperiment } = await import('../../config/index.js');
-  const { readRunMeta } = await import('../../engine/run.js');
+  const { readRunMeta } = await import('../../engine/run-dir.js');
   const { findCheckpoint, runDirOf } = await import('../../engine/checkpoint.js');
   let file = experiment;
   let baseDir = opts.baseDir;
