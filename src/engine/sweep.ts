@@ -21,9 +21,10 @@ import { AblateError } from '../errors.js';
 import { ExperimentContainer } from '../plugin/container.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import type { Logger } from '../plugin/define.js';
-import type { LaunchCell, LaunchResult, RunStatus } from '../plugin/contracts.js';
+import type { LaunchCell, LaunchHandle, LaunchResult, RunStatus } from '../plugin/contracts.js';
 import { systemTags } from '../tracking/provenance.js';
 import { listCheckpoints } from './checkpoint.js';
+import { launcherOptionsOf, launcherType, readResult, waitForCells, writeLaunchRecord, type CellProgress } from './sweep-state.js';
 import { engineSettings } from './schema.js';
 import { runExperiment, stderrLogger, type ResolvedExperiment, type RunOutcome } from './run.js';
 import { defaultRunName, newRunDir } from './run-dir.js';
@@ -47,6 +48,10 @@ export interface SweepOptions {
   out?: (line: string) => void;
   /** A folder of an earlier run of the same sweep, to complete instead of starting anew. */
   resume?: string;
+  /** With a launcher whose cells run elsewhere (a cluster): block until every cell has ended. */
+  wait?: boolean;
+  /** While waiting for cells that run elsewhere: called after each look at the run folders. */
+  onPoll?: (cells: readonly CellProgress[]) => void;
 }
 
 export interface SweepCellResult extends LaunchResult {
@@ -56,10 +61,14 @@ export interface SweepCellResult extends LaunchResult {
 }
 
 export interface SweepOutcome {
-  status: Exclude<RunStatus, 'RUNNING'>;
+  /** SUBMITTED: the launcher queued the cells elsewhere and the sweep returned without waiting. */
+  status: Exclude<RunStatus, 'RUNNING'> | 'SUBMITTED';
   sweepDir: string;
   parentRunId: string;
+  /** Empty when SUBMITTED. */
   cells: SweepCellResult[];
+  /** How the launcher finds each cell again (also in `<sweepDir>/launch.json`). */
+  handles: LaunchHandle[];
   summary: string;
 }
 
@@ -145,15 +154,16 @@ export async function runSweep(cells: readonly SweepCellInput[], opts: SweepOpti
       name: p.cell.name,
       resolvedFile: p.resolvedFile,
       runDir: p.runDir,
+      launcherOptions: launcherOptionsOf(p.cell.experiment.config),
       runArgs: [
         '--run-name', p.runName, '--parent-run-id', parent.id, '--base-dir', p.cell.experiment.baseDir,
         ...(p.state === 'checkpoint' ? ['--resume', p.runDir] : []),
         ...Object.entries(p.cell.labels).flatMap(([k, v]) => ['--tag', `ablate.sweep.${k}=${valueText(v)}`]),
       ],
     }));
-  const runInProcess = async (lc: LaunchCell): Promise<LaunchResult> => {
+  const runInProcess = async (lc: LaunchCell, signal?: AbortSignal): Promise<LaunchResult> => {
     const p = byName.get(lc.name)!;
-    if (opts.signal?.aborted) return { name: lc.name, status: 'KILLED', error: 'not started (sweep interrupted)' };
+    if (signal?.aborted) return { name: lc.name, status: 'KILLED', error: 'not started (sweep interrupted)' };
     log.info(`cell ${lc.name}`);
     const tags: Record<string, string> = { 'ablate.sweep_cell': lc.name };
     for (const [k, v] of Object.entries(p.cell.labels)) tags[`ablate.sweep.${k}`] = valueText(v);
@@ -165,18 +175,29 @@ export async function runSweep(cells: readonly SweepCellInput[], opts: SweepOpti
       parentRunId: parent.id,
       tags,
       log,
-      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(signal ? { signal } : {}),
     });
     outcomes.set(lc.name, r);
     return { name: lc.name, status: r.status, runDir: r.runDir, ...(r.error ? { error: r.error.message } : {}) };
   };
-  const launched = new Map((await launcher.launch(launchCells, runInProcess)).map((r) => [r.name, r]));
+  const submission = await launcher.submit(launchCells, { sweepDir, runInProcess, ...(opts.signal ? { signal: opts.signal } : {}) });
+  writeLaunchRecord(sweepDir, { launcher: launcherType(base.config), parentRunId: parent.id, handles: submission.handles });
+  // The cells run here (`done`), or elsewhere: then their run folders say when each has ended.
+  const waited = submission.done ?? (opts.wait ? waitForCells(launchCells, launcher, submission.handles, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onPoll ? { onPoll: opts.onPoll } : {}) }) : undefined);
+  const launchedResults = await waited;
+  if (!launchedResults) {
+    // Submitted and returning: the parent run stays RUNNING until the last cell has ended.
+    await parent.flush();
+    await tracker.close();
+    return { status: 'SUBMITTED', sweepDir, parentRunId: parent.id, cells: [], handles: submission.handles, summary: '' };
+  }
+  const launched = new Map(launchedResults.map((r) => [r.name, r]));
   const kept = (p: (typeof plan)[number]): LaunchResult => ({ name: p.cell.name, status: 'FINISHED', runDir: p.runDir });
 
   const results: SweepCellResult[] = plan.map((p) => launched.get(p.cell.name) ?? kept(p)).map((r) => {
     const p = byName.get(r.name)!;
     const o = outcomes.get(r.name);
-    const metrics = o?.metrics ?? readMetrics(p.runDir);
+    const metrics = o?.metrics ?? readResult(p.runDir)?.metrics ?? {};
     return { ...r, runDir: r.runDir ?? p.runDir, hash: p.cell.experiment.hash, metrics, labels: p.cell.labels, ...(o ? { seconds: o.seconds } : {}) } as SweepCellResult;
   });
   results.forEach((r, i) => {
@@ -186,19 +207,19 @@ export async function runSweep(cells: readonly SweepCellInput[], opts: SweepOpti
   writeFileSync(path.join(sweepDir, 'summary.md'), `${summary}\n`);
   writeFileSync(path.join(sweepDir, 'summary.json'), `${JSON.stringify(results, null, 2)}\n`);
   parent.logArtifact(path.join(sweepDir, 'summary.md'));
-  const status: SweepOutcome['status'] = results.some((r) => r.status === 'KILLED') ? 'KILLED' : results.some((r) => r.status === 'FAILED') ? 'FAILED' : 'FINISHED';
+  const status: Exclude<RunStatus, 'RUNNING'> = results.some((r) => r.status === 'KILLED') ? 'KILLED' : results.some((r) => r.status === 'FAILED') ? 'FAILED' : 'FINISHED';
   await parent.end(status);
   await tracker.close();
   out(summary);
   const failed = results.filter((r) => r.status === 'FAILED');
   for (const f of failed) out(`cell ${f.name} FAILED: ${f.error ?? '(see its run folder)'}`);
-  return { status, sweepDir, parentRunId: parent.id, cells: results, summary };
+  return { status, sweepDir, parentRunId: parent.id, cells: results, handles: submission.handles, summary };
 }
 
 /** What a resumed sweep does with a cell: keep it, continue it, or run it (again). */
-type CellState = 'new' | 'finished' | 'checkpoint' | 'restart';
+export type CellState = 'new' | 'finished' | 'checkpoint' | 'restart';
 
-function cellState(runDir: string): CellState {
+export function cellState(runDir: string): CellState {
   if (!existsSync(runDir)) return 'new';
   try {
     const r = JSON.parse(readFileSync(path.join(runDir, 'result.json'), 'utf8')) as { status?: string };
@@ -228,13 +249,4 @@ function readEarlierSweep(dir: string, sweepHash: string): { dir: string; runDir
     });
   }
   return { dir: path.resolve(dir), runDirs: new Map(saved.cells.map((c) => [c.name, c.runDir])) };
-}
-
-function readMetrics(runDir: string): Record<string, number> {
-  try {
-    const r = JSON.parse(readFileSync(path.join(runDir, 'result.json'), 'utf8')) as { metrics?: Record<string, number> };
-    return r.metrics ?? {};
-  } catch {
-    return {};
-  }
 }

@@ -267,10 +267,12 @@ export interface LaunchCell {
   name: string;
   /** Path of the cell's fully resolved experiment file, runnable with `ablate run`. */
   resolvedFile: string;
-  /** The run folder the cell must use (so the sweep knows where each result lands). */
-  runDir?: string;
-  /** Extra `ablate run` arguments for a child process (run name, parent run id, base folder). */
+  /** The run folder the cell must use: its `result.json` there is how the sweep learns the outcome. */
+  runDir: string;
+  /** Extra `ablate run` arguments for a child process (run name, parent run id, base folder, resume). */
   runArgs?: readonly string[];
+  /** The cell's resolved launcher options (a cluster launcher groups cells by their resources). */
+  launcherOptions?: Readonly<Record<string, unknown>>;
 }
 
 export interface LaunchResult {
@@ -280,12 +282,61 @@ export interface LaunchResult {
   error?: string;
 }
 
-export interface Launcher {
+/**
+ * How a launcher finds a cell again, in this process or a later one (`ablate sweep status`,
+ * `cancel`): saved in the sweep folder's `launch.json`, so it must be plain JSON.
+ */
+export interface LaunchHandle {
+  name: string;
+  /** The launcher's id for the cell, e.g. a Slurm `<array job id>_<task>`. */
+  id: string;
+  /** The file the cell's output goes to, when the launcher knows it. */
+  log?: string;
+}
+
+export interface LaunchContext {
+  /** The sweep folder: a launcher keeps its own files (job scripts, logs) under `<sweepDir>/launch/`. */
+  sweepDir: string;
   /**
-   * Runs the cells. `runInProcess` runs one cell in this process; a launcher may instead start
-   * `ablate run <resolvedFile>` processes.
+   * Runs one cell in this process (what a launcher does when it neither forks nor submits);
+   * `signal` stops just this cell (checkpoint, KILLED).
    */
-  launch(cells: readonly LaunchCell[], runInProcess: (cell: LaunchCell) => Promise<LaunchResult>): Promise<LaunchResult[]>;
+  runInProcess(cell: LaunchCell, signal?: AbortSignal): Promise<LaunchResult>;
+  /** Aborted: running cells checkpoint and end KILLED, cells not yet started do not start. */
+  signal?: AbortSignal;
+}
+
+export interface LaunchSubmission {
+  handles: LaunchHandle[];
+  /**
+   * Present when the cells run under this process (the local launcher): resolves once every cell
+   * has ended. Absent when they run elsewhere (a cluster): the cells' `result.json` files in their
+   * run folders tell when they end; `submit` returned as soon as the cells were queued.
+   */
+  done?: Promise<LaunchResult[]>;
+}
+
+/** A launcher's own view of one cell (queue or process state); the run folder's result wins. */
+export interface LaunchCellStatus {
+  name: string;
+  state: 'PENDING' | 'RUNNING' | 'ENDED' | 'UNKNOWN';
+  /** The launcher's words for it (e.g. Slurm's `PENDING (BeginTime)`, `PREEMPTED`). */
+  detail?: string;
+  /** How often the cell was requeued (preemption, time limit). */
+  requeues?: number;
+}
+
+/**
+ * Hands a sweep's validated cells to where they run, and follows them. Every cell is an
+ * `ablate run` of its resolved file into its run folder (or `ctx.runInProcess`), so a launcher
+ * knows nothing of training; the run folders are the truth about outcomes.
+ */
+export interface Launcher {
+  submit(cells: readonly LaunchCell[], ctx: LaunchContext): Promise<LaunchSubmission>;
+  /** The launcher's view of submitted cells, one entry per handle (UNKNOWN when it cannot tell). */
+  status(handles: readonly LaunchHandle[]): Promise<LaunchCellStatus[]>;
+  /** Stops cells: first the signal that makes `ablate run` checkpoint and end KILLED, then for good. */
+  cancel(handles: readonly LaunchHandle[]): Promise<void>;
 }
 
 /** Maps each kind to the instance its plugins create. */

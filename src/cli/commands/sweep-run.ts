@@ -26,6 +26,15 @@ export async function runSweep(file: string, options: { set: string[]; json?: bo
   }
   if (options.json) out(JSON.stringify({ status: outcome.status, sweepDir: outcome.sweepDir, parentRunId: outcome.parentRunId, cells: outcome.cells }, null, 2));
   else out(`sweep ${outcome.status}: ${outcome.sweepDir}`);
+  if (outcome.status === 'SUBMITTED') {
+    if (!options.json) {
+      const dir = path.relative(process.cwd(), outcome.sweepDir) || '.';
+      for (const h of outcome.handles) out(`  ${h.name}: ${h.id}${h.log ? `  log ${path.relative(process.cwd(), h.log)}` : ''}`);
+      out(`follow it: ablate sweep status ${dir} --watch`);
+      out(`stop it:   ablate sweep cancel ${dir} [--cell NAME]`);
+    }
+    return outcome;
+  }
   if (outcome.status !== 'FINISHED' && !options.json) out(`to complete it later: ablate sweep ${file} --resume ${path.relative(process.cwd(), outcome.sweepDir) || '.'}${options.set.map((x) => ` --set ${x}`).join('')}`);
   if (outcome.status === 'KILLED') process.exitCode = 130;
   else if (outcome.status === 'FAILED') process.exitCode = 1;
