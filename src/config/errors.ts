@@ -55,6 +55,9 @@ function sourceLines(file: string): string[] | undefined {
   return lines;
 }
 
+/** Frame lines longer than this are cut to a window around the column (a minified or hostile file). */
+const FRAME_WIDTH = 120;
+
 /** A two-lines-of-context code frame with a caret under the column, like a compiler's. */
 export function codeFrame(file: string, line: number, column: number, context = 1): string | undefined {
   const lines = sourceLines(file);
@@ -62,11 +65,20 @@ export function codeFrame(file: string, line: number, column: number, context = 
   const first = Math.max(1, line - context);
   const last = Math.min(lines.length, line + context);
   const width = String(last).length;
+  // One window for every line of the frame, so the caret and the context stay aligned.
+  const longest = Math.max(...lines.slice(first - 1, last).map((l) => l.length));
+  const start = longest <= FRAME_WIDTH ? 0 : Math.max(0, Math.min(column - 1 - FRAME_WIDTH / 2, longest - FRAME_WIDTH));
+  const clip = (text: string) => {
+    if (longest <= FRAME_WIDTH) return text;
+    const piece = text.slice(start, start + FRAME_WIDTH);
+    return `${start > 0 && piece.length > 0 ? '…' : ''}${piece}${text.length > start + FRAME_WIDTH ? '…' : ''}`;
+  };
+  const caretAt = Math.max(0, column - 1 - start) + (start > 0 ? 1 : 0);
   const out: string[] = [];
   for (let n = first; n <= last; n++) {
     const mark = n === line ? '>' : ' ';
-    out.push(`${mark} ${String(n).padStart(width)} | ${lines[n - 1]}`);
-    if (n === line) out.push(`  ${' '.repeat(width)} | ${' '.repeat(Math.max(0, column - 1))}^`);
+    out.push(`${mark} ${String(n).padStart(width)} | ${clip(lines[n - 1]!)}`);
+    if (n === line) out.push(`  ${' '.repeat(width)} | ${' '.repeat(caretAt)}^`);
   }
   return out.join('\n');
 }

@@ -4,7 +4,7 @@
  * lists the files around it.
  */
 import path from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { AblateError, AblateErrors } from '../errors.js';
 import { ConfigError } from './errors.js';
 import { applyLayer, type ConfigState } from './merge.js';
@@ -38,6 +38,10 @@ export function mergeFileChain(state: ConfigState, file: string, errors: AblateE
       const target = path.resolve(path.dirname(file), spec);
       if (!existsSync(target)) {
         errors.push(new ConfigError('config.extends-not-found', `extends '${spec}': file not found (${target})`, { origin, key: 'extends', hint: 'paths in extends are relative to the file that lists them' }));
+        continue;
+      }
+      if (statSync(target).isDirectory()) {
+        errors.push(new ConfigError('config.extends-not-a-file', `extends '${spec}': ${target} is a directory, not a YAML file`, { origin, key: lp, hint: `name a file in it: ${spec.replace(/\/$/, '')}/<name>.yaml` }));
         continue;
       }
       const chain = [...stack, file];

@@ -4,7 +4,7 @@
  * other tag is an error, so a config can never construct objects or run code.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { LineCounter, parseDocument, isAlias, isMap, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
+import { LineCounter, parseDocument, isAlias, isMap, isPair, isScalar, isSeq, type Document, type Node, type YAMLError } from 'yaml';
 import type { AblateError } from '../errors.js';
 import { ConfigError, throwAll } from './errors.js';
 import type { Origin } from './origin.js';
@@ -25,6 +25,21 @@ interface ParseOptions {
   allowDottedKeysUnder?: (path: string) => boolean;
 }
 
+/**
+ * Bounds on what a small file may expand to. An alias (`*a`) copies its anchor's node, so nested
+ * aliases grow exponentially: 355 bytes with 5 levels of 9 aliases expand to 59,049 copies (the
+ * "billion laughs" attack; the `yaml` package's `maxAliasCount` guards its own toJS the same way).
+ * Real experiment files use a handful of aliases and a few levels of nesting.
+ */
+export const YAML_LIMITS = {
+  /** Alias dereferences in one file, counting the aliases met inside an alias's expansion. */
+  maxAliasCount: 1000,
+  /** Nodes plus string characters produced through aliases in one file. */
+  maxAliasSize: 1_000_000,
+  /** Maps and lists nested in one another (deeper data would exhaust the stack downstream). */
+  maxDepth: 100,
+};
+
 /** Parses YAML text; all syntax errors, duplicate keys and forbidden tags are reported together. */
 export function parseYaml(text: string, file: string | undefined, opts: ParseOptions = {}): SourceLayer {
   const lineCounter = new LineCounter();
@@ -37,38 +52,80 @@ export function parseYaml(text: string, file: string | undefined, opts: ParseOpt
     const p = pos(offset);
     return { kind: 'file', file, line: p.line, column: p.col };
   };
-  for (const e of doc.errors) {
-    const code = e.code === 'DUPLICATE_KEY' ? 'config.duplicate-key' : 'config.yaml-syntax';
-    const message = e.code === 'DUPLICATE_KEY' ? 'duplicate key: a key may appear only once in a map' : `YAML syntax error: ${e.message.split('\n')[0]}`;
-    errors.push(new ConfigError(code, message, { origin: originAt(e.pos[0]) }));
-  }
+  for (const e of doc.errors) errors.push(yamlError(e, text, originAt(e.pos[0])));
   if (errors.length === 0) {
     const origins = new Map<string, Origin>();
-    const value = toData(doc, doc.contents as Node | null, '', originAt, origins, errors, opts);
-    throwAll(errors);
-    return { value, origins };
+    const walk: Walk = { doc, originAt, origins, errors, opts, aliases: 0, aliasSize: 0 };
+    try {
+      const value = toData(walk, doc.contents as Node | null, '', 0);
+      throwAll(errors);
+      return { value, origins };
+    } catch (e) {
+      if (e instanceof LimitExceeded) throw e.error;
+      throw e;
+    }
   }
   throwAll(errors);
   throw new Error('unreachable');
 }
 
-function toData(
-  doc: Document,
-  node: Node | null,
-  path: string,
-  originAt: (offset: number | undefined) => Origin | undefined,
-  origins: Map<string, Origin>,
-  errors: AblateError[],
-  opts: ParseOptions,
-  keyOrigin?: Origin,
-): unknown {
+function yamlError(e: YAMLError, text: string, origin: Origin | undefined): ConfigError {
+  if (e.code === 'DUPLICATE_KEY') {
+    const key = keyTextAt(text, e.pos[0]);
+    return new ConfigError('config.duplicate-key', `duplicate key '${key}': a key may appear only once in a map`, { origin, hint: 'remove one of them (a later value does not override an earlier one within a file)' });
+  }
+  // The parser recurses per nesting level and reports running out of stack as a syntax error.
+  if (/call stack/i.test(e.message)) {
+    return new ConfigError('config.too-deep', `YAML nesting too deep (more than ${YAML_LIMITS.maxDepth} levels of maps and lists)`, { origin, hint: 'experiment files nest a few levels; flatten the data or load it from a file' });
+  }
+  return new ConfigError('config.yaml-syntax', `YAML syntax error: ${e.message.split('\n')[0]}`, { origin });
+}
+
+/** The text of the plain or quoted key starting at `offset` (for naming a duplicate key). */
+function keyTextAt(text: string, offset: number): string {
+  const rest = text.slice(offset, offset + 200);
+  const quoted = /^(["'])((?:(?!\1).)*)\1/.exec(rest);
+  if (quoted) return quoted[2]!;
+  const plain = /^[^:\n]*?(?=\s*:(\s|$)|\n|$)/.exec(rest)?.[0] ?? rest;
+  return plain.trim().slice(0, 80);
+}
+
+/** Thrown to stop the walk at once when a bound is exceeded (the error is the only one reported). */
+class LimitExceeded extends Error {
+  constructor(readonly error: ConfigError) {
+    super(error.message);
+  }
+}
+
+interface Walk {
+  doc: Document;
+  originAt: (offset: number | undefined) => Origin | undefined;
+  origins: Map<string, Origin>;
+  errors: AblateError[];
+  opts: ParseOptions;
+  /** Alias dereferences so far, and the size of what they produced (see YAML_LIMITS). */
+  aliases: number;
+  aliasSize: number;
+}
+
+/**
+ * Converts a node to plain data. `viaAlias` counts the aliases this node is reached through: their
+ * output is charged to the alias budget, so an expansion stops as soon as it exceeds it.
+ */
+function toData(w: Walk, node: Node | null, path: string, depth: number, keyOrigin?: Origin, viaAlias = 0): unknown {
+  const { doc, originAt, origins, errors, opts } = w;
+  if (viaAlias > 0) {
+    w.aliasSize += 1 + (isScalar(node) && typeof node.value === 'string' ? node.value.length : 0);
+    if (w.aliasSize > YAML_LIMITS.maxAliasSize) throw aliasLimit(w, node, path, `expand to more than ${YAML_LIMITS.maxAliasSize.toLocaleString('en')} nodes and characters`);
+  }
   if (node === null || node === undefined) {
     if (keyOrigin) origins.set(path, { ...keyOrigin, keyLine: keyOrigin.line, keyColumn: keyOrigin.column });
     return null;
   }
   if (isAlias(node)) {
+    if (++w.aliases > YAML_LIMITS.maxAliasCount) throw aliasLimit(w, node, path, `are dereferenced more than ${YAML_LIMITS.maxAliasCount} times`);
     const target = node.resolve(doc);
-    return toData(doc, (target ?? null) as Node | null, path, originAt, origins, errors, opts, keyOrigin);
+    return toData(w, (target ?? null) as Node | null, path, depth, keyOrigin, viaAlias + 1);
   }
   const origin: Origin = { ...originAt(node.range?.[0])! };
   if (keyOrigin && origin.kind === 'file') {
@@ -88,7 +145,16 @@ function toData(
     return null;
   }
   if (isScalar(node)) return node.value;
-  if (isSeq(node)) return node.items.map((item, i) => toData(doc, item as Node | null, joinPath(path, i), originAt, origins, errors, opts));
+  if ((isSeq(node) || isMap(node)) && depth >= YAML_LIMITS.maxDepth) {
+    throw new LimitExceeded(
+      new ConfigError('config.too-deep', `YAML nesting too deep (more than ${YAML_LIMITS.maxDepth} levels of maps and lists)`, {
+        origin,
+        key: path || undefined,
+        hint: 'experiment files nest a few levels; flatten the data or load it from a file',
+      }),
+    );
+  }
+  if (isSeq(node)) return node.items.map((item, i) => toData(w, item as Node | null, joinPath(path, i), depth + 1, undefined, viaAlias));
   if (isMap(node)) {
     const out: Record<string, unknown> = {};
     for (const pair of node.items) {
@@ -110,11 +176,21 @@ function toData(
         );
         continue;
       }
-      out[key] = toData(doc, pair.value as Node | null, childPath, originAt, origins, errors, opts, kOrigin);
+      out[key] = toData(w, pair.value as Node | null, childPath, depth + 1, kOrigin, viaAlias);
     }
     return out;
   }
   return null;
+}
+
+function aliasLimit(w: Walk, node: Node | null, path: string, what: string): LimitExceeded {
+  return new LimitExceeded(
+    new ConfigError('config.alias-limit', `YAML aliases ${what}: the file expands far beyond its size`, {
+      origin: w.originAt(node?.range?.[0]),
+      key: path || undefined,
+      hint: 'nested aliases multiply (an alias of a list of aliases …); write the data out or use fewer levels',
+    }),
+  );
 }
 
 const fileCache = new Map<string, { mtimeMs: number; size: number; layer: SourceLayer }>();
@@ -130,9 +206,61 @@ export function readYamlFile(file: string): SourceLayer {
   } catch {
     throw new ConfigError('config.file-not-found', `file not found: ${file}`, {});
   }
+  if (!st.isFile()) throw new ConfigError('config.not-a-file', `${file} is ${st.isDirectory() ? 'a directory' : 'not a regular file'}, not a YAML file`, { origin: { kind: 'file', file } });
   const cached = fileCache.get(file);
   if (cached && cached.mtimeMs === st.mtimeMs && cached.size === st.size) return cached.layer;
-  const layer = parseYaml(readFileSync(file, 'utf8'), file, { allowDottedKeysUnder: dottedKeysInSweep });
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    throw new ConfigError('config.unreadable', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { origin: { kind: 'file', file } });
+  }
+  const layer = parseYaml(decodeUtf8(bytes, file), file, { allowDottedKeysUnder: dottedKeysInSweep });
   fileCache.set(file, { mtimeMs: st.mtimeMs, size: st.size, layer });
   return layer;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The file's text; bytes that are not UTF-8 are an error naming the first bad byte (a silent
+ * U+FFFD would change a name or a path without a word).
+ */
+export function decodeUtf8(bytes: Uint8Array, file: string): string {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    const offset = firstInvalidUtf8(bytes);
+    const before = new TextDecoder('utf-8').decode(bytes.subarray(0, offset));
+    const lines = before.split('\n');
+    const origin: Origin = { kind: 'file', file, line: lines.length, column: lines[lines.length - 1]!.length + 1 };
+    const hex = bytes[offset]?.toString(16).padStart(2, '0') ?? '??';
+    return throwNotUtf8(offset, hex, origin);
+  }
+}
+
+function throwNotUtf8(offset: number, hex: string, origin: Origin): never {
+  throw new ConfigError('config.not-utf8', `invalid UTF-8 at byte offset ${offset} (byte 0x${hex}): experiment files must be UTF-8 text`, {
+    origin,
+    hint: 'save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)',
+  });
+}
+
+/** Offset of the first byte that does not start or continue a valid UTF-8 sequence. */
+function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    const n = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
+    if (n < 0) return i;
+    for (let k = 1; k <= n; k++) {
+      const d = b[i + k];
+      if (d === undefined || (d & 0xc0) !== 0x80) return i;
+    }
+    // Overlong three/four-byte forms, surrogates and code points past U+10FFFF.
+    const d1 = b[i + 1] ?? 0;
+    if ((c === 0xe0 && d1 < 0xa0) || (c === 0xed && d1 > 0x9f) || (c === 0xf0 && d1 < 0x90) || (c === 0xf4 && d1 > 0x8f)) return i;
+    i += n + 1;
+  }
+  return b.length;
 }
