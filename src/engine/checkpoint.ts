@@ -10,7 +10,7 @@ import path from 'node:path';
 import { tf } from '../runtime/tf.js';
 import { AblateError } from '../errors.js';
 import type { Network, NamedTensorMap, Optimizer, Trainer } from '../plugin/contracts.js';
-import { readSafetensors, writeSafetensors, type StDtype, type StTensor } from './safetensors.js';
+import { readSafetensors, writeSafetensors, type RawTensor, type TensorToWrite } from '../weights/safetensors.js';
 
 export const CHECKPOINT_DIR = 'checkpoints';
 const FORMAT = 1;
@@ -46,25 +46,20 @@ function stem(iteration: number): string {
   return `iter-${String(iteration).padStart(7, '0')}`;
 }
 
-function toStDtype(dtype: string, name: string): StDtype {
-  if (dtype === 'float32') return 'F32';
-  if (dtype === 'int32') return 'I32';
-  if (dtype === 'bool') return 'U8';
-  throw new AblateError('checkpoint.dtype', `cannot checkpoint tensor '${name}' of dtype ${dtype}`);
-}
-
-function capture(name: string, t: tf.Tensor): StTensor {
-  const dtype = toStDtype(t.dtype, name);
+/** A tensor's values as the typed array safetensors stores for its dtype (bool as U8). */
+function capture(name: string, t: tf.Tensor): TensorToWrite {
   const values = t.dataSync();
-  const data = dtype === 'F32' ? Float32Array.from(values) : dtype === 'I32' ? Int32Array.from(values) : Uint8Array.from(values);
-  return { dtype, shape: [...t.shape], data };
+  if (t.dtype === 'float32') return { shape: [...t.shape], data: Float32Array.from(values) };
+  if (t.dtype === 'int32') return { shape: [...t.shape], data: Int32Array.from(values) };
+  if (t.dtype === 'bool') return { shape: [...t.shape], data: Uint8Array.from(values) };
+  throw new AblateError('checkpoint.dtype', `cannot checkpoint tensor '${name}' of dtype ${t.dtype}`);
 }
 
 /** Writes a checkpoint for `meta.iteration` into `<runDir>/checkpoints` and prunes to `keepLast`. */
 export function saveCheckpoint(runDir: string, parts: CheckpointParts, meta: Omit<CheckpointMeta, 'format' | 'createdAt' | 'tensors' | 'trainerState'>, keepLast: number): CheckpointEntry {
   const dir = path.join(runDir, CHECKPOINT_DIR);
   mkdirSync(dir, { recursive: true });
-  const tensors = new Map<string, StTensor>();
+  const tensors = new Map<string, TensorToWrite>();
   for (const [slot, net] of parts.networks) {
     for (const [name, v] of net.stateDict()) tensors.set(`${slot}/${name}`, capture(`${slot}/${name}`, v));
   }
@@ -150,7 +145,7 @@ export function readCheckpointMeta(entry: CheckpointEntry): CheckpointMeta {
   }
 }
 
-function assignNetwork(slot: string, net: Network, tensors: Map<string, StTensor>, file: string): void {
+function assignNetwork(slot: string, net: Network, tensors: ReadonlyMap<string, RawTensor>, file: string): void {
   const problems: string[] = [];
   const state = net.stateDict();
   for (const [name, v] of state) {
@@ -190,7 +185,7 @@ export function restoreCheckpoint(entry: CheckpointEntry, parts: CheckpointParts
     const prefix = `${slot}/`;
     const state: NamedTensorMap = {};
     for (const [name, t] of tensors) {
-      if (name.startsWith(prefix)) state[name.slice(prefix.length)] = tf.tensor(t.data, t.shape, t.dtype === 'F32' ? 'float32' : t.dtype === 'I32' ? 'int32' : 'bool');
+      if (name.startsWith(prefix)) state[name.slice(prefix.length)] = tf.tensor(t.data, t.shape, t.dtype === 'F32' ? 'float32' : t.dtype === 'U8' ? 'bool' : 'int32');
     }
     // The optimizer copies what it needs (contract: setState does not take ownership).
     opt.setState(state);

@@ -2,10 +2,12 @@
  * The safetensors file format, read and written without a dependency: 8-byte little-endian header
  * length N, N bytes of JSON `{name: {dtype, shape, data_offsets: [begin, end]}, __metadata__?}`,
  * then the raw little-endian tensor bytes (offsets relative to the end of the header).
- * Reading converts every floating type to Float32Array and integer types to Int32Array (or
- * Float32Array when asked), which is all a tfjs network can hold.
+ * Reading converts every floating type to Float32Array and integer and boolean types to
+ * Int32Array, which is all a tfjs tensor can hold. Both weight files (PyTorch state dicts) and the
+ * engine's checkpoints use this one module, so a checkpoint opens in Python with
+ * `safetensors.numpy.load_file`.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { AblateError } from '../errors.js';
 
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
@@ -135,8 +137,14 @@ export function readSafetensors(file: string): SafetensorsFile {
 
 export interface TensorToWrite {
   shape: number[];
-  /** Float32Array is written as F32, Int32Array as I32. */
-  data: Float32Array | Int32Array;
+  /** Float32Array is written as F32, Int32Array as I32, Uint8Array as U8 (a tfjs bool tensor). */
+  data: Float32Array | Int32Array | Uint8Array;
+}
+
+function dtypeOf(data: TensorToWrite['data']): { dtype: SafetensorsDtype; bytes: number } {
+  if (data instanceof Float32Array) return { dtype: 'F32', bytes: 4 };
+  if (data instanceof Int32Array) return { dtype: 'I32', bytes: 4 };
+  return { dtype: 'U8', bytes: 1 };
 }
 
 /** Serialises tensors (in the given order) to safetensors bytes. */
@@ -147,8 +155,9 @@ export function serializeSafetensors(tensors: ReadonlyMap<string, TensorToWrite>
   for (const [name, t] of tensors) {
     const count = t.shape.reduce((a, b) => a * b, 1);
     if (count !== t.data.length) throw new Error(`serializeSafetensors: ${name} has ${t.data.length} values for shape [${t.shape.join(', ')}]`);
-    const bytes = count * 4;
-    header[name] = { dtype: t.data instanceof Float32Array ? 'F32' : 'I32', shape: t.shape, data_offsets: [offset, offset + bytes] };
+    const { dtype, bytes: width } = dtypeOf(t.data);
+    const bytes = count * width;
+    header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
   let json = JSON.stringify(header);
@@ -161,6 +170,11 @@ export function serializeSafetensors(tensors: ReadonlyMap<string, TensorToWrite>
   out.set(headerBytes, 8);
   let pos = 8 + headerBytes.byteLength;
   for (const t of tensors.values()) {
+    if (t.data instanceof Uint8Array) {
+      out.set(t.data, pos);
+      pos += t.data.length;
+      continue;
+    }
     for (let i = 0; i < t.data.length; i++, pos += 4) {
       if (t.data instanceof Float32Array) view.setFloat32(pos, t.data[i]!, true);
       else view.setInt32(pos, t.data[i]!, true);
@@ -169,6 +183,9 @@ export function serializeSafetensors(tensors: ReadonlyMap<string, TensorToWrite>
   return out;
 }
 
+/** Writes atomically (a temporary file, then a rename): a crash never leaves half a file behind. */
 export function writeSafetensors(file: string, tensors: ReadonlyMap<string, TensorToWrite>, metadata: Record<string, string> = {}): void {
-  writeFileSync(file, serializeSafetensors(tensors, metadata));
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, serializeSafetensors(tensors, metadata));
+  renameSync(tmp, file);
 }

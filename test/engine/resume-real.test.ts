@@ -16,7 +16,7 @@ import { builtinRegistry } from '../../src/plugin/bootstrap.js';
 import { loadExperiment } from '../../src/config/index.js';
 import { runExperiment } from '../../src/engine/run.js';
 import { listCheckpoints } from '../../src/engine/checkpoint.js';
-import { readSafetensors } from '../../src/engine/safetensors.js';
+import { readSafetensors } from '../../src/weights/safetensors.js';
 
 const quiet = { info() {}, warn() {}, debug() {} };
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

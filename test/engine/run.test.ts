@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runExperiment } from '../../src/engine/run.js';
 import { listCheckpoints } from '../../src/engine/checkpoint.js';
-import { readSafetensors } from '../../src/engine/safetensors.js';
+import { readSafetensors } from '../../src/weights/safetensors.js';
 import { AblateError } from '../../src/errors.js';
 import { testRegistry, tinyExperiment } from './tiny-plugins.js';
 

@@ -1,7 +1,7 @@
 /** safetensors I/O, layout permutations and the state-dict loader's report. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { tf, weights, nn, AblateError } from '../../src/index.js';
@@ -26,6 +26,24 @@ test('serialize → parse round-trips names, shapes, dtypes, values and metadata
   assert.equal(back.tensors.get('b.count')!.dtype, 'I32');
   assert.equal(back.tensors.get('b.count')!.data[0], 7);
   assert.deepEqual(back.metadata, { note: 'x' });
+});
+
+test('bool tensors (checkpoints) round-trip as U8, and a write is atomic', () => {
+  const dir = tmp();
+  try {
+    const file = path.join(dir, 'ck.safetensors');
+    const mask = tf.tensor([1, 0, 1], [3], 'bool');
+    weights.writeSafetensors(file, new Map([['m', { shape: [3], data: Uint8Array.from(mask.dataSync()) }]]));
+    const back = weights.readSafetensors(file).tensors.get('m')!;
+    assert.equal(back.dtype, 'U8');
+    const restored = tf.tensor(back.data, back.shape, 'bool');
+    assert.equal(restored.dtype, 'bool');
+    assert.deepEqual([...restored.dataSync()], [1, 0, 1]);
+    tf.dispose([mask, restored]);
+    assert.deepEqual(readdirSync(dir), ['ck.safetensors'], 'no temporary file is left behind');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('F16, BF16, F64 and I64 tensors decode to numbers', () => {
