@@ -16,8 +16,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadExperiment } from '../src/config/index.js';
 import { ExperimentContainer } from '../src/plugin/container.js';
-import { ensureBackend } from '../src/engine/backend.js';
-import { tf } from '../src/index.js';
+import { ensureBackend, runtimeInfo } from '../src/engine/backend.js';
+import { tf, type RuntimeInfo } from '../src/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name: string, dflt: string) => {
@@ -47,12 +47,12 @@ interface Row {
   torchMs?: number;
 }
 
-async function timeTrainer(name: string, sets: string[]): Promise<{ ms: number; shapes: Record<string, unknown> }> {
+async function timeTrainer(name: string, sets: string[], runtime: RuntimeInfo): Promise<{ ms: number; shapes: Record<string, unknown> }> {
   // The type change resets the trainer's options to that plugin's defaults: restore the batch.
   const base = await loadExperiment(experiment);
   const batch = (base.config.trainer as { batch_size: number }).batch_size;
   const resolved = await loadExperiment(experiment, { set: [...sets, `trainer.batch_size=${batch}`, 'trainer.iterations=100000'] });
-  const c = new ExperimentContainer({ registry: resolved.registry, config: resolved.config, baseDir: resolved.baseDir, log: quiet });
+  const c = new ExperimentContainer({ registry: resolved.registry, config: resolved.config, baseDir: resolved.baseDir, log: quiet, runtime });
   const trainer = await c.get('trainer', 'trainer');
   const times: number[] = [];
   for (let it = 0; it < warmup + steps; it++) {
@@ -96,7 +96,7 @@ async function main() {
   const rows: Row[] = [];
   let shapes: Record<string, unknown> = {};
   for (const [name, sets] of Object.entries(TRAINERS)) {
-    const r = await timeTrainer(name, sets);
+    const r = await timeTrainer(name, sets, runtimeInfo(base.config, backend));
     shapes = r.shapes;
     rows.push({ trainer: name, ms: r.ms });
     console.error(`${name}: ${r.ms.toFixed(1)} ms/it (${(1000 / r.ms).toFixed(2)} it/s), live tensors ${tf.memory().numTensors}`);

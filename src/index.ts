@@ -24,5 +24,5 @@ export * from './data/index.js';
 // Generic layers and weight files (PyTorch-compatible), used by the built-in networks.
 export * as nn from './nn/index.js';
 export * as weights from './weights/index.js';
-// Compiled training steps (one TensorFlow graph per iteration on tfjs-node), for trainer plugins.
-export { CompiledStep, type StepFn, type StepOutputs } from './runtime/capture/compiled-step.js';
+// A trainer's step: compiled to one TensorFlow graph per iteration when the run compiles, read back, disposed.
+export { defineStep, type Step, type StepFn, type StepHost, type StepOutputs, type StepStatus, type RuntimeInfo } from './runtime/step.js';

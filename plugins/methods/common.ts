@@ -1,8 +1,8 @@
 /**
- * Pieces shared by the trainers: batches to tensors, gradient sums, learning-rate scalars, stream
- * bookkeeping for checkpoints, and default losses when the experiment names none.
+ * Pieces shared by the trainers: batches to tensors, gradient sums, stream bookkeeping for
+ * checkpoints, and default losses when the experiment names none.
  */
-import { tf, type Batch, type BatchStream, type BuildContext, type ComponentConfig, type Loss, type NamedTensorMap, type Optimizer, type Tensor, type Tensor3D, type Tensor4D, type Variable } from '../../src/index.js';
+import { tf, type Batch, type BatchStream, type BuildContext, type ComponentConfig, type Loss, type NamedTensorMap, type Tensor, type Tensor3D, type Tensor4D, type Variable } from '../../src/index.js';
 
 export const trainerBaseSchema = {
   iterations: { type: 'integer', minimum: 1, default: 20000, description: 'Number of training iterations (reference: 20000).' },
@@ -42,12 +42,6 @@ export function sumGrads(maps: readonly NamedTensorMap[]): NamedTensorMap {
 /** Trainable variables of a network's parameter groups (frozen ones are in no group). */
 export function trainableVariables(net: { parameterGroups(): { variables: Variable[] }[] }): Variable[] {
   return net.parameterGroups().flatMap((g) => g.variables);
-}
-
-/** `lr/<group>` for the model's optimizer and `lr/<slot>/<group>` for others, as the engine logs them. */
-export function lrScalars(slot: string, optimizer: Optimizer): Record<string, number> {
-  const prefix = slot === 'optimizer' ? 'lr/' : `lr/${slot}/`;
-  return Object.fromEntries(Object.entries(optimizer.learningRates()).map(([g, lr]) => [`${prefix}${g}`, lr]));
 }
 
 /** A loss from `losses.<name>`, or the built-in default when the experiment does not name it. */

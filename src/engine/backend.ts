@@ -4,7 +4,7 @@
  * unloaded and re-initialising would orphan every live variable.
  */
 import { selectBackend, type BackendSelection, type RuntimeOptions } from '../runtime/backend.js';
-import { setStepCompilation } from '../runtime/capture/compiled-step.js';
+import { stepCompilation, type RuntimeInfo } from '../runtime/step.js';
 
 let chosen: { request: string; selection: Promise<BackendSelection> } | undefined;
 
@@ -19,7 +19,6 @@ export function runtimeOptionsOf(config: Record<string, unknown>): RuntimeOption
 
 export async function ensureBackend(config: Record<string, unknown>, log?: (line: string) => void): Promise<BackendSelection> {
   const opts = runtimeOptionsOf(config);
-  const compile = ((config.runtime ?? {}) as Record<string, unknown>).compile ?? 'auto';
   const request = JSON.stringify(opts);
   if (chosen) {
     if (chosen.request !== request) log?.(`ablate runtime: keeping the backend chosen earlier in this process (asked now: ${request})`);
@@ -30,8 +29,15 @@ export async function ensureBackend(config: Record<string, unknown>, log?: (line
       chosen = undefined;
     });
   }
-  const selection = await chosen.selection;
-  // Not a property of the backend: every run sets it for itself (docs/engine.md, compiled steps).
-  setStepCompilation(compile === true || (compile === 'auto' && selection.name === 'tensorflow'));
-  return selection;
+  return chosen.selection;
+}
+
+/**
+ * What the run's components learn about the runtime (BuildContext.runtime): the backend, and
+ * whether steps compile. Not a property of the backend: every run decides it from its own
+ * `runtime.compile` (docs/engine.md, compiled steps).
+ */
+export function runtimeInfo(config: Record<string, unknown>, selection: BackendSelection): RuntimeInfo {
+  const compile = ((config.runtime ?? {}) as Record<string, unknown>).compile;
+  return { backend: selection.name, compile: stepCompilation(compile, selection.name) };
 }

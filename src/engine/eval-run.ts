@@ -10,7 +10,7 @@ import { ExperimentContainer, configuredSlots } from '../plugin/container.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import type { Logger } from '../plugin/define.js';
 import type { Metric, Network, SegmentationDataset, SegmentationModel } from '../plugin/contracts.js';
-import { ensureBackend } from './backend.js';
+import { ensureBackend, runtimeInfo } from './backend.js';
 import { engineSettings } from './schema.js';
 import { restoreNetworks, type CheckpointEntry } from './checkpoint.js';
 import { evaluate, type EvaluationResult } from './evaluate.js';
@@ -37,11 +37,11 @@ export interface EvalOutcome extends EvaluationResult {
 
 export async function evaluateCheckpoint(resolved: ResolvedExperiment, checkpoint: CheckpointEntry, opts: EvalOptions): Promise<EvalOutcome> {
   const config = resolved.config;
-  await ensureBackend(config, (l) => opts.log.info(l));
+  const backend = await ensureBackend(config, (l) => opts.log.info(l));
   mkdirSync(opts.outDir, { recursive: true });
   const registry = resolved.registry ?? opts.registry;
   if (!registry) throw new AblateError('eval.no-registry', 'evaluateCheckpoint needs a plugin registry');
-  const container = new ExperimentContainer({ registry, config, baseDir: resolved.baseDir, runDir: path.dirname(path.dirname(checkpoint.tensorsFile)), log: opts.log, explainKey: (key, code) => pathHint(resolved.paths, key, code) });
+  const container = new ExperimentContainer({ registry, config, baseDir: resolved.baseDir, runDir: path.dirname(path.dirname(checkpoint.tensorsFile)), log: opts.log, runtime: runtimeInfo(config, backend), explainKey: (key, code) => pathHint(resolved.paths, key, code) });
   try {
     const model = (await container.get('model', 'model')) as SegmentationModel;
     const dataset = (await container.get('dataset', 'dataset')) as SegmentationDataset;

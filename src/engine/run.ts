@@ -26,7 +26,7 @@ import type {
   TrackerRun,
 } from '../plugin/contracts.js';
 import { systemTags } from '../tracking/provenance.js';
-import { ensureBackend } from './backend.js';
+import { ensureBackend, runtimeInfo } from './backend.js';
 import type { BackendSelection } from '../runtime/backend.js';
 import { engineSettings, type EngineSettings } from './schema.js';
 import { flattenParams } from '../tracking/params.js';
@@ -145,7 +145,7 @@ export async function runExperiment(resolved: ResolvedExperiment, opts: RunOptio
   const backend = await ensureBackend(config, (line) => log.info(line));
   const registry = resolved.registry ?? opts.registry;
   if (!registry) throw new AblateError('run.no-registry', 'runExperiment needs a plugin registry (from loadExperiment or RunOptions.registry)');
-  const container = new ExperimentContainer({ registry, config, baseDir: resolved.baseDir, runDir, log, explainKey: (key, code) => pathHint(resolved.paths, key, code) });
+  const container = new ExperimentContainer({ registry, config, baseDir: resolved.baseDir, runDir, log, runtime: runtimeInfo(config, backend), explainKey: (key, code) => pathHint(resolved.paths, key, code) });
   try {
     return await train({ resolved, opts, settings, log, t0, runDir, runName, resumeFrom, backend, container });
   } finally {

@@ -13,6 +13,7 @@ import type { BuildContext, ComponentConfig, Logger } from './define.js';
 import type { ComponentOf } from './contracts.js';
 import type { PluginRegistry } from './registry.js';
 import { MAP_SLOTS, SLOTS, slotIsActive } from './slots.js';
+import { currentRuntime, type RuntimeInfo } from '../runtime/step.js';
 
 export interface AssembleOptions {
   registry: PluginRegistry;
@@ -21,6 +22,8 @@ export interface AssembleOptions {
   baseDir: string;
   runDir?: string;
   log: Logger;
+  /** The run's backend and compile decision (the engine's); default: what the current tfjs backend implies. */
+  runtime?: RuntimeInfo;
   /**
    * Extra hint for an error a plugin reports at a config key (code, key): e.g. how a path option
    * was written and what it was relative to (the config language's `pathHint`).
@@ -200,6 +203,7 @@ export class ExperimentContainer {
       runDir: this.opts.runDir,
       baseDir: this.opts.baseDir,
       log: this.opts.log,
+      runtime: this.opts.runtime ?? currentRuntime(),
       target: async <T>() => {
         if (!target) throw new AblateError('experiment.no-target', `'${slot}' serves no other component`);
         const targetKind = (SLOTS[target] ?? { kind }).kind;

@@ -5,6 +5,7 @@
  */
 import type { PluginKind } from './kinds.js';
 import type { ComponentOf } from './contracts.js';
+import type { RuntimeInfo } from '../runtime/step.js';
 
 /** A JSON Schema object (draft 2020-12 subset that ajv understands). */
 export type JsonSchema = { [keyword: string]: unknown };
@@ -36,6 +37,8 @@ export interface BuildContext {
    */
   readonly baseDir: string;
   readonly log: Logger;
+  /** The run's tfjs backend and whether training steps compile (`defineStep` reads it). */
+  readonly runtime: RuntimeInfo;
   /** The component this slot serves: an optimizer's network, a scheduler's optimizer. */
   target<T = unknown>(): Promise<T>;
   /** Another configured component by slot (`model`, `losses.seg` …); a clear error if absent. */

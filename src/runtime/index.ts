@@ -4,3 +4,5 @@ export type { BackendRequest, BackendName, BackendSelection, RuntimeOptions, Thr
 export { runtimeOptionsSchema } from './schema.js';
 export { registerComposedKernels, COMPOSED_WASM_KERNELS } from './wasm-kernels.js';
 export { tf } from './tf.js';
+export { defineStep, stepCompilation, currentRuntime } from './step.js';
+export type { Step, StepHost, StepStatus, RuntimeInfo } from './step.js';

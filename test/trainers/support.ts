@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
-import { tf, type AnyPlugin, type BuildContext, type ComponentConfig, type ComponentOf, type PluginKind } from '../../src/index.js';
-import { selectBackend, type BackendName } from '../../src/runtime/index.js';
+import { tf, type AnyPlugin, type BuildContext, type ComponentConfig, type ComponentOf, type PluginKind, type StepResult, type Trainer } from '../../src/index.js';
+import { currentRuntime, selectBackend, type BackendName, type RuntimeInfo } from '../../src/runtime/index.js';
 import { builtinPlugins } from '../../plugins/manifest.js';
 import { PluginRegistry } from '../../src/plugin/registry.js';
 import { ExperimentContainer } from '../../src/plugin/container.js';
@@ -56,6 +56,7 @@ export async function create<K extends PluginKind>(
     runDir: undefined,
     baseDir: '.',
     log: silent,
+    runtime: currentRuntime(),
     target: async <T>() => extra.target as T,
     get: async (s: string) => {
       if (!(s in (extra.components ?? {}))) throw new Error(`test context has no '${s}'`);
@@ -127,7 +128,7 @@ export function shapeOf(x: unknown): number[] {
  * An experiment container over the built-ins plus `plugins`, with every component's schema
  * defaults filled in (what the experiment validator does before the engine assembles a run).
  */
-export function assemble(config: Record<string, unknown>, plugins: readonly AnyPlugin[] = []): ExperimentContainer {
+export function assemble(config: Record<string, unknown>, plugins: readonly AnyPlugin[] = [], runtime?: RuntimeInfo): ExperimentContainer {
   const registry = new PluginRegistry();
   registry.registerAll(builtinPlugins, 'builtin');
   registry.registerAll(plugins, 'test');
@@ -148,5 +149,16 @@ export function assemble(config: Record<string, unknown>, plugins: readonly AnyP
   for (const [slot, spec] of Object.entries(SLOTS)) {
     if (!resolved[slot] && spec.default && config[spec.target ?? ''] !== undefined) resolved[slot] = fill(spec.kind, spec.default);
   }
-  return new ExperimentContainer({ registry, config: resolved, baseDir: '.', log: silent });
+  return new ExperimentContainer({ registry, config: resolved, baseDir: '.', log: silent, ...(runtime ? { runtime } : {}) });
+}
+
+/**
+ * One training iteration as the engine runs it: every configured scheduler sets its optimizer's
+ * learning rate for `iteration`, then the trainer steps (trainers leave schedules to the engine).
+ */
+export async function iterate(c: ExperimentContainer, trainer: Trainer, iteration: number): Promise<StepResult> {
+  for (const [slot, spec] of Object.entries(SLOTS)) {
+    if (spec.kind === 'scheduler' && c.has(slot)) (await c.get(slot, 'scheduler')).step(iteration);
+  }
+  return trainer.step(iteration);
 }

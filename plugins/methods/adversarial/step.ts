@@ -1,6 +1,7 @@
 /**
- * One iteration of adversarial (semi-supervised) segmentation training in the reference's exact
- * order (advsemiseg-spec §3.3):
+ * One iteration of adversarial (semi-supervised) segmentation training in the exact order of the
+ * released code of Hung et al., "Adversarial Learning for Semi-Supervised Semantic Segmentation"
+ * (BMVC 2018), train.py:
  *   1. D frozen (G's losses differentiate G's variables only);
  *   2. unlabeled branch: λ_semi_adv·BCE(D(softmax(G(x_u))), 1), plus λ_semi·CE against confident
  *      argmax pseudo-labels from `semi_start`; skipped entirely when no pixel is confident;
@@ -13,23 +14,20 @@
  */
 import {
   tf,
-  CompiledStep,
-  type Batch,
+  defineStep,
   type BatchStream,
   type BuildContext,
   type Discriminator,
   type Loss,
   type NamedTensorMap,
   type Optimizer,
-  type Scheduler,
-  type SegmentationDataset,
   type SegmentationModel,
   type StepResult,
   type Tensor,
   type Tensor4D,
   type Trainer,
 } from '../../../src/index.js';
-import { imagesOf, labelsOf, lossOrDefault, lrScalars, oneHotLabels, Streams, sumGrads, trainableVariables } from '../common.js';
+import { imagesOf, labelsOf, lossOrDefault, oneHotLabels, Streams, sumGrads, trainableVariables } from '../common.js';
 
 export interface AdversarialOptions {
   iterations: number;
@@ -49,8 +47,6 @@ export async function createAdversarialTrainer(o: AdversarialOptions, ctx: Build
   const disc = await ctx.get('discriminator', 'discriminator');
   const optG = await ctx.get('optimizer', 'optimizer');
   const optD = await ctx.get('discriminator_optimizer', 'optimizer');
-  const schedG = await ctx.get('scheduler', 'scheduler');
-  const schedD = await ctx.get('discriminator_scheduler', 'scheduler');
   const dataset = await ctx.get('dataset', 'dataset');
   const segLoss = await lossOrDefault(ctx, 'seg', { type: 'ce2d', ignore_index: dataset.ignoreIndex });
   const advLoss = await lossOrDefault(ctx, 'adv', { type: 'bce_adv', real_label_smoothing: 0 });
@@ -62,23 +58,28 @@ export async function createAdversarialTrainer(o: AdversarialOptions, ctx: Build
   if (unlabeledActive) byRole.unlabeled = open('unlabeled');
   const streams = new Streams(byRole);
 
-  const core = new AdversarialStep(o, { model, disc, optG, optD, segLoss, advLoss, semiLoss, dataset }, (m) => ctx.log.info(`${ctx.slot}: ${m}`));
+  const iteration = new AdversarialIteration(o, { model, disc, optG, optD, segLoss, advLoss, semiLoss, ignoreIndex: dataset.ignoreIndex });
+  // A pure tensor program of the batches and the variables (networks, optimizer state) that reads
+  // nothing back, so it compiles to one TensorFlow graph per iteration (src/runtime, defineStep).
+  const step = defineStep(ctx, (inputs) => iteration.tensors(inputs));
   return {
     iterations: o.iterations,
-    async step(iteration: number): Promise<StepResult> {
-      schedG.step(iteration);
-      schedD.step(iteration);
-      const runUnlabeled = unlabeledActive && iteration >= o.semi_start_adv;
-      const unlabeled = runUnlabeled ? await byRole.unlabeled!.next() : undefined;
+    async step(it: number): Promise<StepResult> {
+      const withUnlabeled = !!semiLoss && it >= o.semi_start_adv;
+      const unlabeled = withUnlabeled ? await byRole.unlabeled!.next() : undefined;
       const labeled = await byRole.labeled!.next();
       const real = await byRole.groundTruth!.next();
-      const scalars = inDisplayOrder(core.run(iteration, labeled, unlabeled, real));
-      return { scalars: { ...scalars, ...lrScalars('optimizer', optG), ...lrScalars('discriminator_optimizer', optD) } };
+      // Which branches run is JavaScript control flow that changes at semi_start_adv / semi_start:
+      // it is the compiled program's key.
+      iteration.branches = { unlabeled: withUnlabeled, semi: withUnlabeled && o.lambda_semi > 0 && it >= o.semi_start };
+      const inputs = [imagesOf(labeled), labelsOf(labeled, 'labeled stream'), labelsOf(real, 'ground-truth stream'), ...(unlabeled ? [imagesOf(unlabeled)] : [])];
+      const key = `${withUnlabeled ? 'unlabeled' : 'labeled'}${iteration.branches.semi ? '+semi' : ''}`;
+      return { scalars: inDisplayOrder(withReferenceConventions(step.run(inputs, key))) };
     },
     getState: () => streams.getState(),
     setState: (s) => streams.setState(s),
     close: () => {
-      core.close();
+      step.dispose();
       streams.close();
     },
   };
@@ -101,49 +102,23 @@ interface Parts {
   segLoss: Loss;
   advLoss: Loss;
   semiLoss: Loss | undefined;
-  dataset: SegmentationDataset;
+  ignoreIndex: number;
 }
 
 /**
- * The tensor work of one iteration, separate from data fetching. It is a pure tensor program of
- * its inputs (the batches) and variables (networks and optimizer state) that reads nothing back:
- * losses come out as scalar tensors read after the step. So on tfjs-node it runs as a compiled
- * step (src/runtime/capture): after two recorded iterations, one TensorFlow graph per iteration.
- * Which branches run (unlabeled pass, self-training) is JavaScript control flow that changes at
- * `semi_start_adv` / `semi_start`, so it is the compiled program's key.
+ * The tensor work of one iteration, separate from data fetching: the function `defineStep` runs
+ * (and compiles) on the iteration's batches. `branches` is set by the trainer before each run.
  */
-export class AdversarialStep {
-  private readonly compiled: CompiledStep<Record<string, Tensor>>;
-  /** The branches of the iteration being run (read by the step function). */
-  private branches = { unlabeled: false, semi: false };
+export class AdversarialIteration {
+  /** The branches of the iteration being run (the compiled program's key). */
+  branches = { unlabeled: false, semi: false };
 
   constructor(
     private readonly o: AdversarialOptions,
     private readonly p: Parts,
-    log: (message: string) => void = () => {},
-  ) {
-    this.compiled = new CompiledStep((inputs) => this.tensorStep(inputs), log);
-  }
+  ) {}
 
-  run(iteration: number, labeled: Batch, unlabeled: Batch | undefined, real: Batch): Record<string, number> {
-    const { o, p } = this;
-    const withUnlabeled = !!unlabeled && !!p.semiLoss;
-    this.branches = { unlabeled: withUnlabeled, semi: withUnlabeled && o.lambda_semi > 0 && iteration >= o.semi_start };
-    const inputs = [imagesOf(labeled), labelsOf(labeled, 'labeled stream'), labelsOf(real, 'ground-truth stream'), ...(withUnlabeled ? [imagesOf(unlabeled!)] : [])];
-    let out: Record<string, Tensor> = {};
-    try {
-      out = this.compiled.run(inputs, `${withUnlabeled ? 'unlabeled' : 'labeled'}${this.branches.semi ? '+semi' : ''}`);
-      return readScalars(out);
-    } finally {
-      tf.dispose([...inputs, ...Object.values(out)]);
-    }
-  }
-
-  close(): void {
-    this.compiled.dispose();
-  }
-
-  private tensorStep(inputs: readonly Tensor[]): Record<string, Tensor> {
+  tensors(inputs: readonly Tensor[]): Record<string, Tensor> {
     const { o, p } = this;
     const [xl, yl, yReal, xu] = inputs as [Tensor4D, Tensor, Tensor, Tensor4D | undefined];
     const scalars: Record<string, Tensor> = {};
@@ -157,82 +132,80 @@ export class AdversarialStep {
     };
     // Scalars to report: kept past the tapes and tidy scopes, returned as the step's outputs.
     const report = (name: string, t: Tensor) => (scalars[name] = tf.keep(t));
-    const ignoreIndex = p.dataset.ignoreIndex;
+    const ignoreIndex = p.ignoreIndex;
     const gVars = trainableVariables(p.model);
     const dVars = trainableVariables(p.disc);
     try {
-      tf.tidy(() => {
-        const gGrads: NamedTensorMap[] = [];
-        let predRemain: Tensor | undefined;
+      const gGrads: NamedTensorMap[] = [];
+      let predRemain: Tensor | undefined;
 
-        // 2. unlabeled branch (runs first, as in the reference)
-        if (this.branches.unlabeled && xu && p.semiLoss) {
-          const semiLoss = p.semiLoss;
-          const { grads } = tf.variableGrads(() => {
-            const pred = p.model.apply(xu, { training: true });
-            predRemain = detach(pred);
-            const dOut = p.disc.apply(tf.softmax(pred), { training: true });
-            const semiAdv = p.advLoss.compute({ discriminatorLogits: dOut, target: 1 }).loss;
-            report('loss_semi_adv', semiAdv);
-            let total = semiAdv.mul(o.lambda_semi_adv);
-            if (this.branches.semi) {
-              const semi = semiLoss.compute({ logits: pred, discriminatorLogits: dOut, threshold: o.t_semi });
-              const ratio = semi.stats?.semi_ratio;
-              report('semi_ratio', ratio instanceof tf.Tensor ? ratio : tf.scalar(ratio ?? Number.NaN));
-              report('loss_semi', semi.loss);
-              total = total.add(semi.loss.mul(o.lambda_semi));
-              if (o.skip_empty_semi) {
-                // Reference: with semi_ratio == 0 nothing is backpropagated for the unlabeled batch,
-                // not even the adversarial term. Multiplying by the 0/1 signal zeroes exactly that
-                // gradient (the tape stays connected) without reading the ratio back.
-                const signal = semi.signal ?? tf.scalar(semi.hasSignal === false ? 0 : 1);
-                report('semi_skipped', tf.sub(1, signal));
-                total = total.mul(signal);
-              }
-            }
-            return total as tf.Scalar;
-          }, gVars);
-          gGrads.push(grads);
-        }
-
-        // 3. labeled branch
-        const ignoreL = yl.equal(ignoreIndex);
-        let predL: Tensor | undefined;
-        const { grads: labeledGrads } = tf.variableGrads(() => {
-          const pred = p.model.apply(xl, { training: true });
-          predL = detach(pred);
-          const ce = p.segLoss.compute({ logits: pred, labels: yl }).loss;
-          report('loss_seg', ce);
-          if (o.lambda_adv === 0) return ce;
+      // 2. unlabeled branch (runs first, as in the reference)
+      if (this.branches.unlabeled && xu && p.semiLoss) {
+        const semiLoss = p.semiLoss;
+        const { grads } = tf.variableGrads(() => {
+          const pred = p.model.apply(xu, { training: true });
+          predRemain = detach(pred);
           const dOut = p.disc.apply(tf.softmax(pred), { training: true });
-          const adv = p.advLoss.compute({ discriminatorLogits: dOut, target: 1, ignoreMask: ignoreL }).loss;
-          report('loss_adv', adv);
-          return ce.add(adv.mul(o.lambda_adv)) as tf.Scalar;
+          const semiAdv = p.advLoss.compute({ discriminatorLogits: dOut, target: 1 }).loss;
+          report('loss_semi_adv', semiAdv);
+          let total = semiAdv.mul(o.lambda_semi_adv);
+          if (this.branches.semi) {
+            const semi = semiLoss.compute({ logits: pred, discriminatorLogits: dOut, threshold: o.t_semi });
+            const ratio = semi.stats?.semi_ratio;
+            report('semi_ratio', ratio instanceof tf.Tensor ? ratio : tf.scalar(ratio ?? Number.NaN));
+            report('loss_semi', semi.loss);
+            total = total.add(semi.loss.mul(o.lambda_semi));
+            if (o.skip_empty_semi) {
+              // Reference: with semi_ratio == 0 nothing is backpropagated for the unlabeled batch,
+              // not even the adversarial term. Multiplying by the 0/1 signal zeroes exactly that
+              // gradient (the tape stays connected) without reading the ratio back.
+              const signal = semi.signal ?? tf.scalar(semi.hasSignal === false ? 0 : 1);
+              report('semi_skipped', tf.sub(1, signal));
+              total = total.mul(signal);
+            }
+          }
+          return total as tf.Scalar;
         }, gVars);
-        gGrads.push(labeledGrads);
+        gGrads.push(grads);
+      }
 
-        // 5. D on fake: detached predictions (labeled, plus unlabeled when d_remain)
-        const fakeLogits = o.d_remain && predRemain ? tf.concat([predL!, predRemain]) : predL!;
-        const fakeIgnore = o.d_remain && predRemain ? tf.concat([ignoreL, tf.zeros(predRemain.shape.slice(0, 3), 'bool')]) : ignoreL;
-        const fakeProbs = tf.softmax(fakeLogits);
-        const { grads: fakeGrads } = tf.variableGrads(() => {
-          const loss = p.advLoss.compute({ discriminatorLogits: p.disc.apply(fakeProbs as tf.Tensor4D, { training: true }), target: 0, ignoreMask: fakeIgnore }).loss.div(2) as tf.Scalar;
-          report('loss_d_fake', loss);
-          return loss;
-        }, dVars);
+      // 3. labeled branch
+      const ignoreL = yl.equal(ignoreIndex);
+      let predL: Tensor | undefined;
+      const { grads: labeledGrads } = tf.variableGrads(() => {
+        const pred = p.model.apply(xl, { training: true });
+        predL = detach(pred);
+        const ce = p.segLoss.compute({ logits: pred, labels: yl }).loss;
+        report('loss_seg', ce);
+        if (o.lambda_adv === 0) return ce;
+        const dOut = p.disc.apply(tf.softmax(pred), { training: true });
+        const adv = p.advLoss.compute({ discriminatorLogits: dOut, target: 1, ignoreMask: ignoreL }).loss;
+        report('loss_adv', adv);
+        return ce.add(adv.mul(o.lambda_adv)) as tf.Scalar;
+      }, gVars);
+      gGrads.push(labeledGrads);
 
-        // 6. D on real: one-hot ground truth of an independent labeled batch, void pixels ignored
-        const realMaps = oneHotLabels(yReal, p.model.numClasses, ignoreIndex);
-        const { grads: realGrads } = tf.variableGrads(() => {
-          const loss = p.advLoss.compute({ discriminatorLogits: p.disc.apply(realMaps, { training: true }), target: 1, ignoreMask: yReal.equal(ignoreIndex) }).loss.div(2) as tf.Scalar;
-          report('loss_d_real', loss);
-          return loss;
-        }, dVars);
+      // 5. D on fake: detached predictions (labeled, plus unlabeled when d_remain)
+      const fakeLogits = o.d_remain && predRemain ? tf.concat([predL!, predRemain]) : predL!;
+      const fakeIgnore = o.d_remain && predRemain ? tf.concat([ignoreL, tf.zeros(predRemain.shape.slice(0, 3), 'bool')]) : ignoreL;
+      const fakeProbs = tf.softmax(fakeLogits);
+      const { grads: fakeGrads } = tf.variableGrads(() => {
+        const loss = p.advLoss.compute({ discriminatorLogits: p.disc.apply(fakeProbs as tf.Tensor4D, { training: true }), target: 0, ignoreMask: fakeIgnore }).loss.div(2) as tf.Scalar;
+        report('loss_d_fake', loss);
+        return loss;
+      }, dVars);
 
-        // 7. both updates from this iteration's gradients
-        p.optG.applyGradients(sumGrads(gGrads));
-        p.optD.applyGradients(sumGrads([fakeGrads, realGrads]));
-      });
+      // 6. D on real: one-hot ground truth of an independent labeled batch, void pixels ignored
+      const realMaps = oneHotLabels(yReal, p.model.numClasses, ignoreIndex);
+      const { grads: realGrads } = tf.variableGrads(() => {
+        const loss = p.advLoss.compute({ discriminatorLogits: p.disc.apply(realMaps, { training: true }), target: 1, ignoreMask: yReal.equal(ignoreIndex) }).loss.div(2) as tf.Scalar;
+        report('loss_d_real', loss);
+        return loss;
+      }, dVars);
+
+      // 7. both updates from this iteration's gradients
+      p.optG.applyGradients(sumGrads(gGrads));
+      p.optD.applyGradients(sumGrads([fakeGrads, realGrads]));
     } catch (e) {
       tf.dispose(Object.values(scalars));
       throw e;
@@ -243,10 +216,8 @@ export class AdversarialStep {
   }
 }
 
-/** The step's scalar outputs as numbers, with the reference's logging conventions applied. */
-function readScalars(out: Record<string, Tensor>): Record<string, number> {
-  const scalars: Record<string, number> = {};
-  for (const [name, t] of Object.entries(out)) scalars[name] = t.dataSync()[0]!;
+/** The step's scalars with the reference's logging conventions applied. */
+function withReferenceConventions(scalars: Record<string, number>): Record<string, number> {
   // A skipped self-training term is not reported as a loss (the reference computes none).
   if (scalars.semi_skipped === 1) delete scalars.loss_semi;
   if (scalars.loss_d_fake !== undefined && scalars.loss_d_real !== undefined) scalars.loss_d = scalars.loss_d_fake + scalars.loss_d_real;

@@ -1,12 +1,12 @@
-import { tf, definePlugin, CompiledStep, type StepResult, type Tensor, type Tensor4D } from '../../../src/index.js';
-import { imagesOf, labelsOf, lossOrDefault, lrScalars, Streams, trainableVariables, trainerBaseSchema } from '../common.js';
+import { tf, definePlugin, defineStep, type StepResult, type Tensor, type Tensor4D } from '../../../src/index.js';
+import { imagesOf, labelsOf, lossOrDefault, Streams, trainableVariables, trainerBaseSchema } from '../common.js';
 
 interface SupervisedOptions {
   iterations: number;
   batch_size: number;
 }
 
-/** The baseline: cross-entropy on labeled batches, one SGD step per iteration. */
+/** The baseline: cross-entropy on labeled batches, one optimizer step per iteration. */
 export const supervisedTrainer = definePlugin<'trainer', SupervisedOptions>({
   kind: 'trainer',
   type: 'supervised',
@@ -15,46 +15,32 @@ export const supervisedTrainer = definePlugin<'trainer', SupervisedOptions>({
   async create(o, ctx) {
     const model = await ctx.get('model', 'model');
     const optimizer = await ctx.get('optimizer', 'optimizer');
-    const scheduler = await ctx.get('scheduler', 'scheduler');
     const dataset = await ctx.get('dataset', 'dataset');
     const segLoss = await lossOrDefault(ctx, 'seg', { type: 'ce2d', ignore_index: dataset.ignoreIndex });
     const labeled = dataset.stream('labeled', { batchSize: o.batch_size, seed: ctx.seed });
     const streams = new Streams({ labeled });
     const vars = trainableVariables(model);
-    // A pure tensor program of the batch and the variables (the loss is read after it), so on
-    // tfjs-node it runs as one TensorFlow graph per iteration once recorded (src/runtime/capture).
-    const compiled = new CompiledStep(
-      ([x, y]) =>
-        tf.tidy(() => {
-          let lossSeg: Tensor | undefined;
-          const { grads } = tf.variableGrads(() => {
-            const loss = segLoss.compute({ logits: model.apply(x as Tensor4D, { training: true }), labels: y! }).loss;
-            lossSeg = tf.keep(loss);
-            return loss;
-          }, vars);
-          optimizer.applyGradients(grads);
-          return { loss_seg: lossSeg! };
-        }),
-      (m) => ctx.log.info(`${ctx.slot}: ${m}`),
-    );
+    // A pure tensor program of the batch and the variables; the loss is read back after it.
+    const step = defineStep(ctx, ([x, y]) => {
+      let lossSeg: Tensor | undefined;
+      const { grads } = tf.variableGrads(() => {
+        const loss = segLoss.compute({ logits: model.apply(x as Tensor4D, { training: true }), labels: y! }).loss;
+        lossSeg = tf.keep(loss);
+        return loss;
+      }, vars);
+      optimizer.applyGradients(grads);
+      return { loss_seg: lossSeg! };
+    });
     return {
       iterations: o.iterations,
-      async step(iteration: number): Promise<StepResult> {
-        scheduler.step(iteration);
+      async step(): Promise<StepResult> {
         const batch = await labeled.next();
-        const inputs = [imagesOf(batch), labelsOf(batch, 'labeled stream')];
-        let out: Record<string, Tensor> = {};
-        try {
-          out = compiled.run(inputs);
-          return { scalars: { loss_seg: out.loss_seg!.dataSync()[0]!, ...lrScalars('optimizer', optimizer) } };
-        } finally {
-          tf.dispose([...inputs, ...Object.values(out)]);
-        }
+        return { scalars: step.run([imagesOf(batch), labelsOf(batch, 'labeled stream')]) };
       },
       getState: () => streams.getState(),
       setState: (s) => streams.setState(s),
       close: () => {
-        compiled.dispose();
+        step.dispose();
         streams.close();
       },
     };

@@ -19,6 +19,9 @@
  * call with the same key: JavaScript control flow that changes between steps (e.g. a loss switched
  * on at some iteration) belongs in the key, which selects a program of its own. Anything else
  * leaves that key's step eager, with the reason logged once.
+ *
+ * Trainers do not use this class directly: `defineStep` (../step.ts) decides from the run's
+ * `runtime.compile` whether to compile at all, and owns reading back and disposing.
  */
 import { tf } from '../tf.js';
 import type { Tensor } from '../tf.js';
@@ -31,13 +34,6 @@ interface KeyState<O extends StepOutputs> {
   program?: CapturedProgram<O>;
   /** Set when this key's step cannot be compiled. */
   eagerReason?: string;
-}
-
-let compilationEnabled = true;
-
-/** `runtime.compile`: when false, every CompiledStep runs its function eagerly. */
-export function setStepCompilation(enabled: boolean): void {
-  compilationEnabled = enabled;
 }
 
 export class CompiledStep<O extends StepOutputs> {
@@ -60,7 +56,8 @@ export class CompiledStep<O extends StepOutputs> {
    * side effects happen three times on that call (four if it cannot be compiled).
    */
   run(inputs: readonly Tensor[], key = ''): O {
-    const be = compilationEnabled ? nodeBackend() : undefined;
+    // Only tfjs-node can load a graph: on other backends the step stays eager.
+    const be = nodeBackend();
     if (!be) return this.fn(inputs);
     const fullKey = `${key}|${inputs.map((t) => `${t.dtype}[${t.shape.join(',')}]`).join(' ')}`;
     let s = this.keys.get(fullKey);
