@@ -62,6 +62,13 @@ export interface ResolvedExperiment {
   sweep?: { axes: { key: string; label: string; values: unknown[] }[]; cells: string[] };
 }
 
+/**
+ * The part of a ResolvedExperiment the run engine reads: the resolved config and its identity.
+ * `loadExperiment` returns all of it; a tool or test may hand-build one (without a file, the run
+ * is named after the config's `name`; without a registry, the engine uses RunOptions.registry).
+ */
+export type RunnableExperiment = Pick<ResolvedExperiment, 'config' | 'hash' | 'canonicalYaml' | 'baseDir'> & Partial<Pick<ResolvedExperiment, 'file' | 'registry' | 'paths'>>;
+
 export interface SweepCell {
   /** From the cell's coordinates: `labeled_fraction=0.125,method=adv-semi`. */
   name: string;

@@ -14,7 +14,7 @@ import { ensureBackend, runtimeInfo } from './backend.js';
 import { engineSettings } from './schema.js';
 import { restoreNetworks, type CheckpointEntry } from './checkpoint.js';
 import { evaluate, type EvaluationResult } from './evaluate.js';
-import type { ResolvedExperiment } from './run.js';
+import type { RunnableExperiment } from '../config/load.js';
 import { pathHint } from '../config/file-paths.js';
 
 export interface EvalOptions {
@@ -35,7 +35,7 @@ export interface EvalOutcome extends EvaluationResult {
   outDir: string;
 }
 
-export async function evaluateCheckpoint(resolved: ResolvedExperiment, checkpoint: CheckpointEntry, opts: EvalOptions): Promise<EvalOutcome> {
+export async function evaluateCheckpoint(resolved: RunnableExperiment, checkpoint: CheckpointEntry, opts: EvalOptions): Promise<EvalOutcome> {
   const config = resolved.config;
   const backend = await ensureBackend(config, (l) => opts.log.info(l));
   mkdirSync(opts.outDir, { recursive: true });

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { AblateError } from '../errors.js';
 import type { EngineSettings } from './schema.js';
 import { findCheckpoint, type CheckpointEntry } from './checkpoint.js';
-import type { ResolvedExperiment } from './run.js';
+import type { RunnableExperiment } from '../config/load.js';
 
 interface RunMeta {
   hash: string;
@@ -30,13 +30,13 @@ function safeName(s: string): string {
   return s.replace(/[^A-Za-z0-9._=+-]+/g, '_').replace(/^_+|_+$/g, '') || 'run';
 }
 
-export function defaultRunName(resolved: ResolvedExperiment): string {
+export function defaultRunName(resolved: RunnableExperiment): string {
   if (resolved.file) return safeName(path.basename(resolved.file).replace(/\.ya?ml$/i, ''));
   return safeName(String(resolved.config.name ?? 'run'));
 }
 
 /** `<output.dir>/<name>/<run name>-<hash8>`, with `-2`, `-3` … when that folder already exists. */
-export function newRunDir(resolved: ResolvedExperiment, runName: string, settings: EngineSettings): string {
+export function newRunDir(resolved: RunnableExperiment, runName: string, settings: EngineSettings): string {
   const experiment = safeName(String(resolved.config.name ?? 'default'));
   const base = path.resolve(settings.output.dir, experiment, `${runName}-${resolved.hash.slice(0, 8)}`);
   let dir = base;
@@ -61,7 +61,7 @@ export interface OpenedRunDir {
  * Creates a new run folder (config.yaml and run.json written first), or, with `resume`, finds the
  * checkpoint to continue from and refuses one written by a different config.
  */
-export function openRunDir(resolved: ResolvedExperiment, settings: EngineSettings, opts: { resume?: string; runDir?: string; runName?: string }): OpenedRunDir {
+export function openRunDir(resolved: RunnableExperiment, settings: EngineSettings, opts: { resume?: string; runDir?: string; runName?: string }): OpenedRunDir {
   let runDir: string;
   let resumeFrom: CheckpointEntry | undefined;
   if (opts.resume) {

@@ -34,23 +34,8 @@ import { Progress } from './progress.js';
 import { evaluate, type EvaluationResult } from './evaluate.js';
 import { listCheckpoints, restoreCheckpoint, saveCheckpoint, type CheckpointEntry, type CheckpointParts } from './checkpoint.js';
 import { openRunDir } from './run-dir.js';
-import { pathHint, type PathSource } from '../config/file-paths.js';
-
-/** What the config language hands the engine (`loadExperiment`'s result). */
-export interface ResolvedExperiment {
-  config: Record<string, unknown>;
-  /** sha256 of the canonical resolved form: the run's identity. */
-  hash: string;
-  canonicalYaml: string;
-  /** Relative paths in component options resolve against this folder. */
-  baseDir: string;
-  /** The experiment file, when there is one (for tags and run names). */
-  file?: string;
-  /** The registry it was validated with (built-ins + its `plugins:`); preferred over RunOptions.registry. */
-  registry?: PluginRegistry;
-  /** How each relative path option was written (for the hint of a missing-file error). */
-  paths?: Record<string, PathSource>;
-}
+import { pathHint } from '../config/file-paths.js';
+import type { RunnableExperiment } from '../config/load.js';
 
 export interface RunOptions {
   /** Used when the resolved experiment carries no registry of its own. */
@@ -133,7 +118,7 @@ function logDatasetInputs(run: TrackerRun, config: Record<string, unknown>, data
 }
 
 /** Main entry: trains (or resumes) one experiment. User mistakes throw AblateError before the run starts. */
-export async function runExperiment(resolved: ResolvedExperiment, opts: RunOptions): Promise<RunOutcome> {
+export async function runExperiment(resolved: RunnableExperiment, opts: RunOptions): Promise<RunOutcome> {
   const t0 = performance.now();
   const log = opts.log ?? stderrLogger;
   const config = resolved.config;
@@ -156,7 +141,7 @@ export async function runExperiment(resolved: ResolvedExperiment, opts: RunOptio
 }
 
 interface RunSetup {
-  resolved: ResolvedExperiment;
+  resolved: RunnableExperiment;
   opts: RunOptions;
   settings: EngineSettings;
   log: Logger;

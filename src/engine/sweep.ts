@@ -26,7 +26,8 @@ import { systemTags } from '../tracking/provenance.js';
 import { listCheckpoints } from './checkpoint.js';
 import { launcherOptionsOf, launcherType, readResult, waitForCells, writeLaunchRecord, type CellProgress } from './sweep-state.js';
 import { engineSettings } from './schema.js';
-import { runExperiment, stderrLogger, type ResolvedExperiment, type RunOutcome } from './run.js';
+import type { RunnableExperiment } from '../config/load.js';
+import { runExperiment, stderrLogger, type RunOutcome } from './run.js';
 import { defaultRunName, newRunDir } from './run-dir.js';
 
 export interface SweepCellInput {
@@ -34,7 +35,7 @@ export interface SweepCellInput {
   /** Coordinates by axis label (become the parent's axis params and the child's tags). */
   labels: Record<string, unknown>;
   diff: Record<string, unknown>;
-  experiment: ResolvedExperiment;
+  experiment: RunnableExperiment;
 }
 
 export interface SweepOptions {
