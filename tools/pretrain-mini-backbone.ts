@@ -26,7 +26,7 @@ import { selectBackend, type BackendRequest } from '../src/runtime/index.js';
 import { ResNetBackbone } from '../plugins/models/deeplabv2/resnet.js';
 import { compose, type ComposeOptions } from '../plugins/datasets/mini-voc/compose.js';
 import { loadGlyphPools, MINI_VOC_CLASSES } from '../plugins/datasets/mini-voc/glyphs.js';
-import { MINI_VOC_BUILD_DEFAULTS } from '../plugins/datasets/mini-voc/build.js';
+import { composeOptions as buildComposeOptions, MINI_VOC_BUILD_DEFAULTS } from '../plugins/datasets/mini-voc/build.js';
 import { REFERENCE_NORMALIZE } from '../plugins/datasets/common.js';
 
 type Tensor2D = tf.Tensor2D;
@@ -61,13 +61,13 @@ const WEIGHT_DECAY = 1e-4;
 
 /** One object per image at mini-VOC's object scale relative to this image size. */
 const composeOptions: ComposeOptions = {
+  ...buildComposeOptions(MINI_VOC_BUILD_DEFAULTS),
   size,
   min_objects: 1,
   max_objects: 1,
   // mini-VOC objects are 0.35–0.8 of a 64 px side; keep their pixel size on the smaller canvas.
   min_scale: Math.min(0.95, (MINI_VOC_BUILD_DEFAULTS.min_scale * MINI_VOC_BUILD_DEFAULTS.size) / size),
   max_scale: Math.min(1.0, (MINI_VOC_BUILD_DEFAULTS.max_scale * MINI_VOC_BUILD_DEFAULTS.size) / size),
-  noise: MINI_VOC_BUILD_DEFAULTS.noise,
 };
 
 /** The class of the single object: the most frequent label other than background and void. */

@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import { decodeIndexedPng, decodeRgb, AblateError } from '../../src/index.js';
+import { decodeIndexedPng, decodeRgb, AblateError, SeededRng, mixSeed } from '../../src/index.js';
+import { compose, COMPOSE_LEGACY, type ComposeOptions, type Composed } from '../../plugins/datasets/mini-voc/compose.js';
+import { composeOptions, MINI_VOC_BUILD_DEFAULTS, checkBuildOptions } from '../../plugins/datasets/mini-voc/build.js';
+import { loadGlyphPools } from '../../plugins/datasets/mini-voc/glyphs.js';
 import { miniVocDataset } from '../../plugins/datasets/mini-voc/index.js';
 import { parseToolFlags, toolOptions } from '../../src/cli/commands/data.js';
 import { tmpDir, recordingLog } from '../data/helpers.js';
@@ -95,4 +98,58 @@ test('ablate data flags map to the tool schema: typed, defaulted, unknown ones n
   assert.equal(opts.train, 2000, 'default applied');
   await assert.rejects(toolOptions(schema, parseToolFlags(['--out', 'd', '--trian', '5']), 'mini-voc'), (e: unknown) => e instanceof AblateError && /--trian/.test(e.message) && /--train/.test(e.hint ?? ''));
   await assert.rejects(toolOptions(schema, parseToolFlags(['--size', '8']), 'mini-voc'), (e: unknown) => e instanceof AblateError && /--out/.test(e.message) && /--size/.test(e.message));
+});
+
+// The builder's shape options (issue 15), checked on what they are for, image by image.
+const pools = loadGlyphPools(800, 200).train;
+const base: ComposeOptions = { ...composeOptions(MINI_VOC_BUILD_DEFAULTS), size: 48 };
+function draw(o: Partial<ComposeOptions>, n = 40): Composed[] {
+  return Array.from({ length: n }, (_, i) => compose(new SeededRng(mixSeed(9, 1, i)), { ...base, ...o }, pools));
+}
+const countLabels = (images: Composed[], keep: (v: number, i: number) => boolean) =>
+  images.reduce((s, c) => s + c.label.reduce((t, v, i) => t + (keep(v, i) ? 1 : 0), 0), 0);
+
+test('mini-voc COMPOSE_LEGACY draws exactly the images of the first recipe (hash taken before the options existed)', () => {
+  const h = createHash('sha256');
+  for (let i = 0; i < 20; i++) {
+    const c = compose(new SeededRng(mixSeed(5, 1, i)), { size: 40, min_objects: 2, max_objects: 4, min_scale: 0.35, max_scale: 0.8, noise: 14, ...COMPOSE_LEGACY }, pools);
+    h.update(c.rgb).update(c.label);
+  }
+  assert.equal(h.digest('hex'), 'ce022349b9e71bb890caae0e149bb339a46ef00eb6bcad7711a565146eb97d3a');
+});
+
+test('mini-voc digit_stroke thickens the digits and leaves the garments as they are', () => {
+  const isDigit = (v: number) => v >= 1 && v <= 10;
+  const isGarment = (v: number) => v >= 11 && v <= 20;
+  const thin = draw({ digit_stroke: 0 });
+  const bold = draw({ digit_stroke: 2 });
+  assert.ok(countLabels(bold, isDigit) > 1.5 * countLabels(thin, isDigit), `${countLabels(bold, isDigit)} vs ${countLabels(thin, isDigit)} digit pixels`);
+  assert.equal(countLabels(bold, isGarment) > 0, true);
+});
+
+test('mini-voc max_overlap keeps objects apart: more of each object stays visible', () => {
+  const crowded = { min_objects: 4, max_objects: 4, min_scale: 0.4, max_scale: 0.45, max_outside: 0 };
+  const isObject = (v: number) => v >= 1 && v <= 20;
+  const any = countLabels(draw({ ...crowded, max_overlap: 1 }), isObject);
+  const apart = countLabels(draw({ ...crowded, max_overlap: 0 }), isObject);
+  assert.ok(apart > 1.1 * any, `visible object pixels: ${apart} apart vs ${any} with any overlap`);
+});
+
+test('mini-voc max_outside bounds how far objects leave the image', () => {
+  const S = base.size;
+  // Digits: MNIST centres them in 20 of 28 pixels, so a glyph box inside the image leaves the border free.
+  const digitOnBorder = (v: number, i: number) => v >= 1 && v <= 10 && (i < S || i >= S * (S - 1) || i % S === 0 || i % S === S - 1);
+  const digits = { digit_stroke: 0, min_scale: 0.3, max_scale: 0.6 };
+  assert.equal(countLabels(draw({ ...digits, max_outside: 0 }), digitOnBorder), 0);
+  assert.ok(countLabels(draw({ ...digits, max_outside: 0.5 }), digitOnBorder) > 0);
+});
+
+test('mini-voc clutter adds unlabeled strokes and blobs to the background only', () => {
+  const empty = { min_objects: 0, max_objects: 0, noise: 0 };
+  const edges = (images: Composed[]) => images.reduce((s, c) => s + c.rgb.reduce((t, v, i) => t + (i % (3 * base.size) >= 3 ? Math.abs(v - (c.rgb[i - 3] as number)) : 0), 0), 0);
+  const clean = draw({ ...empty, min_clutter: 0, max_clutter: 0 });
+  const cluttered = draw({ ...empty, min_clutter: 8, max_clutter: 8 });
+  assert.equal(countLabels(cluttered, (v) => v !== 0), 0, 'clutter is background');
+  assert.ok(edges(cluttered) > 1.2 * edges(clean), `edge energy ${edges(cluttered)} vs ${edges(clean)}`);
+  assert.throws(() => checkBuildOptions({ ...MINI_VOC_BUILD_DEFAULTS, min_clutter: 3, max_clutter: 2 }), (e: unknown) => e instanceof AblateError && /min_clutter/.test(e.message));
 });

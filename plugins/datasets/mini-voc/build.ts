@@ -14,7 +14,7 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { AblateError, SeededRng, encodeIndexedPng, encodeJpeg, mixSeed, vocPalette, type Logger } from '../../../src/index.js';
-import { compose, type ComposeOptions } from './compose.js';
+import { compose, COMPOSE_LEGACY, type ComposeOptions } from './compose.js';
 import { loadGlyphPools, MINI_VOC_CLASSES } from './glyphs.js';
 
 export interface MiniVocBuildOptions {
@@ -28,6 +28,11 @@ export interface MiniVocBuildOptions {
   min_scale: number;
   max_scale: number;
   noise: number;
+  min_clutter: number;
+  max_clutter: number;
+  digit_stroke: number;
+  max_overlap: number;
+  max_outside: number;
   jpeg_quality: number;
   overwrite: boolean;
 }
@@ -42,6 +47,7 @@ export const MINI_VOC_BUILD_DEFAULTS: Omit<MiniVocBuildOptions, 'out'> = {
   min_scale: 0.35,
   max_scale: 0.8,
   noise: 14,
+  ...COMPOSE_LEGACY,
   jpeg_quality: 90,
   overwrite: false,
 };
@@ -63,6 +69,12 @@ function recipe(o: MiniVocBuildOptions) {
   return { format: 'mini-voc/1', ...rest };
 }
 
+/** The options that shape one image. */
+export function composeOptions(o: Omit<MiniVocBuildOptions, 'out' | 'overwrite'>): ComposeOptions {
+  const { size, min_objects, max_objects, min_scale, max_scale, noise, min_clutter, max_clutter, digit_stroke, max_overlap, max_outside } = o;
+  return { size, min_objects, max_objects, min_scale, max_scale, noise, min_clutter, max_clutter, digit_stroke, max_overlap, max_outside };
+}
+
 /** True when `out` holds a complete mini-VOC built with these parameters. */
 export function isBuilt(o: MiniVocBuildOptions): boolean {
   const file = path.join(o.out, MANIFEST);
@@ -75,10 +87,16 @@ export function isBuilt(o: MiniVocBuildOptions): boolean {
   }
 }
 
+/** Rejects ranges whose minimum is above their maximum. */
+export function checkBuildOptions(o: Omit<MiniVocBuildOptions, 'out' | 'overwrite'>): void {
+  if (o.min_objects > o.max_objects) throw new AblateError('data.bad-option', `min_objects (${o.min_objects}) is larger than max_objects (${o.max_objects})`);
+  if (o.min_clutter > o.max_clutter) throw new AblateError('data.bad-option', `min_clutter (${o.min_clutter}) is larger than max_clutter (${o.max_clutter})`);
+  if (o.min_scale > o.max_scale) throw new AblateError('data.bad-option', `min_scale (${o.min_scale}) is larger than max_scale (${o.max_scale})`);
+}
+
 export async function buildMiniVoc(o: MiniVocBuildOptions, log: Logger): Promise<MiniVocStats> {
   const t0 = performance.now();
-  if (o.min_objects > o.max_objects) throw new AblateError('data.bad-option', `min_objects (${o.min_objects}) is larger than max_objects (${o.max_objects})`);
-  if (o.min_scale > o.max_scale) throw new AblateError('data.bad-option', `min_scale (${o.min_scale}) is larger than max_scale (${o.max_scale})`);
+  checkBuildOptions(o);
   if (existsSync(o.out) && readdirSync(o.out).length > 0 && !o.overwrite && !existsSync(path.join(o.out, MANIFEST))) {
     throw new AblateError('data.out-not-empty', `${o.out} exists, is not empty and is not a mini-VOC folder`, { hint: 'Choose another --out, or pass --overwrite.' });
   }
@@ -89,7 +107,7 @@ export async function buildMiniVoc(o: MiniVocBuildOptions, log: Logger): Promise
   const pools = loadGlyphPools(800, 200);
   log.info(`mini-voc: loaded shapes in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const palette = vocPalette();
-  const composeOpts: ComposeOptions = { size: o.size, min_objects: o.min_objects, max_objects: o.max_objects, min_scale: o.min_scale, max_scale: o.max_scale, noise: o.noise };
+  const composeOpts = composeOptions(o);
   const counts = new Float64Array(256);
 
   const splits = [

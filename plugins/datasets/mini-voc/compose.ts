@@ -14,7 +14,22 @@ export interface ComposeOptions {
   min_scale: number;
   max_scale: number;
   noise: number;
+  /** Background clutter items (strokes and blobs) per image, drawn uniformly in this range. */
+  min_clutter: number;
+  max_clutter: number;
+  /**
+   * Digit stroke dilation, in pixels of the 28-px glyph (0 = MNIST's own strokes). MNIST strokes
+   * are 2–3 of 28 px: at 64 px and output stride 8 a digit is thinner than one cell of the score map.
+   */
+  digit_stroke: number;
+  /** Largest share of an object's box that earlier objects' boxes may cover (1 = any occlusion). */
+  max_overlap: number;
+  /** Largest share of an object's side that may lie outside the image. */
+  max_outside: number;
 }
+
+/** The values of the options above that draw exactly the images of the first mini-VOC recipe (format mini-voc/1). */
+export const COMPOSE_LEGACY = { min_clutter: 2, max_clutter: 6, digit_stroke: 0, max_overlap: 1, max_outside: 1 / 3 } as const;
 
 export interface Composed {
   rgb: Uint8Array;
@@ -71,8 +86,8 @@ function background(rng: SeededRng, S: number): Float32Array {
 }
 
 /** Background clutter: strokes and blobs in random colours, labeled background. */
-function clutter(rng: SeededRng, img: Float32Array, S: number): void {
-  const n = rng.int(2, 7);
+function clutter(rng: SeededRng, img: Float32Array, S: number, min: number, max: number): void {
+  const n = rng.int(min, max + 1);
   for (let k = 0; k < n; k++) {
     const col = randomColour(rng);
     if (rng.next() < 0.6) {
@@ -114,27 +129,89 @@ function clutter(rng: SeededRng, img: Float32Array, S: number): void {
   }
 }
 
+/** Grey-level dilation of a 28×28 mask by a disk of radius r (pixels). */
+function dilate(mask: Float32Array, r: number): Float32Array {
+  if (r <= 0) return mask;
+  const out = new Float32Array(mask.length);
+  const R = Math.ceil(r);
+  for (let y = 0; y < GLYPH; y++) {
+    for (let x = 0; x < GLYPH; x++) {
+      let m = 0;
+      for (let dy = -R; dy <= R; dy++) {
+        const yy = y + dy;
+        if (yy < 0 || yy >= GLYPH) continue;
+        for (let dx = -R; dx <= R; dx++) {
+          const xx = x + dx;
+          if (xx < 0 || xx >= GLYPH || dx * dx + dy * dy > r * r) continue;
+          m = Math.max(m, mask[yy * GLYPH + xx] as number);
+        }
+      }
+      out[y * GLYPH + x] = m;
+    }
+  }
+  return out;
+}
+
+interface Box {
+  top: number;
+  left: number;
+  h: number;
+  w: number;
+}
+
+/** Share of box a covered by the union-bound of the boxes before it (sum of pairwise overlaps, capped at 1). */
+function covered(a: Box, earlier: readonly Box[]): number {
+  let sum = 0;
+  for (const b of earlier) {
+    const ih = Math.min(a.top + a.h, b.top + b.h) - Math.max(a.top, b.top);
+    const iw = Math.min(a.left + a.w, b.left + b.w) - Math.max(a.left, b.left);
+    if (ih > 0 && iw > 0) sum += ih * iw;
+  }
+  return Math.min(1, sum / (a.h * a.w));
+}
+
+/** Placement tries per object when max_overlap < 1; the least covered try wins if none fits. */
+const PLACEMENT_TRIES = 20;
+
 export function compose(rng: SeededRng, o: ComposeOptions, pools: Float32Array[][]): Composed {
   const S = o.size;
   const img = background(rng, S);
-  clutter(rng, img, S);
+  clutter(rng, img, S, o.min_clutter, o.max_clutter);
+  const boxes: Box[] = [];
   const label = new Uint8Array(S * S);
   const depth = new Uint8Array(S * S);
   const count = rng.int(o.min_objects, o.max_objects + 1);
   for (let k = 0; k < count; k++) {
     const cls = rng.int(1, pools.length + 1);
     const pool = pools[cls - 1] as Float32Array[];
-    const glyph = pool[rng.int(0, pool.length)] as Float32Array;
+    const garment = cls > 10;
+    const raw = pool[rng.int(0, pool.length)] as Float32Array;
+    const glyph = garment ? raw : dilate(raw, o.digit_stroke);
     const side = rng.uniform(o.min_scale, o.max_scale) * S;
     const h = Math.max(6, Math.round(side * rng.uniform(0.85, 1.15)));
     const w = Math.max(6, Math.round(side * rng.uniform(0.85, 1.15)));
     const mask = resizeBilinear(glyph, GLYPH, GLYPH, 1, h, w);
-    // At least about half of the object stays inside the image.
-    const top = rng.int(-Math.floor(h / 3), S - Math.ceil((2 * h) / 3) + 1);
-    const left = rng.int(-Math.floor(w / 3), S - Math.ceil((2 * w) / 3) + 1);
+    // At most max_outside of each side leaves the image; with max_overlap < 1, retry the position.
+    const place = (): Box => {
+      const outH = Math.min(Math.floor(h * o.max_outside), h - 1);
+      const outW = Math.min(Math.floor(w * o.max_outside), w - 1);
+      const top = rng.int(-outH, Math.max(-outH, S - h + outH) + 1);
+      const left = rng.int(-outW, Math.max(-outW, S - w + outW) + 1);
+      return { top, left, h, w };
+    };
+    let box = place();
+    if (o.max_overlap < 1) {
+      let best = covered(box, boxes);
+      for (let t = 1; t < PLACEMENT_TRIES && best > o.max_overlap; t++) {
+        const b = place();
+        const c = covered(b, boxes);
+        if (c < best) [box, best] = [b, c];
+      }
+    }
+    boxes.push(box);
+    const { top, left } = box;
     const col = randomColour(rng);
     const contrast = rng.uniform(0.45, 0.8); // how much the glyph's own shading shows
-    const garment = cls > 10;
     const gain = garment ? 10 : 1.6;
     const threshold = garment ? 0.06 : 0.3;
     for (let y = 0; y < h; y++) {

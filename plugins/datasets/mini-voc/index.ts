@@ -40,6 +40,11 @@ const buildOptionsSchema = {
     min_scale: { type: 'number', exclusiveMinimum: 0, default: MINI_VOC_BUILD_DEFAULTS.min_scale, description: 'Smallest object side, as a fraction of the image side.' },
     max_scale: { type: 'number', exclusiveMinimum: 0, default: MINI_VOC_BUILD_DEFAULTS.max_scale, description: 'Largest object side, as a fraction of the image side.' },
     noise: { type: 'number', minimum: 0, default: MINI_VOC_BUILD_DEFAULTS.noise, description: 'Largest per-pixel Gaussian noise std (0–255 units).' },
+    min_clutter: { type: 'integer', minimum: 0, default: MINI_VOC_BUILD_DEFAULTS.min_clutter, description: 'Fewest background clutter items (strokes and blobs, labeled background) per image.' },
+    max_clutter: { type: 'integer', minimum: 0, default: MINI_VOC_BUILD_DEFAULTS.max_clutter, description: 'Most background clutter items per image.' },
+    digit_stroke: { type: 'number', minimum: 0, maximum: 4, default: MINI_VOC_BUILD_DEFAULTS.digit_stroke, description: 'Thickens the digits: dilation radius in pixels of the 28-px glyph (0 = MNIST strokes).' },
+    max_overlap: { type: 'number', minimum: 0, maximum: 1, default: MINI_VOC_BUILD_DEFAULTS.max_overlap, description: 'Largest share of an object\'s box that earlier objects may cover (positions are retried; 1 = any).' },
+    max_outside: { type: 'number', minimum: 0, maximum: 0.9, default: MINI_VOC_BUILD_DEFAULTS.max_outside, description: 'Largest share of an object\'s side that may lie outside the image.' },
     jpeg_quality: { type: 'integer', minimum: 1, maximum: 100, default: MINI_VOC_BUILD_DEFAULTS.jpeg_quality, description: 'JPEG quality of the images.' },
     overwrite: { type: 'boolean', default: false, description: 'Write into a non-empty folder that is not a mini-VOC build.' },
   },
@@ -102,7 +107,7 @@ export const miniVocDataset = definePlugin<'dataset', Partial<MiniVocOptions>>({
     if (o.build_if_missing && !existsSync(trainList)) {
       ctx.log.info(`mini-voc: no data at ${root}; building it now`);
       await buildAtomically(buildOpts, ctx.log);
-    } else if (existsSync(path.join(root, 'mini-voc.json')) && Object.keys(o.build).length > 0 && !isBuilt(buildOpts)) {
+    } else if (existsSync(path.join(root, 'mini-voc.json')) && !isBuilt(buildOpts)) {
       ctx.log.warn(`mini-voc: ${root} was built with other options than dataset.build; using it as it is (delete the folder to rebuild)`);
     }
     const files = await vocFiles({ ...o, root }, ctx.baseDir);
