@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { readdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { decodeIndexedPng, decodeRgb, AblateError, SeededRng, mixSeed } from '../../src/index.js';
 import { compose, COMPOSE_LEGACY, type ComposeOptions, type Composed } from '../../plugins/datasets/mini-voc/compose.js';
-import { composeOptions, MINI_VOC_BUILD_DEFAULTS, checkBuildOptions } from '../../plugins/datasets/mini-voc/build.js';
+import { composeOptions, MINI_VOC_BUILD_DEFAULTS, checkBuildOptions, isBuilt } from '../../plugins/datasets/mini-voc/build.js';
 import { loadGlyphPools } from '../../plugins/datasets/mini-voc/glyphs.js';
 import { miniVocDataset } from '../../plugins/datasets/mini-voc/index.js';
 import { parseToolFlags, toolOptions } from '../../src/cli/commands/data.js';
@@ -41,6 +41,13 @@ test('mini-voc builder writes the VOC-aug layout, deterministically per seed, an
   const before = infos.length;
   await tool.run({ out: a, ...small, seed: 3 }, log);
   assert.match(infos.slice(before).join('\n'), /already holds this build/);
+  // A build written before the shape options existed counts as built with their legacy values.
+  const manifestFile = path.join(a, 'mini-voc.json');
+  const m = JSON.parse(readFileSync(manifestFile, 'utf8'));
+  for (const k of Object.keys(COMPOSE_LEGACY)) delete m.recipe[k];
+  writeFileSync(manifestFile, JSON.stringify(m));
+  assert.equal(isBuilt({ ...MINI_VOC_BUILD_DEFAULTS, ...COMPOSE_LEGACY, out: a, ...small, seed: 3, overwrite: false }), true);
+  assert.equal(isBuilt({ ...MINI_VOC_BUILD_DEFAULTS, out: a, ...small, seed: 3, overwrite: false, max_clutter: 1 }), false);
   assert.notEqual(digest(a), digest(c), 'another seed, other images');
 
   const train = readFileSync(path.join(a, 'ImageSets/Segmentation/train_aug.txt'), 'utf8').trim().split('\n');

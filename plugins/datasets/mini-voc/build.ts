@@ -80,8 +80,12 @@ export function isBuilt(o: MiniVocBuildOptions): boolean {
   const file = path.join(o.out, MANIFEST);
   if (!existsSync(file)) return false;
   try {
-    const m = JSON.parse(readFileSync(file, 'utf8')) as { recipe?: unknown };
-    return JSON.stringify(m.recipe) === JSON.stringify(recipe(o));
+    const m = JSON.parse(readFileSync(file, 'utf8')) as { recipe?: Record<string, unknown> };
+    // Builds made before the clutter/stroke/overlap/border options were drawn with COMPOSE_LEGACY.
+    const stored: Record<string, unknown> = { ...COMPOSE_LEGACY, ...m.recipe };
+    const wanted: Record<string, unknown> = recipe(o);
+    const keys = new Set([...Object.keys(stored), ...Object.keys(wanted)]);
+    return [...keys].every((k) => JSON.stringify(stored[k]) === JSON.stringify(wanted[k]));
   } catch {
     return false;
   }
