@@ -16,7 +16,7 @@
  * Errors are AblateError / AblateErrors (code, where {file,line,column,key}, hint); ConfigError
  * adds `notes`. The syntax is documented in docs/config-language.md.
  */
-export { loadExperiment, expandSweep, loadCell, checkFile, isFragmentFile, type LoadOptions, type ResolvedExperiment, type RunnableExperiment, type SweepCell, type FileCheck } from './load.js';
+export { loadExperiment, expandSweep, sweepAxes, loadCell, checkFile, isFragmentFile, type LoadOptions, type ResolvedExperiment, type RunnableExperiment, type SweepCell, type FileCheck } from './load.js';
 export { flattenConfig, flattenValues, diffConfigs, canonicalize, sortKeysDeep, type ConfigDiff } from './canonical.js';
 export { ConfigError, codeFrame } from './errors.js';
 export { describeOrigin, type Origin, type Provenance } from './origin.js';

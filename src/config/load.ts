@@ -249,6 +249,16 @@ export async function expandSweep(file: string, opts: LoadOptions = {}): Promise
   return cells;
 }
 
+/** The axes of the file's sweep (empty without `sweep:`), in cell order, with the variant axis marked: what reports lay tables out by. */
+export function sweepAxes(file: string, opts: LoadOptions = {}): { label: string; key: string; values: unknown[]; variant: boolean }[] {
+  const p = prepare(file, opts);
+  if (p.sweepRaw === undefined) return [];
+  const errors: AblateError[] = [];
+  const spec = parseSweep(p.sweepRaw, p.state, errors);
+  throwAll(errors);
+  return spec!.axes.map((a) => ({ label: a.label, key: a.key, values: a.values, variant: a.isVariant }));
+}
+
 /** One cell of a sweep by name (or the base when `cell` is undefined). */
 export async function loadCell(file: string, cell: string | undefined, opts: LoadOptions = {}): Promise<ResolvedExperiment> {
   if (cell === undefined) return loadExperiment(file, opts);

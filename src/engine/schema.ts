@@ -13,6 +13,7 @@ export const engineBlocksSchema: Record<'evaluation' | 'checkpoint' | 'output' |
       every: { type: 'integer', minimum: 0, default: 0, description: 'Evaluate every N iterations (0 = only at the end of training).' },
       limit: { type: ['integer', 'null'], minimum: 1, default: null, description: 'Evaluate on the first N images only (null = the whole split).' },
       at_end: { type: 'boolean', default: true, description: 'Evaluate once more when training ends.' },
+      headline: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: 'Evaluation scalars the sweep summary, `ablate report` and the quickstart show (e.g. [miou]); empty = the first scalar without a \'/\' in its name.' },
     },
     additionalProperties: false,
     default: {},
@@ -49,7 +50,7 @@ export const engineBlocksSchema: Record<'evaluation' | 'checkpoint' | 'output' |
 };
 
 export interface EngineSettings {
-  evaluation: { every: number; limit: number | null; atEnd: boolean };
+  evaluation: { every: number; limit: number | null; atEnd: boolean; headline: string[] };
   checkpoint: { every: number; keepLast: number };
   output: { dir: string };
   progress: { bar: 'auto' | 'always' | 'never'; logEvery: number };
@@ -72,7 +73,7 @@ export function engineSettings(config: Record<string, unknown>): EngineSettings 
   const pr = block(config, 'progress');
   const bar = pr.bar === 'always' || pr.bar === 'never' ? pr.bar : 'auto';
   return {
-    evaluation: { every: num(ev.every, 0), limit: typeof ev.limit === 'number' ? ev.limit : null, atEnd: ev.at_end !== false },
+    evaluation: { every: num(ev.every, 0), limit: typeof ev.limit === 'number' ? ev.limit : null, atEnd: ev.at_end !== false, headline: Array.isArray(ev.headline) ? ev.headline.filter((k): k is string => typeof k === 'string') : [] },
     checkpoint: { every: num(ck.every, 1000), keepLast: Math.max(1, num(ck.keep_last, 2)) },
     output: { dir: typeof out.dir === 'string' ? out.dir : 'runs' },
     progress: { bar, logEvery: num(pr.log_every, 0) },

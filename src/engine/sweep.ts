@@ -25,8 +25,10 @@ import type { LaunchCell, LaunchHandle, LaunchResult, RunStatus } from '../plugi
 import { systemTags } from '../tracking/provenance.js';
 import { listCheckpoints } from './checkpoint.js';
 import { launcherOptionsOf, launcherType, readResult, waitForCells, writeLaunchRecord, type CellProgress } from './sweep-state.js';
+import { headlineKeys } from './headline.js';
 import { engineSettings } from './schema.js';
 import type { RunnableExperiment } from '../config/load.js';
+import { SWEEP_AXES_TAG, encodeSweepAxes, type SweepAxisInfo } from './sweep-axes.js';
 import { runExperiment, stderrLogger, type RunOutcome } from './run.js';
 import { defaultRunName, newRunDir } from './run-dir.js';
 
@@ -53,6 +55,8 @@ export interface SweepOptions {
   wait?: boolean;
   /** While waiting for cells that run elsewhere: called after each look at the run folders. */
   onPoll?: (cells: readonly CellProgress[]) => void;
+  /** The sweep's axes (which is the variant axis, values in order), for reports; default: from the cells' labels. */
+  axes?: readonly SweepAxisInfo[];
 }
 
 export interface SweepCellResult extends LaunchResult {
@@ -81,9 +85,9 @@ function valueText(v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
-/** Markdown table: one row per cell with its coordinates, status and headline metrics. */
-export function summaryTable(cells: readonly SweepCellResult[], labels: readonly string[]): string {
-  const metricKeys = ['miou', 'pixel_acc'].filter((k) => cells.some((c) => k in c.metrics));
+/** Markdown table: one row per cell with its coordinates, status and headline metrics (`evaluation.headline`). */
+export function summaryTable(cells: readonly SweepCellResult[], labels: readonly string[], headline: readonly string[] = []): string {
+  const metricKeys = headlineKeys(headline, cells.map((c) => c.metrics));
   const header = ['cell', ...labels, 'status', ...metricKeys, 'run folder'];
   const rows = cells.map((c) => {
     const coords = (c as SweepCellResult & { labels?: Record<string, unknown> }).labels ?? {};
@@ -114,9 +118,13 @@ export async function runSweep(cells: readonly SweepCellInput[], opts: SweepOpti
     return { cell: c, runName, runDir, resolvedFile, state: earlier ? cellState(runDir) : ('new' as CellState) };
   });
   const labelNames = [...new Set(cells.flatMap((c) => Object.keys(c.labels)))];
+  const axes: SweepAxisInfo[] = opts.axes
+    ? [...opts.axes]
+    : labelNames.map((l) => ({ label: l, key: l, values: [...new Map(cells.map((c) => [valueText(c.labels[l]), c.labels[l]])).values()], variant: false }));
+  const axesTag = encodeSweepAxes(axes);
   writeFileSync(
     path.join(sweepDir, 'sweep.json'),
-    `${JSON.stringify({ file: opts.file, hash: sweepHash, cells: plan.map((p) => ({ name: p.cell.name, labels: p.cell.labels, diff: p.cell.diff, hash: p.cell.experiment.hash, runDir: p.runDir, file: p.resolvedFile })) }, null, 2)}\n`,
+    `${JSON.stringify({ file: opts.file, hash: sweepHash, axes, cells: plan.map((p) => ({ name: p.cell.name, labels: p.cell.labels, diff: p.cell.diff, hash: p.cell.experiment.hash, runDir: p.runDir, file: p.resolvedFile })) }, null, 2)}\n`,
   );
 
   // The parent run and the launcher come from the base experiment's tracker and launcher slots.
@@ -130,7 +138,7 @@ export async function runSweep(cells: readonly SweepCellInput[], opts: SweepOpti
     name: earlier ? `sweep:${sweepName} (resumed)` : `sweep:${sweepName}`,
     experiment: String(base.config.name ?? 'default'),
     params: axisParams,
-    tags: { ...systemTags(), 'ablate.sweep': 'parent', 'ablate.sweep_hash': sweepHash, 'ablate.run_dir': sweepDir, ...(opts.file ? { 'ablate.experiment_file': path.relative(process.cwd(), path.resolve(opts.file)) } : {}) },
+    tags: { ...systemTags(), 'ablate.sweep': 'parent', 'ablate.sweep_hash': sweepHash, [SWEEP_AXES_TAG]: axesTag, 'ablate.run_dir': sweepDir, ...(opts.file ? { 'ablate.experiment_file': path.relative(process.cwd(), path.resolve(opts.file)) } : {}) },
     runDir: earlier ? path.join(sweepDir, `resume-${attempt}`) : sweepDir,
   });
   parent.logArtifact(path.join(sweepDir, 'sweep.json'));
@@ -160,13 +168,14 @@ export async function runSweep(cells: readonly SweepCellInput[], opts: SweepOpti
         '--run-name', p.runName, '--parent-run-id', parent.id, '--base-dir', p.cell.experiment.baseDir,
         ...(p.state === 'checkpoint' ? ['--resume', p.runDir] : []),
         ...Object.entries(p.cell.labels).flatMap(([k, v]) => ['--tag', `ablate.sweep.${k}=${valueText(v)}`]),
+        '--tag', `${SWEEP_AXES_TAG}=${axesTag}`,
       ],
     }));
   const runInProcess = async (lc: LaunchCell, signal?: AbortSignal): Promise<LaunchResult> => {
     const p = byName.get(lc.name)!;
     if (signal?.aborted) return { name: lc.name, status: 'KILLED', error: 'not started (sweep interrupted)' };
     log.info(`cell ${lc.name}`);
-    const tags: Record<string, string> = { 'ablate.sweep_cell': lc.name };
+    const tags: Record<string, string> = { 'ablate.sweep_cell': lc.name, [SWEEP_AXES_TAG]: axesTag };
     for (const [k, v] of Object.entries(p.cell.labels)) tags[`ablate.sweep.${k}`] = valueText(v);
     const r = await runExperiment(p.cell.experiment, {
       registry: opts.registry,
@@ -204,7 +213,7 @@ export async function runSweep(cells: readonly SweepCellInput[], opts: SweepOpti
   results.forEach((r, i) => {
     for (const [k, v] of Object.entries(r.metrics)) if (!k.includes('/')) parent.logMetrics(i, { [`cell/${k}`]: v });
   });
-  const summary = summaryTable(results, labelNames);
+  const summary = summaryTable(results, labelNames, settings.evaluation.headline);
   writeFileSync(path.join(sweepDir, 'summary.md'), `${summary}\n`);
   writeFileSync(path.join(sweepDir, 'summary.json'), `${JSON.stringify(results, null, 2)}\n`);
   parent.logArtifact(path.join(sweepDir, 'summary.md'));

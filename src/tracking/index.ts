@@ -20,5 +20,4 @@ export {
 export { systemTags } from './provenance.js';
 export { flattenParams, runNameFromDiff } from './params.js';
 export { syncRuns, findRunDirs, type SyncResult, type SyncOptions } from './sync.js';
-export { buildTable, toMarkdown, fractionLabel, runsFromFolder, runsFromMlflow, meanStd, DEFAULT_SPEC, type ReportSpec, type ReportTable, type ReportRun } from './report.js';
-export { toSvg, toPng } from './plot.js';
+export { runsFromMlflow } from './mlflow-runs.js';

@@ -73,7 +73,7 @@ test('parallel: 2 runs the cells as child ablate run processes', async () => {
 });
 
 test('an interrupted sweep resumes: finished cells kept, the stopped one continues, the rest run', async () => {
-  const { runsFromFolder } = await import('../../src/tracking/report.js');
+  const { runsFromFolder } = await import('../../src/report/index.js');
   const out = mkdtempSync(path.join(os.tmpdir(), 'ablate-sweep-resume-'));
   const three = (): SweepCellInput[] =>
     [0.5, 0.05, 0.01].map((lr, i) => {

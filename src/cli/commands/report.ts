@@ -1,30 +1,32 @@
 /**
- * `ablate report <sweep run folder | experiment | sweep run id>`: the paper-style table as
- * Markdown (printed and written to report.md) and as a plot (report.svg, report.png).
+ * `ablate report <sweep run folder | experiment | sweep run id>`: a table of one metric, rows ×
+ * columns from the sweep's own axes, mean ± std over replicates (seeds), as Markdown (printed and
+ * written to report.md) and as a plot (report.svg, report.png).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { AblateError } from '../../errors.js';
-import { DEFAULT_SPEC, buildTable, isLocalTarget, runsFromFolder, runsFromMlflow, toMarkdown, type Aggregate, type ReportSpec, type ReportTable } from '../../tracking/report.js';
-import { toPng, toSvg } from '../../tracking/plot.js';
+import { AGGREGATES, buildTable, runsFromFolder, toMarkdown, toPng, toSvg, type Aggregate, type ReportSpec, type ReportTable } from '../../report/index.js';
+import { runsFromMlflow } from '../../tracking/mlflow-runs.js';
 import { resolveTrackingUri } from '../../tracking/trackers.js';
 
 export interface ReportCommandOptions {
   trackingUri?: string;
   metric?: string;
-  method?: string;
-  fraction?: string;
-  seed?: string;
+  rows?: string;
+  cols?: string;
+  over?: string;
   aggregate?: string;
   percent?: boolean;
+  fractions?: boolean;
   digits?: string;
   out?: string;
   png?: boolean;
   json?: boolean;
 }
 
-const list = (s: string | undefined, dflt: string[]) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : dflt);
+const list = (s: string | undefined) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : undefined);
 
 export async function runReport(
   target: string,
@@ -32,37 +34,38 @@ export async function runReport(
   out: (text: string) => void = (t) => process.stdout.write(t),
 ): Promise<{ table: ReportTable; markdown: string; files: string[] }> {
   const aggregate = (opts.aggregate ?? 'last') as Aggregate;
-  if (!['last', 'max', 'min'].includes(aggregate)) {
-    throw new AblateError('report.option', `--aggregate must be last, max or min (got '${opts.aggregate}')`);
+  if (!AGGREGATES.includes(aggregate)) {
+    throw new AblateError('report.option', `--aggregate must be ${AGGREGATES.join(', ')} (got '${opts.aggregate}')`);
   }
+  const digits = opts.digits !== undefined ? Number(opts.digits) : 1;
+  if (!Number.isInteger(digits) || digits < 0 || digits > 10) throw new AblateError('report.option', `--digits must be a whole number from 0 to 10 (got '${opts.digits}')`);
   const spec: ReportSpec = {
-    method: list(opts.method, DEFAULT_SPEC.method),
-    fraction: list(opts.fraction, DEFAULT_SPEC.fraction),
-    seed: list(opts.seed, DEFAULT_SPEC.seed),
-    metric: list(opts.metric, DEFAULT_SPEC.metric),
-    aggregate,
+    ...(list(opts.metric) ? { metric: list(opts.metric) } : {}),
+    ...(list(opts.rows) ? { rows: list(opts.rows) } : {}),
+    ...(list(opts.cols) ? { cols: list(opts.cols) } : {}),
+    ...(list(opts.over) ? { over: list(opts.over) } : {}),
     percent: opts.percent ?? 'auto',
-    digits: opts.digits !== undefined ? Number(opts.digits) : DEFAULT_SPEC.digits,
   };
+  const fractions = opts.fractions ?? 'auto';
   let runs;
   let title: string;
   let outDir: string;
-  if (isLocalTarget(target)) {
+  if (existsSync(target)) {
     runs = runsFromFolder(target, aggregate);
     title = path.basename(path.resolve(target));
     outDir = opts.out ?? path.join(target, 'report');
   } else {
-    const got = await runsFromMlflow(resolveTrackingUri(opts.trackingUri), target, spec);
+    const got = await runsFromMlflow(resolveTrackingUri(opts.trackingUri), target, { ...(spec.metric ? { metric: spec.metric } : {}), aggregate });
     runs = got.runs;
     title = got.title;
     outDir = opts.out ?? path.join('reports', target.replace(/[^A-Za-z0-9_.-]+/g, '_'));
   }
   const table = buildTable(runs, spec);
-  const markdown = toMarkdown(table, spec.digits, title);
+  const markdown = toMarkdown(table, { digits, title, fractions });
   mkdirSync(outDir, { recursive: true });
   const files = [path.join(outDir, 'report.md'), path.join(outDir, 'report.svg')];
   writeFileSync(files[0]!, markdown);
-  const svg = toSvg(table, title);
+  const svg = toSvg(table, title, fractions);
   writeFileSync(files[1]!, svg);
   if (opts.png !== false) {
     files.push(path.join(outDir, 'report.png'));
@@ -76,16 +79,18 @@ export async function runReport(
 export function register(program: Command): void {
   program
     .command('report')
-    .description('paper-style table (methods × labeled fractions, mean ± std over seeds) as Markdown and a plot')
+    .description("a metric's table from a sweep's runs (rows × columns from the sweep's axes, mean ± std over seeds) as Markdown and a plot")
     .argument('<target>', 'a sweep run folder (local records), or an MLflow experiment name or sweep parent run id')
     .option('--tracking-uri <uri>', 'MLflow server for experiment/run targets (default: $MLFLOW_TRACKING_URI)')
-    .option('--metric <keys>', `metric key(s) to tabulate, first found wins (default: ${DEFAULT_SPEC.metric.join(',')})`)
-    .option('--method <keys>', `where the method name comes from: params.X / tags.X (default: ${DEFAULT_SPEC.method.join(',')})`)
-    .option('--fraction <keys>', `param(s) holding the labeled fraction (default: ${DEFAULT_SPEC.fraction.join(',')})`)
-    .option('--seed <keys>', `param(s) holding the seed (default: ${DEFAULT_SPEC.seed.join(',')})`)
+    .option('--metric <keys>', "metric key(s) to tabulate, first found wins (default: the runs' evaluation.headline)")
+    .option('--rows <axes>', "sweep axis label(s), or params.<key> / tags.<key>, for the rows (default: the sweep's variant axis, plus any axis not placed elsewhere)")
+    .option('--cols <axes>', "axis (or axes) for the columns (default: the sweep's first grid axis that is not the seed)")
+    .option('--over <axes>', "replicate axis (or axes) averaged within a cell (default: the sweep's seed axis)")
     .option('--aggregate <how>', "a run's value of the metric: last, max or min", 'last')
     .option('--percent', 'multiply values by 100 (default: when all values are within [0, 1])')
     .option('--no-percent', 'never multiply by 100')
+    .option('--fractions', 'write whole-number reciprocals as fractions (0.125 as 1/8; default: for an axis whose every value is one)')
+    .option('--no-fractions', 'write axis values as they are')
     .option('--digits <n>', 'decimals in the table', '1')
     .option('--out <dir>', 'where report.md/.svg/.png go (default: <run folder>/report or reports/<target>)')
     .option('--no-png', 'skip the PNG')

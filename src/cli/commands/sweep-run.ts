@@ -6,7 +6,7 @@
  * it prints the `--resume` command that completes the sweep.
  */
 import path from 'node:path';
-import { expandSweep } from '../../config/index.js';
+import { expandSweep, sweepAxes } from '../../config/index.js';
 import { runSweep as runSweepEngine, type SweepOutcome } from '../../engine/sweep.js';
 import { builtinRegistry } from '../../plugin/bootstrap.js';
 import { interruptSignal } from './run.js';
@@ -19,7 +19,7 @@ export async function runSweep(file: string, options: { set: string[]; json?: bo
   try {
     outcome = await runSweepEngine(
       cells.map((c) => ({ name: c.name, labels: c.labels, diff: c.diff, experiment: c.experiment })),
-      { registry: cells[0]!.experiment.registry ?? (await builtinRegistry()), file, signal: interrupt.signal, out: options.json ? () => {} : out, ...(options.resume ? { resume: options.resume } : {}) },
+      { registry: cells[0]!.experiment.registry ?? (await builtinRegistry()), file, axes: sweepAxes(file, { set: options.set }), signal: interrupt.signal, out: options.json ? () => {} : out, ...(options.resume ? { resume: options.resume } : {}) },
     );
   } finally {
     interrupt.dispose();

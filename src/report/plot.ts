@@ -1,9 +1,10 @@
 /**
- * The report's plot, written as SVG by hand (no charting dependency): metric against labeled
- * fraction, one line per method, error bars of ±1 std over seeds. `toPng` rasterises the same
- * SVG with sharp.
+ * The report's plot, written as SVG by hand (no charting dependency): the metric against the
+ * column levels, one line per row, error bars of ±1 sample std over replicates. `toPng`
+ * rasterises the same SVG with sharp.
  */
-import { fractionLabel, type ReportTable } from './report.js';
+import { levelLabels } from './format.js';
+import { LEVEL_SEPARATOR, cellAt, type ReportTable } from './table.js';
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
 
@@ -22,13 +23,16 @@ export function niceTicks(lo: number, hi: number, n = 5): number[] {
   return out;
 }
 
-export function toSvg(t: ReportTable, title = 'ablate report'): string {
+export function toSvg(t: ReportTable, title = 'ablate report', fractions: boolean | 'auto' = 'auto'): string {
   const W = 760;
   const H = 460;
   const m = { left: 70, right: 190, top: 50, bottom: 60 };
   const pw = W - m.left - m.right;
   const ph = H - m.top - m.bottom;
-  const cells = t.methods.flatMap((meth) => t.fractions.map((f) => t.cells[meth]?.[f]).filter((c) => c !== undefined));
+  const cells = t.cells;
+  const cols = t.cols.levels;
+  const colLabels = levelLabels(cols, fractions);
+  const rowLabels = levelLabels(t.rows.levels, fractions);
   let lo = Math.min(...cells.map((c) => c.mean - c.std));
   let hi = Math.max(...cells.map((c) => c.mean + c.std));
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) [lo, hi] = [0, 1];
@@ -38,7 +42,7 @@ export function toSvg(t: ReportTable, title = 'ablate report'): string {
   const y0 = Math.min(lo - pad, ticks[0]!);
   const y1 = Math.max(hi + pad, ticks[ticks.length - 1]!);
   const inset = 30; // keeps the first and last markers off the axes
-  const X = (i: number) => m.left + (t.fractions.length === 1 ? pw / 2 : inset + (i * (pw - 2 * inset)) / (t.fractions.length - 1));
+  const X = (i: number) => m.left + (cols.length === 1 ? pw / 2 : inset + (i * (pw - 2 * inset)) / (cols.length - 1));
   const Y = (v: number) => m.top + ph - ((v - y0) / (y1 - y0)) * ph;
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Arial, sans-serif" font-size="13">`);
@@ -52,16 +56,17 @@ export function toSvg(t: ReportTable, title = 'ablate report'): string {
   }
   out.push(`<line x1="${m.left}" x2="${m.left}" y1="${m.top}" y2="${m.top + ph}" stroke="#333"/>`);
   out.push(`<line x1="${m.left}" x2="${m.left + pw}" y1="${m.top + ph}" y2="${m.top + ph}" stroke="#333"/>`);
-  t.fractions.forEach((f, i) => {
+  colLabels.forEach((label, i) => {
     out.push(`<line x1="${X(i)}" x2="${X(i)}" y1="${m.top + ph}" y2="${m.top + ph + 5}" stroke="#333"/>`);
-    out.push(`<text x="${X(i)}" y="${m.top + ph + 22}" text-anchor="middle">${esc(fractionLabel(f))}</text>`);
+    out.push(`<text x="${X(i)}" y="${m.top + ph + 22}" text-anchor="middle">${esc(label)}</text>`);
   });
-  out.push(`<text x="${m.left + pw / 2}" y="${H - 14}" text-anchor="middle">labeled fraction</text>`);
+  out.push(`<text x="${m.left + pw / 2}" y="${H - 14}" text-anchor="middle">${esc(t.cols.axes.join(LEVEL_SEPARATOR))}</text>`);
   out.push(`<text transform="translate(18 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle">${esc(t.metric)}${t.percent ? ' (%)' : ''}</text>`);
   // series
-  t.methods.forEach((meth, k) => {
+  t.rows.levels.forEach((row, k) => {
     const color = COLORS[k % COLORS.length]!;
-    const pts = t.fractions.map((f, i) => ({ i, c: t.cells[meth]?.[f] })).filter((p) => p.c !== undefined);
+    const name = rowLabels[k]!;
+    const pts = cols.map((col, i) => ({ i, c: cellAt(t, row, col) })).filter((p) => p.c !== undefined);
     if (pts.length > 1) {
       const d = pts.map((p, j) => `${j === 0 ? 'M' : 'L'}${X(p.i).toFixed(1)},${Y(p.c!.mean).toFixed(1)}`).join(' ');
       out.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="2"/>`);
@@ -73,12 +78,12 @@ export function toSvg(t: ReportTable, title = 'ablate report'): string {
         out.push(`<line x1="${x}" x2="${x}" y1="${Y(c.mean - c.std).toFixed(1)}" y2="${Y(c.mean + c.std).toFixed(1)}" stroke="${color}" stroke-width="1.5"/>`);
         for (const v of [c.mean - c.std, c.mean + c.std]) out.push(`<line x1="${x - 5}" x2="${x + 5}" y1="${Y(v).toFixed(1)}" y2="${Y(v).toFixed(1)}" stroke="${color}" stroke-width="1.5"/>`);
       }
-      out.push(`<circle cx="${x}" cy="${Y(c.mean).toFixed(1)}" r="4" fill="${color}"><title>${esc(meth)} ${esc(fractionLabel(t.fractions[p.i]!))}: ${c.mean.toFixed(2)} ± ${c.std.toFixed(2)} (n=${c.values.length})</title></circle>`);
+      out.push(`<circle cx="${x}" cy="${Y(c.mean).toFixed(1)}" r="4" fill="${color}"><title>${esc(name)} ${esc(colLabels[p.i]!)}: ${c.mean.toFixed(2)} ± ${c.std.toFixed(2)} (n=${c.n})</title></circle>`);
     }
     const ly = m.top + 10 + k * 22;
     out.push(`<line x1="${W - m.right + 20}" x2="${W - m.right + 44}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"/>`);
     out.push(`<circle cx="${W - m.right + 32}" cy="${ly}" r="4" fill="${color}"/>`);
-    out.push(`<text x="${W - m.right + 52}" y="${ly + 4}">${esc(meth)}</text>`);
+    out.push(`<text x="${W - m.right + 52}" y="${ly + 4}">${esc(name)}</text>`);
   });
   out.push('</svg>');
   return `${out.join('\n')}\n`;

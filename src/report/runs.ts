@@ -1,0 +1,99 @@
+/**
+ * The report's input: a generic list of runs (params, tags, one number per metric), whatever
+ * recorded them. This module reads them from ablate's local run records; a tracker plugin can
+ * produce the same list from its own store.
+ */
+import path from 'node:path';
+import { AblateError } from '../errors.js';
+import { isRunDir, readRecord, type RunRecord } from '../tracking/record.js';
+import { findRunDirs } from '../tracking/sync.js';
+
+/** One run as the report sees it: params, tags and one number per metric. */
+export interface ReportRun {
+  id: string;
+  name: string;
+  parent?: string;
+  status: string;
+  /** Levels of an axis without a declared order appear in the order runs started. */
+  startTime: number;
+  params: Record<string, string>;
+  tags: Record<string, string>;
+  /** metric key → the run's value (per `Aggregate`). */
+  metrics: Record<string, number>;
+}
+
+/** Which value of a metric's history stands for the run. */
+export type Aggregate = 'last' | 'max' | 'min';
+
+export const AGGREGATES: readonly Aggregate[] = ['last', 'max', 'min'];
+
+export function aggregateSeries(points: readonly { step: number; timestamp: number; value: number }[], how: Aggregate): number {
+  const finite = points.filter((p) => Number.isFinite(p.value));
+  if (how === 'max') return Math.max(...finite.map((p) => p.value));
+  if (how === 'min') return Math.min(...finite.map((p) => p.value));
+  const last = [...points].sort((a, b) => a.step - b.step || a.timestamp - b.timestamp).pop();
+  return last ? last.value : NaN;
+}
+
+export function fromRecord(rec: RunRecord, how: Aggregate): ReportRun {
+  const metrics: Record<string, number> = {};
+  for (const [k, pts] of Object.entries(rec.metrics)) metrics[k] = aggregateSeries(pts, how);
+  return { id: rec.id, name: rec.name, parent: rec.parent, status: rec.status, startTime: rec.startTime, params: rec.params, tags: rec.tags, metrics };
+}
+
+/** Runs from a folder of local records: the sweep's run folder or any folder of runs. */
+export function runsFromFolder(dir: string, how: Aggregate): ReportRun[] {
+  const dirs = findRunDirs(dir);
+  if (dirs.length === 0) throw new AblateError('report.no-runs', `no run records under ${dir}`, { where: { file: dir } });
+  const records = dirs.map((d) => readRecord(d));
+  if (isRunDir(dir)) {
+    // A sweep's run folder: its cells live beside it (ablate puts cell runs next to the
+    // experiment's other runs), so also take the sibling runs whose parent is this sweep's run
+    // (or the run of one of its resumptions, recorded in <sweep>/resume-N/).
+    const own = path.resolve(dir);
+    const rootIds = new Set(records.filter((r) => path.resolve(r.runDir) === own || (path.dirname(path.resolve(r.runDir)) === own && RESUME_DIR.test(path.basename(r.runDir)))).map((r) => r.id));
+    if (!records.some((r) => r.parent && rootIds.has(r.parent))) {
+      const seen = new Set(records.map((r) => path.resolve(r.runDir)));
+      for (const d of findRunDirs(path.dirname(own))) {
+        if (seen.has(path.resolve(d))) continue;
+        const rec = readRecord(d);
+        if (rec.parent && rootIds.has(rec.parent)) records.push(rec);
+      }
+    }
+  }
+  return foldResumes(records).map((r) => fromRecord(r, how));
+}
+
+/** `<run>/resume-NNNNNNN`: the record a resumed run writes inside its own run folder. */
+const RESUME_DIR = /^resume-\d+$/;
+
+/**
+ * A resumed run keeps writing into its run folder, with the new process's record in
+ * `resume-NNNNNNN/` (ablate never rewrites a finished record). For a table it is one run: its
+ * metric histories are joined (a step logged again after the resume replaces the old point, since
+ * the resume recomputed it from the checkpoint) and its status is the last attempt's.
+ */
+export function foldResumes(records: readonly RunRecord[]): RunRecord[] {
+  const byDir = new Map(records.map((r) => [path.resolve(r.runDir), r]));
+  const resumes = new Map<string, RunRecord[]>();
+  const out: RunRecord[] = [];
+  for (const r of records) {
+    const dir = path.resolve(r.runDir);
+    const owner = path.dirname(dir);
+    if (RESUME_DIR.test(path.basename(dir)) && byDir.has(owner)) resumes.set(owner, [...(resumes.get(owner) ?? []), r]);
+    else out.push(r);
+  }
+  return out.map((first) => {
+    const later = (resumes.get(path.resolve(first.runDir)) ?? []).sort((a, b) => path.basename(a.runDir).localeCompare(path.basename(b.runDir)));
+    if (later.length === 0) return first;
+    const metrics: Record<string, RunRecord['metrics'][string]> = {};
+    for (const rec of [first, ...later]) {
+      for (const [key, points] of Object.entries(rec.metrics)) {
+        const restart = Math.min(...points.map((p) => p.step));
+        metrics[key] = [...(metrics[key] ?? []).filter((p) => p.step < restart), ...points];
+      }
+    }
+    const last = later[later.length - 1] as RunRecord;
+    return { ...first, status: last.status, endTime: last.endTime, tags: { ...first.tags, ...last.tags }, metrics, artifacts: [...first.artifacts, ...later.flatMap((r) => r.artifacts)] };
+  });
+}
