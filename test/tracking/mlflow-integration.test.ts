@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { MlflowClient, MlflowTracker, createLocalTracker, fromKv, syncRuns, RUN_ID_TAG, readShipState, type TrackerLog } from '../../src/tracking/index.js';
 import { runReport } from '../../src/cli/commands/report.js';
+import { cellAt } from '../../src/report/index.js';
 import { serverForTests, startMlflowServer, type TestServer } from './mlflow-server.js';
 
 const { server, skip } = await serverForTests();
@@ -213,15 +214,16 @@ describe('MLflow integration', { skip }, () => {
     await tracker.close();
     const parentRunId = readShipState(dir, server!.uri)!.runId;
     for (const target of [parentRunId, 'it-report']) {
-      const { table, markdown } = await runReport(target, { trackingUri: server!.uri, out: tmp('report-out'), png: false }, () => undefined);
-      assert.deepEqual(table.methods, ['supervised', 'adversarial'], target);
-      assert.deepEqual(table.fractions, ['0.25', '1']);
+      const layout = { rows: 'params.trainer.type', cols: 'params.dataset.labeled_fraction', over: 'params.seed', metric: 'val/miou' };
+      const { table, markdown } = await runReport(target, { trackingUri: server!.uri, out: tmp('report-out'), png: false, ...layout }, () => undefined);
+      assert.deepEqual(table.rows.levels, ['supervised', 'adversarial'], target);
+      assert.deepEqual(table.cols.levels, ['0.25', '1']);
       for (const [k, vals] of Object.entries(want)) {
         const [m, f] = k.split('|') as [string, string];
         const mean = vals.reduce((a, b) => a + b, 0) / vals.length;
-        assert.ok(Math.abs(table.cells[m]![f]!.mean - mean) < 1e-9, `${target} ${k}`);
+        assert.ok(Math.abs(cellAt(table, m, f)!.mean - mean) < 1e-9, `${target} ${k}`);
       }
-      assert.match(markdown, /\| Method \| 1\/4 \| Full \|/);
+      assert.match(markdown, /\| params\.trainer\.type \\ params\.dataset\.labeled_fraction \| 1\/4 \| 1 \|/);
     }
   });
 
