@@ -2,7 +2,7 @@
  * The canonical resolved form (keys sorted at every level, defaults applied, `extends` and `sweep`
  * removed) and its sha256, which is the run identity: the same experiment written differently
  * (other key order, values inherited instead of repeated, a default spelled out) has the same hash.
- * Also the flattened parameter view for MLflow and a semantic diff of two resolved configs.
+ * Also the flattened parameter view (run params) and a semantic diff of two resolved configs.
  */
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
@@ -52,15 +52,27 @@ export function flattenValues(config: unknown, prefix = '', out: Record<string, 
   return out;
 }
 
-/** The flattened config as MLflow parameters: strings as written, everything else as JSON. */
-export function flattenConfig(config: Record<string, unknown>): Record<string, string> {
+/**
+ * The flattened config as run parameters (the local record's params, which trackers ship, e.g. to
+ * MLflow): the same dotted keys as `flattenValues` and `ablate diff`, so a sweep axis, a diff line
+ * and a param name agree. A value is one string, written one way because trackers compare params
+ * as strings and keep them write-once: strings as written, numbers and booleans as YAML writes them
+ * (`0.00025`, `true`), lists of scalars as compact JSON (`[6,12]`: a list is one hyperparameter),
+ * empty maps as `{}`, and null as `None`, the string Python's `str(None)` gives, so a param left
+ * unset reads the same as one logged by a Python training script.
+ */
+export function flattenParams(config: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
-  const flat = flattenValues(config);
-  for (const k of Object.keys(flat).sort()) {
-    const v = flat[k];
-    out[k] = typeof v === 'string' ? v : JSON.stringify(v);
-  }
+  // In the config's own key order (a resolved config's is sorted already).
+  for (const [k, v] of Object.entries(flattenValues(config))) out[k] = paramString(v);
   return out;
+}
+
+function paramString(v: unknown): string {
+  if (v === null || v === undefined) return 'None';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return JSON.stringify(v);
 }
 
 export interface ConfigDiff {

@@ -9,7 +9,7 @@
  *       every cell resolved and validated before returning; all errors of all cells thrown at once.
  *   loadCell(file, cellName | undefined, opts)     → one cell's ResolvedExperiment (or the base)
  *   checkFile(file, opts)                          → what `ablate validate` does for one file
- *   flattenConfig(config)                          → {dotted.key: string} for MLflow params
+ *   flattenParams(config)                          → {dotted.key: string}: the run's params
  *   flattenValues(config)                          → {dotted.key: value} (typed)
  *   diffConfigs(a, b)                              → {changed: {key,a,b}[], added, removed}
  *
@@ -17,7 +17,7 @@
  * adds `notes`. The syntax is documented in docs/config-language.md.
  */
 export { loadExperiment, expandSweep, sweepAxes, loadCell, checkFile, isFragmentFile, type LoadOptions, type ResolvedExperiment, type RunnableExperiment, type SweepCell, type FileCheck } from './load.js';
-export { flattenConfig, flattenValues, diffConfigs, canonicalize, sortKeysDeep, type ConfigDiff } from './canonical.js';
+export { flattenParams, flattenValues, diffConfigs, canonicalize, sortKeysDeep, type ConfigDiff } from './canonical.js';
 export { ConfigError, codeFrame } from './errors.js';
 export { describeOrigin, type Origin, type Provenance } from './origin.js';
 export { parseSet } from './overrides.js';

@@ -29,13 +29,13 @@ import { systemTags } from '../tracking/provenance.js';
 import { ensureBackend, runtimeInfo } from './backend.js';
 import type { BackendSelection } from '../runtime/backend.js';
 import { engineSettings, type EngineSettings } from './schema.js';
-import { flattenParams } from '../tracking/params.js';
 import { Progress } from './progress.js';
 import { evaluate, type EvaluationResult } from './evaluate.js';
 import { listCheckpoints, restoreCheckpoint, saveCheckpoint, type CheckpointEntry, type CheckpointParts } from './checkpoint.js';
 import { openRunDir } from './run-dir.js';
 import { pathHint } from '../config/file-paths.js';
 import type { RunnableExperiment } from '../config/load.js';
+import { flattenParams } from '../config/canonical.js';
 
 export interface RunOptions {
   /** Used when the resolved experiment carries no registry of its own. */

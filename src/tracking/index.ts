@@ -18,6 +18,6 @@ export {
   type ConsoleTrackerOptions,
 } from './trackers.js';
 export { systemTags } from './provenance.js';
-export { flattenParams, runNameFromDiff } from './params.js';
+export { runNameFromDiff } from './params.js';
 export { syncRuns, findRunDirs, type SyncResult, type SyncOptions } from './sync.js';
 export { runsFromMlflow } from './mlflow-runs.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { loadExperiment, flattenConfig, diffConfigs } from '../../src/config/index.js';
+import { loadExperiment, flattenParams, diffConfigs } from '../../src/config/index.js';
 import { testRegistry, writeTree, MINIMAL } from './helpers.js';
 
 const registry = testRegistry();
@@ -23,10 +23,17 @@ test('the run identity ignores key order, inheritance and spelled-out defaults, 
   assert.notEqual(d.hash, a!.hash);
 });
 
-test('flattenConfig gives MLflow params; diffConfigs lists changed, added and removed keys with both values', () => {
+test('flattenParams gives the run params (one string per dotted leaf); diffConfigs lists changed, added and removed keys with both values', () => {
   const a = { model: { type: 'x', rates: [6, 12] }, dataset: { transforms: [{ type: 'crop', size: 3 }] }, seed: 0, name: 'n' };
   const b = { model: { type: 'x', rates: [6, 12, 18] }, dataset: { transforms: [{ type: 'crop', size: 3 }, { type: 'mirror' }] }, name: 'n' };
-  assert.deepEqual(flattenConfig(a), { 'dataset.transforms.0.size': '3', 'dataset.transforms.0.type': 'crop', 'model.rates': '[6,12]', 'model.type': 'x', name: 'n', seed: '0' });
+  assert.deepEqual(flattenParams(a), { 'dataset.transforms.0.size': '3', 'dataset.transforms.0.type': 'crop', 'model.rates': '[6,12]', 'model.type': 'x', name: 'n', seed: '0' });
+  assert.deepEqual(flattenParams({ model: { depth: 101, bn: { frozen: true } }, optim: { lr: 2.5e-4 }, note: null, empty: {} }), {
+    empty: '{}',
+    'model.bn.frozen': 'true',
+    'model.depth': '101',
+    note: 'None',
+    'optim.lr': '0.00025',
+  });
   assert.deepEqual(diffConfigs(a, b), {
     changed: [{ key: 'model.rates', a: [6, 12], b: [6, 12, 18] }],
     added: [{ key: 'dataset.transforms.1.type', value: 'mirror' }],

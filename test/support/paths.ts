@@ -1,0 +1,5 @@
+/** Where the repository is, for tests that read its files or run its executables. */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
