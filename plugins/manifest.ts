@@ -18,6 +18,7 @@ import { localTracker } from './trackers/local.js';
 import { consoleTracker } from './trackers/console.js';
 import { autoTracker } from './trackers/auto.js';
 import { localLauncher } from './launchers/local.js';
+import { slurmLauncher } from './launchers/slurm/index.js';
 import { vocDataset, miniVocDataset, cityscapesDataset } from './datasets/index.js';
 import { randomScaleTransform, randomCropTransform, mirrorTransform, normalizeTransform, padTransform, resizeTransform } from './transforms/index.js';
 import { deeplabv2Model } from './models/deeplabv2/index.js';
@@ -48,6 +49,7 @@ export const builtinPlugins: readonly AnyPlugin[] = [
   autoTracker,
   // launchers
   localLauncher,
+  slurmLauncher,
   // networks
   deeplabv2Model,
   fcdiscDiscriminator,

@@ -4,7 +4,7 @@
  * `result.json` when its run ends (FINISHED, FAILED, or KILLED with a checkpoint); a launcher
  * whose cells run elsewhere records how to find them again in `<sweepDir>/launch.json`.
  *
- *   <sweepDir>/launch.json   { launcher, parentRunId, handles: [{ name, id, log }] }
+ *   <sweepDir>/launch.json   { launcher, parentRunId, baseDir, handles: [{ name, id, log }] }
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -18,6 +18,8 @@ export const LAUNCH_FILE = 'launch.json';
 export interface LaunchRecord {
   launcher: string;
   parentRunId: string;
+  /** The folder the cells' relative paths resolve against (to load a cell's file again). */
+  baseDir: string;
   handles: LaunchHandle[];
 }
 
@@ -130,6 +132,7 @@ export function cellProgress(name: string, runDir: string, launch: LaunchCellSta
   }
   if (result?.status) return { ...base, state: result.status, ...(result.iteration !== undefined ? { iteration: result.iteration } : {}), ...(result.error ? { error: result.error } : {}) };
   const iteration = latestIteration(runDir);
+  if (launch?.outcome) return { ...base, state: launch.outcome, error: `${launch.detail ?? launch.outcome} before the run wrote a result${handle?.log ? ` (see ${handle.log})` : ''}`, ...(iteration !== undefined ? { iteration } : {}) };
   return { ...base, state: 'LOST', error: `the cell ended without a result${handle?.log ? ` (see ${handle.log})` : ''}`, ...(iteration !== undefined ? { iteration } : {}) };
 }
 

@@ -21,10 +21,10 @@ import { AblateError } from '../errors.js';
 import { ExperimentContainer } from '../plugin/container.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import type { Logger } from '../plugin/define.js';
-import type { LaunchCell, LaunchHandle, LaunchResult, RunStatus } from '../plugin/contracts.js';
+import type { LaunchCell, LaunchHandle, LaunchResult, Launcher, RunStatus } from '../plugin/contracts.js';
 import { systemTags } from '../tracking/provenance.js';
 import { listCheckpoints } from './checkpoint.js';
-import { launcherOptionsOf, launcherType, readResult, waitForCells, writeLaunchRecord, type CellProgress } from './sweep-state.js';
+import { launcherOptionsOf, launcherType, readLaunchRecord, readResult, waitForCells, writeLaunchRecord, LAUNCH_FILE, type CellProgress } from './sweep-state.js';
 import { headlineKeys } from './headline.js';
 import { engineSettings } from './schema.js';
 import type { RunnableExperiment } from '../config/load.js';
@@ -129,8 +129,9 @@ export async function runSweep(cells: readonly SweepCellInput[], opts: SweepOpti
 
   // The parent run and the launcher come from the base experiment's tracker and launcher slots.
   const container = new ExperimentContainer({ registry: opts.registry, config: base.config, baseDir: base.baseDir, runDir: sweepDir, log });
-  const tracker = await container.get('tracker', 'tracker');
   const launcher = await container.get('launcher', 'launcher');
+  if (earlier) await refuseLiveCells(sweepDir, launcher);
+  const tracker = await container.get('tracker', 'tracker');
   const axisParams: Record<string, string> = { 'sweep.cells': String(cells.length) };
   for (const l of labelNames) axisParams[`sweep.axis.${l}`] = [...new Set(cells.map((c) => valueText(c.labels[l])))].join(', ');
   const attempt = earlier ? readdirSync(sweepDir).filter((d) => /^resume-\d+$/.test(d)).length + 1 : 0;
@@ -191,7 +192,7 @@ export async function runSweep(cells: readonly SweepCellInput[], opts: SweepOpti
     return { name: lc.name, status: r.status, runDir: r.runDir, ...(r.error ? { error: r.error.message } : {}) };
   };
   const submission = await launcher.submit(launchCells, { sweepDir, runInProcess, ...(opts.signal ? { signal: opts.signal } : {}) });
-  writeLaunchRecord(sweepDir, { launcher: launcherType(base.config), parentRunId: parent.id, handles: submission.handles });
+  writeLaunchRecord(sweepDir, { launcher: launcherType(base.config), parentRunId: parent.id, baseDir: base.baseDir, handles: submission.handles });
   // The cells run here (`done`), or elsewhere: then their run folders say when each has ended.
   const waited = submission.done ?? (opts.wait ? waitForCells(launchCells, launcher, submission.handles, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onPoll ? { onPoll: opts.onPoll } : {}) }) : undefined);
   const launchedResults = await waited;
@@ -259,4 +260,25 @@ function readEarlierSweep(dir: string, sweepHash: string): { dir: string; runDir
     });
   }
   return { dir: path.resolve(dir), runDirs: new Map(saved.cells.map((c) => [c.name, c.runDir])) };
+}
+
+/** A resumed sweep must not submit a cell again while an earlier submission of it is still queued or running. */
+async function refuseLiveCells(sweepDir: string, launcher: Launcher): Promise<void> {
+  const handles = readLaunchRecord(sweepDir)?.handles ?? [];
+  if (handles.length === 0) return;
+  const live = (await launcher.status(handles)).filter((s) => s.state === 'PENDING' || s.state === 'RUNNING');
+  if (live.length === 0) return;
+  throw new AblateError('sweep.resume-live-cells', `cannot resume ${sweepDir}: ${live.length} cell(s) are still queued or running (${live.map((s) => s.name).join(', ')})`, {
+    where: { file: path.join(sweepDir, LAUNCH_FILE) },
+    hint: `wait for them (ablate sweep status ${path.relative(process.cwd(), sweepDir) || '.'} --watch) or stop them first (ablate sweep cancel ${path.relative(process.cwd(), sweepDir) || '.'})`,
+  });
+}
+
+/**
+ * The launcher of an existing sweep folder, built from the sweep's own resolved config (what
+ * `ablate sweep status` and `cancel` ask about the cells they do not run themselves).
+ */
+export async function sweepLauncher(sweepDir: string, experiment: RunnableExperiment, registry: PluginRegistry, log: Logger = stderrLogger): Promise<Launcher> {
+  const container = new ExperimentContainer({ registry, config: experiment.config, baseDir: experiment.baseDir, runDir: path.resolve(sweepDir), log });
+  return container.get('launcher', 'launcher');
 }

@@ -324,6 +324,11 @@ export interface LaunchCellStatus {
   detail?: string;
   /** How often the cell was requeued (preemption, time limit). */
   requeues?: number;
+  /**
+   * ENDED without a result file in the run folder (cancelled while queued, out of memory, node
+   * failure): what became of it in the launcher's eyes.
+   */
+  outcome?: Exclude<RunStatus, 'RUNNING'>;
 }
 
 /**

@@ -9,17 +9,27 @@ import path from 'node:path';
 import { expandSweep, sweepAxes } from '../../config/index.js';
 import { runSweep as runSweepEngine, type SweepOutcome } from '../../engine/sweep.js';
 import { builtinRegistry } from '../../plugin/bootstrap.js';
+import type { CellProgress } from '../../engine/sweep-state.js';
 import { interruptSignal } from './run.js';
+import { progressTable } from './sweep-follow.js';
 import { print } from '../options.js';
 
-export async function runSweep(file: string, options: { set: string[]; json?: boolean; resume?: string }, out: (line: string) => void = print): Promise<SweepOutcome> {
+export async function runSweep(file: string, options: { set: string[]; json?: boolean; resume?: string; wait?: boolean }, out: (line: string) => void = print): Promise<SweepOutcome> {
   const cells = await expandSweep(file, { set: options.set });
   const interrupt = interruptSignal('the sweep');
+  // --wait on a cluster: the table again whenever a cell changes.
+  let shown = '';
+  const onPoll = (progress: readonly CellProgress[]) => {
+    const table = progressTable(progress);
+    const key = table.split('\n').slice(1).join('\n');
+    if (key !== shown && !options.json) out(table);
+    shown = key;
+  };
   let outcome: SweepOutcome;
   try {
     outcome = await runSweepEngine(
       cells.map((c) => ({ name: c.name, labels: c.labels, diff: c.diff, experiment: c.experiment })),
-      { registry: cells[0]!.experiment.registry ?? (await builtinRegistry()), file, axes: sweepAxes(file, { set: options.set }), signal: interrupt.signal, out: options.json ? () => {} : out, ...(options.resume ? { resume: options.resume } : {}) },
+      { registry: cells[0]!.experiment.registry ?? (await builtinRegistry()), file, axes: sweepAxes(file, { set: options.set }), signal: interrupt.signal, out: options.json ? () => {} : out, ...(options.resume ? { resume: options.resume } : {}), ...(options.wait ? { wait: true, onPoll } : {}) },
     );
   } finally {
     interrupt.dispose();
@@ -31,6 +41,7 @@ export async function runSweep(file: string, options: { set: string[]; json?: bo
       const dir = path.relative(process.cwd(), outcome.sweepDir) || '.';
       for (const h of outcome.handles) out(`  ${h.name}: ${h.id}${h.log ? `  log ${path.relative(process.cwd(), h.log)}` : ''}`);
       out(`follow it: ablate sweep status ${dir} --watch`);
+      out(`continue it after a stop: ablate sweep ${file} --resume ${dir}${options.set.map((x) => ` --set ${x}`).join('')}`);
       out(`stop it:   ablate sweep cancel ${dir} [--cell NAME]`);
     }
     return outcome;

@@ -4,20 +4,21 @@
  * once) and prints each cell's name, run identity and diff, running nothing.
  */
 import type { Command } from 'commander';
-import { withSet, print } from '../options.js';
+import { collect, withSet, print } from '../options.js';
 
 export function register(program: Command): void {
-  withSet(program.command('sweep').description("run a sweep's cells (with --dry-run: list the validated cells, hashes and diffs)").argument('<experiment>', 'experiment file with a sweep: block'))
+  const sweep = withSet(program.command('sweep').description("run a sweep's cells (with --dry-run: list the validated cells, hashes and diffs)").argument('<experiment>', 'experiment file with a sweep: block'))
     .option('-n, --dry-run', 'resolve and validate every cell, print the plan, run nothing')
     .option('--json', 'JSON output')
     .option('--resume <sweep folder>', 'complete an earlier run of this sweep: keep finished cells, continue the others from their checkpoints')
+    .option('--wait', 'with a launcher that submits (slurm): block until every cell has ended, showing their states')
     .allowUnknownOption(false)
-    .action(async (file: string, opts: { set: string[]; json?: boolean; dryRun?: boolean; resume?: string }) => {
+    .action(async (file: string, opts: { set: string[]; json?: boolean; dryRun?: boolean; resume?: string; wait?: boolean }) => {
       if (!opts.dryRun) {
         // A literal dynamic import: the heavy engine loads only when a sweep runs, and a broken
         // module fails loudly with its own error instead of being mistaken for a missing feature.
         const { runSweep } = await import('./sweep-run.js');
-        await runSweep(file, { set: opts.set, json: opts.json, ...(opts.resume ? { resume: opts.resume } : {}) });
+        await runSweep(file, { set: opts.set, json: opts.json, ...(opts.resume ? { resume: opts.resume } : {}), ...(opts.wait ? { wait: true } : {}) });
         return;
       }
       const { expandSweep } = await import('../../config/load.js');
@@ -42,5 +43,25 @@ export function register(program: Command): void {
       }
       const unique = new Set(cells.map((c) => c.experiment.hash)).size;
       print(`${cells.length} cell(s) valid in ${ms.toFixed(0)} ms${unique < cells.length ? `; WARNING: only ${unique} distinct configs (some cells are identical)` : ''}`);
+    });
+  sweep
+    .command('status')
+    .description("one row per cell of a sweep folder: state (queue or result), iteration, metrics, requeues, log; failed cells with their log's tail")
+    .argument('<sweep folder>', 'the sweep-<name>-<hash> folder `ablate sweep` printed')
+    .option('-w, --watch', 'refresh until every cell has ended')
+    .option('--interval <seconds>', 'refresh interval for --watch', Number, 5)
+    .option('--json', 'JSON output')
+    .action(async (dir: string, opts: { watch?: boolean; json?: boolean; interval?: number }) => {
+      const { sweepStatus } = await import('./sweep-follow.js');
+      await sweepStatus(dir, opts);
+    });
+  sweep
+    .command('cancel')
+    .description('stop the cells of a sweep folder (running cells checkpoint first and end KILLED; --resume continues them)')
+    .argument('<sweep folder>', 'the sweep-<name>-<hash> folder `ablate sweep` printed')
+    .option('--cell <name>', 'only this cell (repeatable)', collect, [])
+    .action(async (dir: string, opts: { cell: string[] }) => {
+      const { sweepCancel } = await import('./sweep-follow.js');
+      await sweepCancel(dir, opts);
     });
 }
