@@ -51,6 +51,11 @@ export interface SweepOptions {
   out?: (line: string) => void;
   /** A folder of an earlier run of the same sweep, to complete instead of starting anew. */
   resume?: string;
+  /**
+   * Runs the cells with this launcher type (its default options) instead of the configured one:
+   * the cells, their configs and hashes stay the same (a cluster sweep tried on this machine).
+   */
+  launcher?: string;
   /** With a launcher whose cells run elsewhere (a cluster): block until every cell has ended. */
   wait?: boolean;
   /** While waiting for cells that run elsewhere: called after each look at the run folders. */
@@ -128,7 +133,8 @@ export async function runSweep(cells: readonly SweepCellInput[], opts: SweepOpti
   );
 
   // The parent run and the launcher come from the base experiment's tracker and launcher slots.
-  const container = new ExperimentContainer({ registry: opts.registry, config: base.config, baseDir: base.baseDir, runDir: sweepDir, log });
+  const config = opts.launcher ? { ...base.config, launcher: { type: opts.launcher } } : base.config;
+  const container = new ExperimentContainer({ registry: opts.registry, config, baseDir: base.baseDir, runDir: sweepDir, log });
   const launcher = await container.get('launcher', 'launcher');
   if (earlier) await refuseLiveCells(sweepDir, launcher);
   const tracker = await container.get('tracker', 'tracker');
@@ -164,7 +170,7 @@ export async function runSweep(cells: readonly SweepCellInput[], opts: SweepOpti
       name: p.cell.name,
       resolvedFile: p.resolvedFile,
       runDir: p.runDir,
-      launcherOptions: launcherOptionsOf(p.cell.experiment.config),
+      launcherOptions: opts.launcher ? {} : launcherOptionsOf(p.cell.experiment.config),
       runArgs: [
         '--run-name', p.runName, '--parent-run-id', parent.id, '--base-dir', p.cell.experiment.baseDir,
         ...(p.state === 'checkpoint' ? ['--resume', p.runDir] : []),
@@ -192,7 +198,7 @@ export async function runSweep(cells: readonly SweepCellInput[], opts: SweepOpti
     return { name: lc.name, status: r.status, runDir: r.runDir, ...(r.error ? { error: r.error.message } : {}) };
   };
   const submission = await launcher.submit(launchCells, { sweepDir, runInProcess, ...(opts.signal ? { signal: opts.signal } : {}) });
-  writeLaunchRecord(sweepDir, { launcher: launcherType(base.config), parentRunId: parent.id, baseDir: base.baseDir, handles: submission.handles });
+  writeLaunchRecord(sweepDir, { launcher: launcherType(config), parentRunId: parent.id, baseDir: base.baseDir, handles: submission.handles });
   // The cells run here (`done`), or elsewhere: then their run folders say when each has ended.
   const waited = submission.done ?? (opts.wait ? waitForCells(launchCells, launcher, submission.handles, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onPoll ? { onPoll: opts.onPoll } : {}) }) : undefined);
   const launchedResults = await waited;
@@ -278,7 +284,9 @@ async function refuseLiveCells(sweepDir: string, launcher: Launcher): Promise<vo
  * The launcher of an existing sweep folder, built from the sweep's own resolved config (what
  * `ablate sweep status` and `cancel` ask about the cells they do not run themselves).
  */
-export async function sweepLauncher(sweepDir: string, experiment: RunnableExperiment, registry: PluginRegistry, log: Logger = stderrLogger): Promise<Launcher> {
-  const container = new ExperimentContainer({ registry, config: experiment.config, baseDir: experiment.baseDir, runDir: path.resolve(sweepDir), log });
+export async function sweepLauncher(sweepDir: string, experiment: RunnableExperiment, registry: PluginRegistry, type?: string, log: Logger = stderrLogger): Promise<Launcher> {
+  // A sweep run with another launcher than its config names (`--launcher`) is followed by that one.
+  const config = type && type !== launcherType(experiment.config) ? { ...experiment.config, launcher: { type } } : experiment.config;
+  const container = new ExperimentContainer({ registry, config, baseDir: experiment.baseDir, runDir: path.resolve(sweepDir), log });
   return container.get('launcher', 'launcher');
 }

@@ -16,7 +16,7 @@ async function openLauncher(folder: SweepFolder): Promise<Launcher | undefined> 
   const { loadExperiment } = await import('../../config/index.js');
   const { sweepLauncher } = await import('../../engine/sweep.js');
   const experiment = await loadExperiment(folder.cells[0]!.file, { baseDir: folder.launch.baseDir });
-  return sweepLauncher(folder.dir, experiment, experiment.registry);
+  return sweepLauncher(folder.dir, experiment, experiment.registry, folder.launch.launcher);
 }
 
 function metricColumns(cells: readonly CellProgress[]): string[] {

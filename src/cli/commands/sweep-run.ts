@@ -14,7 +14,7 @@ import { interruptSignal } from './run.js';
 import { progressTable } from './sweep-follow.js';
 import { print } from '../options.js';
 
-export async function runSweep(file: string, options: { set: string[]; json?: boolean; resume?: string; wait?: boolean }, out: (line: string) => void = print): Promise<SweepOutcome> {
+export async function runSweep(file: string, options: { set: string[]; json?: boolean; resume?: string; wait?: boolean; launcher?: string }, out: (line: string) => void = print): Promise<SweepOutcome> {
   const cells = await expandSweep(file, { set: options.set });
   const interrupt = interruptSignal('the sweep');
   // --wait on a cluster: the table again whenever a cell changes.
@@ -29,7 +29,7 @@ export async function runSweep(file: string, options: { set: string[]; json?: bo
   try {
     outcome = await runSweepEngine(
       cells.map((c) => ({ name: c.name, labels: c.labels, diff: c.diff, experiment: c.experiment })),
-      { registry: cells[0]!.experiment.registry ?? (await builtinRegistry()), file, axes: sweepAxes(file, { set: options.set }), signal: interrupt.signal, out: options.json ? () => {} : out, ...(options.resume ? { resume: options.resume } : {}), ...(options.wait ? { wait: true, onPoll } : {}) },
+      { registry: cells[0]!.experiment.registry ?? (await builtinRegistry()), file, axes: sweepAxes(file, { set: options.set }), signal: interrupt.signal, out: options.json ? () => {} : out, ...(options.resume ? { resume: options.resume } : {}), ...(options.wait ? { wait: true, onPoll } : {}), ...(options.launcher ? { launcher: options.launcher } : {}) },
     );
   } finally {
     interrupt.dispose();

@@ -11,14 +11,15 @@ export function register(program: Command): void {
     .option('-n, --dry-run', 'resolve and validate every cell, print the plan, run nothing')
     .option('--json', 'JSON output')
     .option('--resume <sweep folder>', 'complete an earlier run of this sweep: keep finished cells, continue the others from their checkpoints')
+    .option('--launcher <type>', "run the cells with this launcher (its defaults) instead of the configured one; the cells and their hashes stay the same (e.g. try a Slurm sweep here: --launcher local)")
     .option('--wait', 'with a launcher that submits (slurm): block until every cell has ended, showing their states')
     .allowUnknownOption(false)
-    .action(async (file: string, opts: { set: string[]; json?: boolean; dryRun?: boolean; resume?: string; wait?: boolean }) => {
+    .action(async (file: string, opts: { set: string[]; json?: boolean; dryRun?: boolean; resume?: string; wait?: boolean; launcher?: string }) => {
       if (!opts.dryRun) {
         // A literal dynamic import: the heavy engine loads only when a sweep runs, and a broken
         // module fails loudly with its own error instead of being mistaken for a missing feature.
         const { runSweep } = await import('./sweep-run.js');
-        await runSweep(file, { set: opts.set, json: opts.json, ...(opts.resume ? { resume: opts.resume } : {}), ...(opts.wait ? { wait: true } : {}) });
+        await runSweep(file, { set: opts.set, json: opts.json, ...(opts.resume ? { resume: opts.resume } : {}), ...(opts.wait ? { wait: true } : {}), ...(opts.launcher ? { launcher: opts.launcher } : {}) });
         return;
       }
       const { expandSweep } = await import('../../config/load.js');

@@ -1,0 +1,158 @@
+/**
+ * The slurm launcher against a real one-node Slurm (scripts/slurm-cluster.sh): no fake sbatch.
+ * Cells are tiny (the test plugins, tens of iterations) and run through `ablate run` from source.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runSweep } from '../../src/cli/commands/sweep-run.js';
+import { sweepCancel, sweepStatus } from '../../src/cli/commands/sweep-follow.js';
+import type { CellProgress } from '../../src/engine/sweep-state.js';
+import { clusterForTests } from './slurm-cluster.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const { skip } = clusterForTests();
+const tsx = createRequire(import.meta.url).resolve('tsx');
+// Each cell's `ablate run` runs the CLI from source (the job inherits this environment).
+process.env.ABLATE_RUN_ENTRY = JSON.stringify(['--import', tsx, path.join(here, '..', 'engine', 'cli-entry.ts')]);
+
+function sweepFile(dir: string, opts: { trainer: string; grid: string; launcher?: string; checkpoint?: string }): string {
+  const file = path.join(dir, 'sweep.yaml');
+  writeFileSync(
+    file,
+    [
+      'name: slurm-test',
+      'seed: 0',
+      `plugins: [${JSON.stringify(path.join(here, '..', 'engine', 'tiny-plugins.ts'))}]`,
+      'runtime: {backend: cpu}',
+      'model: {type: test-tiny-model}',
+      'optimizer: {type: test-sgd, lr: 0.5}',
+      'scheduler: {type: constant, lr: 0.5}',
+      'dataset: {type: test-tiny-data}',
+      'metrics: {acc: {type: test-pixel-acc}}',
+      `trainer: {type: test-supervised, ${opts.trainer}}`,
+      `checkpoint: ${opts.checkpoint ?? '{every: 1000}'}`,
+      'progress: {log_every: 1, bar: never}',
+      `output: {dir: ${JSON.stringify(path.join(dir, 'runs'))}}`,
+      'tracker: {type: local}',
+      `launcher: {type: slurm, signal_grace: 5, max_requeues: 2${opts.launcher ? `, ${opts.launcher}` : ''}}`,
+      'sweep:',
+      '  grid:',
+      ...opts.grid.split('\n').map((l) => `    ${l}`),
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+const silent = () => {};
+const status = (dir: string) => sweepStatus(dir, {}, silent);
+
+/** Polls the sweep's status until `done` holds (or fails after `seconds`). */
+async function until(dir: string, done: (cells: CellProgress[]) => boolean, seconds: number, what: string): Promise<CellProgress[]> {
+  const t0 = Date.now();
+  let cells: CellProgress[] = [];
+  while (Date.now() - t0 < seconds * 1000) {
+    cells = await status(dir);
+    if (done(cells)) return cells;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  assert.fail(`${what}: not reached in ${seconds} s; last status ${JSON.stringify(cells, null, 1)}`);
+}
+
+test('a 4-cell sweep with array_parallelism 2 submits, returns, finishes on Slurm and equals the local launcher (hashes, metrics); status works without sacct', { skip, timeout: 600_000 }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-slurm-'));
+  const file = sweepFile(dir, { trainer: 'iterations: 12', grid: 'scheduler.lr: [0.5, 0.1]\ntrainer.batch_size: [1, 2]', launcher: 'array_parallelism: 2' });
+  const lines: string[] = [];
+  const submitted = await runSweep(file, { set: [] }, (l) => lines.push(l));
+  assert.equal(submitted.status, 'SUBMITTED', lines.join('\n'));
+  assert.equal(submitted.handles.length, 4);
+  assert.match(lines.join('\n'), /follow it: ablate sweep status .* --watch/);
+  const script = readFileSync(path.join(submitted.sweepDir, 'launch', 'slurm', 'array-0.sh'), 'utf8');
+  assert.match(script, /^#SBATCH --array=0-3%2$/m);
+  assert.match(script, /^#SBATCH --signal=B:USR1@5$/m);
+
+  // Slurm here has no accounting daemon, as on many small sites: sacct fails, status does not.
+  assert.notEqual(spawnSync('sacct', [], { encoding: 'utf8' }).status, 0, 'sacct is expected to fail without slurmdbd');
+  const ended = await until(submitted.sweepDir, (cells) => cells.every((c) => c.state === 'FINISHED' || c.state === 'FAILED'), 400, 'every cell ended');
+  assert.deepEqual(ended.map((c) => c.state), ['FINISHED', 'FINISHED', 'FINISHED', 'FINISHED'], JSON.stringify(ended));
+  assert.ok(ended.every((c) => c.iteration === 12 && c.metrics.pixel_acc !== undefined && c.log && existsSync(c.log)));
+  const shown: string[] = [];
+  await sweepStatus(submitted.sweepDir, {}, (l) => shown.push(l));
+  assert.match(shown.join('\n'), /4 cell\(s\): 4 FINISHED/);
+
+  // The same sweep on this machine: same cells, same hashes, same final metrics.
+  const local = await runSweep(file, { set: [], launcher: 'local' }, silent);
+  assert.equal(local.status, 'FINISHED');
+  const onSlurm = JSON.parse(readFileSync(path.join(submitted.sweepDir, 'sweep.json'), 'utf8')) as { cells: { name: string; hash: string }[] };
+  const here_ = JSON.parse(readFileSync(path.join(local.sweepDir, 'sweep.json'), 'utf8')) as { cells: { name: string; hash: string }[] };
+  assert.deepEqual(here_.cells.map((c) => [c.name, c.hash]), onSlurm.cells.map((c) => [c.name, c.hash]));
+  for (const c of local.cells) assert.deepEqual(ended.find((e) => e.name === c.name)!.metrics, c.metrics, `${c.name}: Slurm and local metrics`);
+});
+
+test('a cell preempted mid-run (USR1) checkpoints, requeues itself and ends with the metrics of an uninterrupted run', { skip, timeout: 600_000 }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-slurm-'));
+  const file = sweepFile(dir, { trainer: 'iterations: 30, sleep_ms: 150', grid: 'scheduler.lr: [0.5]' });
+  const submitted = await runSweep(file, { set: [] }, silent);
+  const id = submitted.handles[0]!.id;
+  await until(submitted.sweepDir, ([c]) => c!.state === 'RUNNING' && (c!.iteration ?? 0) >= 3, 120, 'the cell trains');
+  execFileSync('scancel', ['--batch', '--signal=USR1', id]);
+  const requeued = await until(submitted.sweepDir, ([c]) => c!.state === 'REQUEUED', 120, 'the cell is requeued');
+  assert.equal(requeued[0]!.requeues, 1);
+  // A requeued job waits ~2 minutes before it may start again; release it now.
+  execFileSync('scontrol', ['update', `JobId=${id}`, 'StartTime=now']);
+  const [done] = await until(submitted.sweepDir, ([c]) => c!.state === 'FINISHED' || c!.state === 'FAILED', 300, 'the cell finishes');
+  assert.equal(done!.state, 'FINISHED', JSON.stringify(done));
+  assert.equal(done!.iteration, 30);
+  const log = readFileSync(done!.log!, 'utf8');
+  assert.match(log, /warning signal \(USR1\): checkpointing/);
+  assert.match(log, /requeueing job/);
+  assert.match(log, /attempt 2/);
+  assert.match(log, /continuing from .*checkpoints/);
+  // The same run folder: the first attempt's record and the resumption's record side by side.
+  assert.ok(existsSync(path.join(done!.runDir, 'tracking', 'record.jsonl')));
+
+  const local = await runSweep(file, { set: [], launcher: 'local' }, silent);
+  assert.deepEqual(done!.metrics, local.cells[0]!.metrics, 'preempted + resumed equals uninterrupted');
+});
+
+test('cancel --cell stops one running cell with a checkpoint (KILLED, not requeued) and leaves the other to finish', { skip, timeout: 600_000 }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-slurm-'));
+  const file = sweepFile(dir, { trainer: 'iterations: 40, sleep_ms: 150', grid: 'scheduler.lr: [0.5, 0.1]', launcher: 'array_parallelism: 2' });
+  const submitted = await runSweep(file, { set: [] }, silent);
+  const [a, b] = submitted.handles.map((h) => h.name);
+  await until(submitted.sweepDir, (cells) => cells.every((c) => c.state === 'RUNNING' && (c.iteration ?? 0) >= 2), 180, 'both cells train');
+  const said: string[] = [];
+  await sweepCancel(submitted.sweepDir, { cell: [a!] }, (l) => said.push(l));
+  assert.match(said.join('\n'), new RegExp(`cancelling ${a!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(RUNNING\\)`));
+  const cells = await until(submitted.sweepDir, (cs) => cs.every((c) => c.state !== 'RUNNING' && c.state !== 'PENDING' && c.state !== 'REQUEUED'), 300, 'both ended');
+  const byName = new Map(cells.map((c) => [c.name, c]));
+  assert.equal(byName.get(a!)!.state, 'KILLED', JSON.stringify(cells));
+  assert.ok(byName.get(a!)!.iteration! < 40);
+  const result = JSON.parse(readFileSync(path.join(byName.get(a!)!.runDir, 'result.json'), 'utf8')) as { checkpoint?: string };
+  assert.ok(result.checkpoint && existsSync(result.checkpoint), 'the cancelled cell left a checkpoint');
+  assert.match(readFileSync(byName.get(a!)!.log!, 'utf8'), /cancelled: not requeued/);
+  assert.equal(byName.get(b!)!.state, 'FINISHED');
+  assert.equal(byName.get(b!)!.iteration, 40);
+});
+
+test('a failing cell shows FAILED with the tail of its log in status', { skip, timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-slurm-'));
+  const file = sweepFile(dir, { trainer: 'iterations: 10, nan_at: 3', grid: 'scheduler.lr: [0.5]' });
+  const submitted = await runSweep(file, { set: [] }, silent);
+  await until(submitted.sweepDir, ([c]) => c!.state === 'FAILED' || c!.state === 'FINISHED', 200, 'the cell ends');
+  const shown: string[] = [];
+  await sweepStatus(submitted.sweepDir, {}, (l) => shown.push(l));
+  assert.equal(process.exitCode, 1, 'status exits 1 when a cell failed');
+  process.exitCode = 0;
+  const text = shown.join('\n');
+  assert.match(text, /1 cell\(s\): 1 FAILED/);
+  assert.match(text, /FAILED: .*NaN/i);
+  assert.match(text, /--- last lines of .*launch\/slurm\/logs\/\d+_0\.out ---/);
+  assert.match(text, /ablate\[slurm\]: run FAILED/);
+});
