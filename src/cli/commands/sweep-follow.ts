@@ -8,26 +8,26 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AblateError } from '../../errors.js';
 import { isEnded, logTail, readSweepFolder, sweepProgress, type CellProgress, type SweepFolder } from '../../engine/sweep-state.js';
+import { headlineKeys } from '../../engine/headline.js';
 import type { Launcher } from '../../plugin/contracts.js';
 import { print } from '../options.js';
 
-async function openLauncher(folder: SweepFolder): Promise<Launcher | undefined> {
-  if (!folder.launch || folder.launch.handles.length === 0) return undefined;
+/** The sweep's launcher (when it submitted cells) and its headline metric names. */
+async function openSweep(folder: SweepFolder): Promise<{ launcher?: Launcher; headline: string[] }> {
+  if (!folder.launch || folder.launch.handles.length === 0) return { headline: [] };
   const { loadExperiment } = await import('../../config/index.js');
   const { sweepLauncher } = await import('../../engine/sweep.js');
+  const { engineSettings } = await import('../../engine/schema.js');
   const experiment = await loadExperiment(folder.cells[0]!.file, { baseDir: folder.launch.baseDir });
-  return sweepLauncher(folder.dir, experiment, experiment.registry, folder.launch.launcher);
-}
-
-function metricColumns(cells: readonly CellProgress[]): string[] {
-  const keys = new Set<string>();
-  for (const c of cells) for (const k of Object.keys(c.metrics)) if (!k.includes('/') && k !== 'pixels') keys.add(k);
-  return [...keys].slice(0, 3);
+  return {
+    launcher: await sweepLauncher(folder.dir, experiment, experiment.registry, folder.launch.launcher),
+    headline: engineSettings(experiment.config).evaluation.headline,
+  };
 }
 
 /** One row per cell: state, iteration, headline metrics, requeues, log; then the totals. */
-export function progressTable(cells: readonly CellProgress[]): string {
-  const metrics = metricColumns(cells);
+export function progressTable(cells: readonly CellProgress[], headline: readonly string[] = []): string {
+  const metrics = headlineKeys(headline, cells.map((c) => c.metrics));
   const header = ['cell', 'state', 'iteration', ...metrics, 'requeues', 'log'];
   const rows = cells.map((c) => [
     c.name,
@@ -58,14 +58,14 @@ function failures(cells: readonly CellProgress[]): string[] {
 
 export async function sweepStatus(dir: string, opts: { watch?: boolean; json?: boolean; interval?: number }, out: (line: string) => void = print): Promise<CellProgress[]> {
   const folder = readSweepFolder(dir);
-  const launcher = await openLauncher(folder);
+  const { launcher, headline } = await openSweep(folder);
   for (;;) {
     const cells = await sweepProgress(folder, launcher);
     if (opts.json) out(JSON.stringify({ sweepDir: folder.dir, cells }, null, 2));
     else {
       if (opts.watch && process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
       out(`sweep ${path.relative(process.cwd(), folder.dir) || '.'}${folder.launch ? ` (launcher ${folder.launch.launcher})` : ''}  ${new Date().toLocaleTimeString()}`);
-      out(progressTable(cells));
+      out(progressTable(cells, headline));
       for (const l of failures(cells)) out(l);
     }
     if (!opts.watch || cells.every(isEnded)) {
@@ -78,7 +78,7 @@ export async function sweepStatus(dir: string, opts: { watch?: boolean; json?: b
 
 export async function sweepCancel(dir: string, opts: { cell?: string[] }, out: (line: string) => void = print): Promise<void> {
   const folder = readSweepFolder(dir);
-  const launcher = await openLauncher(folder);
+  const { launcher, headline } = await openSweep(folder);
   const handles = folder.launch?.handles ?? [];
   const wanted = opts.cell && opts.cell.length > 0 ? opts.cell : undefined;
   for (const name of wanted ?? []) {
@@ -99,5 +99,5 @@ export async function sweepCancel(dir: string, opts: { cell?: string[] }, out: (
   out(`cancelling ${live.map((c) => `${c.name} (${c.state})`).join(', ')}: running cells checkpoint first`);
   await launcher.cancel(chosen.filter((h) => live.some((c) => c.name === h.name)));
   const after = await sweepProgress(folder, launcher);
-  out(progressTable(after));
+  out(progressTable(after, headline));
 }

@@ -3,12 +3,15 @@
  * this one otherwise): expand and validate every cell, then run them through the experiment's
  * launcher under one parent tracker run, and print the summary table. Ctrl-C stops the running
  * cell with a checkpoint, marks the rest KILLED and exits 130; a failed cell exits 1. Either way
- * it prints the `--resume` command that completes the sweep.
+ * it prints the `--resume` command that completes the sweep. With a launcher that submits (slurm)
+ * it prints the job ids and the commands to follow the sweep, and returns (`--wait` blocks,
+ * printing the cells' table whenever it changes).
  */
 import path from 'node:path';
 import { expandSweep, sweepAxes } from '../../config/index.js';
 import { runSweep as runSweepEngine, type SweepOutcome } from '../../engine/sweep.js';
 import { builtinRegistry } from '../../plugin/bootstrap.js';
+import { engineSettings } from '../../engine/schema.js';
 import type { CellProgress } from '../../engine/sweep-state.js';
 import { interruptSignal } from './run.js';
 import { progressTable } from './sweep-follow.js';
@@ -18,9 +21,10 @@ export async function runSweep(file: string, options: { set: string[]; json?: bo
   const cells = await expandSweep(file, { set: options.set });
   const interrupt = interruptSignal('the sweep');
   // --wait on a cluster: the table again whenever a cell changes.
+  const headline = engineSettings(cells[0]!.experiment.config).evaluation.headline;
   let shown = '';
   const onPoll = (progress: readonly CellProgress[]) => {
-    const table = progressTable(progress);
+    const table = progressTable(progress, headline);
     const key = table.split('\n').slice(1).join('\n');
     if (key !== shown && !options.json) out(table);
     shown = key;
