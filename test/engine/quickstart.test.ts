@@ -1,7 +1,7 @@
 /**
  * The main job end to end, shortened: `ablate quickstart` on a small mini-VOC build for a few
  * iterations trains the real adversarial-semi trainer on DeepLab-v2 + fcdisc, evaluates and prints
- * the mIoU, the run folder and the MLflow steps.
+ * the experiment's headline metric (evaluation.headline), the run folder and the MLflow steps.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,21 +14,21 @@ import { listCheckpoints } from '../../src/engine/checkpoint.js';
 
 const quiet = { info() {}, warn() {}, debug() {} };
 
-test('quickstart trains a few iterations and reports mIoU, the run folder and MLflow steps', async () => {
+test('quickstart trains a few iterations and reports its headline metric, the run folder and MLflow steps', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-quickstart-'));
   const data = path.join(dir, 'mini-voc');
   const tool = (await builtinRegistry()).get('dataset', 'mini-voc').tool!;
   await tool.run({ out: data, train: 16, val: 4, size: 64 }, quiet);
   const lines: string[] = [];
   const r = await quickstart(
-    { data, set: ['trainer.iterations=3', 'trainer.semi_start=1', 'trainer.batch_size=2', 'checkpoint.every=0', `output.dir=${path.join(dir, 'runs')}`, 'progress.bar=never'] },
+    { set: [`dataset.root=${data}`, 'trainer.iterations=3', 'trainer.semi_start=1', 'trainer.batch_size=2', 'checkpoint.every=0', `output.dir=${path.join(dir, 'runs')}`, 'progress.bar=never'] },
     (l) => lines.push(l),
   );
   assert.equal(r.status, 'FINISHED', r.error?.message);
   assert.equal(r.iteration, 3);
   assert.ok(r.metrics.miou !== undefined && r.metrics.miou >= 0 && r.metrics.miou <= 1, JSON.stringify(r.metrics));
   const text = lines.join('\n');
-  assert.match(text, /mIoU on mini-VOC val: \d+\.\d\d%/);
+  assert.match(text, /^ +miou on the evaluation split: \d+\.\d\d%$/m, 'the headline metric the experiment names');
   assert.match(text, /MLFLOW_TRACKING_URI=\S+ npx ablate sync \S+/);
   assert.ok(existsSync(path.join(r.runDir, 'config.yaml')));
   assert.deepEqual(listCheckpoints(r.runDir).map((c) => c.iteration), [3]);
