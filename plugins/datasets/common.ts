@@ -184,6 +184,8 @@ export interface DatasetFiles {
   numClasses: number;
   classNames: readonly string[];
   labelMap?: Int16Array;
+  /** How colour label files map to stored values (RGB triples, value i at 3i), e.g. VOC's palette. */
+  labelColours?: Uint8Array;
 }
 
 /** Builds the dataset: partition (read or split and written), transforms, file checks. */
@@ -267,6 +269,7 @@ export async function buildFileDataset(o: PipelineOptions, ctx: BuildContext, fi
     ignoreIndex,
     classNames: files.classNames,
     labelMap: files.labelMap,
+    labelColours: files.labelColours,
     train_transforms: trainT,
     ground_truth_transforms: gtT,
     eval_pre_transforms: pre,

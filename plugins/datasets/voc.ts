@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { definePlugin, VOC_CLASSES, type JsonSchema } from '../../src/index.js';
+import { definePlugin, type JsonSchema } from '../../src/index.js';
+import { VOC_CLASSES, vocPalette } from './voc-palette.js';
 import { buildFileDataset, pipelineProperties, REFERENCE_NORMALIZE, resolvePath, withDefaults, type PipelineOptions } from './common.js';
 import { readVocList } from './voc-files.js';
 
@@ -84,6 +85,6 @@ export const vocDataset = definePlugin<'dataset', Partial<VocOptions>>({
   async create(options, ctx) {
     const o = withDefaults(options, VOC_DEFAULTS);
     const files = await vocFiles(o, ctx.baseDir);
-    return buildFileDataset(o, ctx, { ...files, numClasses: 21, classNames: VOC_CLASSES });
+    return buildFileDataset(o, ctx, { ...files, numClasses: 21, classNames: VOC_CLASSES, labelColours: vocPalette() });
   },
 });

@@ -6,7 +6,7 @@
 import type { BatchStream, EvalSample, Sample, SegmentationDataset, StreamRole, Transform } from '../plugin/contracts.js';
 import type { Logger } from '../plugin/define.js';
 import { AblateError } from '../errors.js';
-import { BadSampleError, decodeLabel, decodeRgb, toFloatImage } from './decode.js';
+import { BadSampleError, decodeLabel, decodeRgb, labelColourLookup, toFloatImage } from './decode.js';
 import { padSample } from './ops.js';
 import { PrefetchingBatchStream } from './loader.js';
 import { SeededRng, mixSeed } from './rng.js';
@@ -31,6 +31,8 @@ export interface FileDatasetOptions {
    * Default: 0..numClasses-1 and ignoreIndex map to themselves.
    */
   labelMap?: Int16Array;
+  /** How colour label files map to stored values: RGB triples, value i at 3i (the data set's own colours). */
+  labelColours?: Uint8Array;
   /** Training augmentation for the labeled and unlabeled streams. */
   train_transforms: readonly Transform[];
   /** Augmentation for the discriminator's ground-truth stream. */
@@ -73,6 +75,7 @@ export class FileSegmentationDataset implements SegmentationDataset {
   readonly partition: { labeled: readonly string[]; unlabeled: readonly string[]; file?: string };
   private readonly byId = new Map<string, FileEntry>();
   private readonly labelMap: Int16Array;
+  private readonly labelColours: ReadonlyMap<number, number> | undefined;
   private readonly bad = new Set<string>();
   private readonly cache = new Map<string, Decoded>();
 
@@ -82,6 +85,7 @@ export class FileSegmentationDataset implements SegmentationDataset {
     this.classNames = o.classNames;
     this.partition = o.partition;
     this.labelMap = o.labelMap ?? identityLabelMap(o.numClasses, o.ignoreIndex);
+    this.labelColours = o.labelColours && labelColourLookup(o.labelColours);
     for (const e of o.train) this.byId.set(e.id, e);
   }
 
@@ -108,7 +112,7 @@ export class FileSegmentationDataset implements SegmentationDataset {
     const key = `${entry.id}\u0000${withLabel ? 'l' : 'u'}`;
     const cached = this.o.cache ? (this.cache.get(`${entry.id}\u0000l`) ?? this.cache.get(key)) : undefined;
     if (cached && (!withLabel || cached.label)) return cached;
-    const [img, raw] = await Promise.all([decodeRgb(entry.image), withLabel ? decodeLabel(entry.label) : Promise.resolve(undefined)]);
+    const [img, raw] = await Promise.all([decodeRgb(entry.image), withLabel ? decodeLabel(entry.label, this.labelColours) : Promise.resolve(undefined)]);
     let label: Uint8Array | undefined;
     if (raw) {
       if (raw.width !== img.width || raw.height !== img.height) {

@@ -5,7 +5,6 @@
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { decodeIndexedPng } from './png.js';
-import { paletteLookup, vocPalette } from './palette.js';
 
 /** Why one sample cannot be used; the dataset turns it into an AblateError or a skip. */
 export class BadSampleError extends Error {
@@ -62,14 +61,21 @@ function isGray(data: Uint8Array, n: number, channels: number): boolean {
   return true;
 }
 
-let vocColours: Map<number, number> | undefined;
+/** Label colours as a lookup: packed RGB (r<<16|g<<8|b) → index, from RGB triples (index i at 3i; the first index of a repeated colour wins). */
+export function labelColourLookup(colours: Uint8Array): ReadonlyMap<number, number> {
+  const map = new Map<number, number>();
+  for (let i = colours.length / 3 - 1; i >= 0; i--) {
+    map.set(((colours[i * 3] as number) << 16) | ((colours[i * 3 + 1] as number) << 8) | (colours[i * 3 + 2] as number), i);
+  }
+  return map;
+}
 
 /**
- * Decodes a label map to one value per pixel: grayscale index PNGs (`SegmentationClassAug`) as
- * stored, palette PNGs (`SegmentationClass`) to their palette indices, and RGB colour PNGs through
- * the VOC palette (an unknown colour is a bad sample).
+ * Decodes a label map to one value per pixel: grayscale index PNGs as stored, indexed-colour PNGs
+ * to their colour-table indices, and RGB colour labels through the data set's label colours
+ * (`labelColourLookup`; an unknown colour, or a colour label without them, is a bad sample).
  */
-export async function decodeLabel(file: string): Promise<RawLabel> {
+export async function decodeLabel(file: string, colours?: ReadonlyMap<number, number>): Promise<RawLabel> {
   const buf = await readOrFail(file);
   let indexed;
   try {
@@ -98,13 +104,13 @@ export async function decodeLabel(file: string): Promise<RawLabel> {
     // An index label saved as RGB gray (r = g = b): the values are the indices.
     for (let i = 0; i < n; i++) out[i] = data[i * info.channels] as number;
   } else {
-    vocColours ??= paletteLookup(vocPalette());
+    if (!colours) throw new BadSampleError(file, 'is a colour label, and the data set defines no label colours to map colours to classes', 'data.bad-label');
     for (let i = 0; i < n; i++) {
       const o = i * info.channels;
       const rgb = ((data[o] as number) << 16) | ((data[o + 1] as number) << 8) | (data[o + 2] as number);
-      const idx = vocColours.get(rgb);
+      const idx = colours.get(rgb);
       if (idx === undefined) {
-        throw new BadSampleError(file, `colour (${data[o]}, ${data[o + 1]}, ${data[o + 2]}) at x=${i % info.width}, y=${Math.floor(i / info.width)} is not in the VOC palette`, 'data.bad-label');
+        throw new BadSampleError(file, `colour (${data[o]}, ${data[o + 1]}, ${data[o + 2]}) at x=${i % info.width}, y=${Math.floor(i / info.width)} is not one of the data set's label colours`, 'data.bad-label');
       }
       out[i] = idx;
     }

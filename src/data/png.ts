@@ -1,8 +1,8 @@
 /**
  * A minimal PNG codec for label maps, which must stay exact class indices. Generic decoders
- * (sharp/libvips included) expand palette PNGs such as VOC's `SegmentationClass/` to RGB; this one
- * returns the palette indices themselves. It handles what label files use: non-interlaced 8-bit (or
- * lower) grayscale and palette images. Anything else returns `undefined` so the caller can fall back.
+ * (sharp/libvips included) expand indexed-colour PNGs (colour type 3, a PLTE colour table) to RGB;
+ * this one returns the indices themselves. It handles what label files use: non-interlaced 8-bit (or
+ * lower) grayscale and indexed-colour images. Anything else returns `undefined` so the caller can fall back.
  */
 import { deflateSync, inflateSync } from 'node:zlib';
 
@@ -11,10 +11,10 @@ const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 export interface IndexedPng {
   width: number;
   height: number;
-  /** One byte per pixel: the palette index (palette PNG) or the gray value. */
+  /** One byte per pixel: the colour-table index (indexed-colour PNG) or the gray value. */
   data: Uint8Array;
-  /** Present for palette PNGs: RGB triples. */
-  palette?: Uint8Array;
+  /** Present for indexed-colour PNGs: the PLTE colour table, RGB triples. */
+  colours?: Uint8Array;
 }
 
 const CRC_TABLE = (() => {
@@ -42,18 +42,18 @@ function chunk(type: string, data: Uint8Array): Buffer {
   return out;
 }
 
-/** Encodes an 8-bit single-channel image; with `palette` (RGB triples) as a palette PNG. */
-export function encodeIndexedPng(width: number, height: number, data: Uint8Array, palette?: Uint8Array): Buffer {
+/** Encodes an 8-bit single-channel image; with `colours` (RGB triples) as an indexed-colour PNG. */
+export function encodeIndexedPng(width: number, height: number, data: Uint8Array, colours?: Uint8Array): Buffer {
   if (data.length !== width * height) throw new Error(`encodeIndexedPng: ${data.length} values for ${width}×${height}`);
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = 8;
-  ihdr[9] = palette ? 3 : 0;
+  ihdr[9] = colours ? 3 : 0;
   const raw = Buffer.alloc((width + 1) * height);
   for (let y = 0; y < height; y++) raw.set(data.subarray(y * width, (y + 1) * width), y * (width + 1) + 1);
   const parts = [SIGNATURE, chunk('IHDR', ihdr)];
-  if (palette) parts.push(chunk('PLTE', palette));
+  if (colours) parts.push(chunk('PLTE', colours));
   parts.push(chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array(0)));
   return Buffer.concat(parts);
 }
@@ -67,7 +67,7 @@ function paeth(a: number, b: number, c: number): number {
 }
 
 /**
- * Decodes a grayscale or palette PNG of bit depth ≤ 8 to one byte per pixel. Returns `undefined`
+ * Decodes a grayscale or indexed-colour PNG of bit depth ≤ 8 to one byte per pixel. Returns `undefined`
  * for other PNG kinds (RGB, 16-bit, interlaced); throws on a damaged file.
  */
 export function decodeIndexedPng(buf: Uint8Array): IndexedPng | undefined {
@@ -79,7 +79,7 @@ export function decodeIndexedPng(buf: Uint8Array): IndexedPng | undefined {
   let depth = 0;
   let colorType = -1;
   let interlace = 0;
-  let palette: Uint8Array | undefined;
+  let colours: Uint8Array | undefined;
   const idat: Buffer[] = [];
   while (pos + 8 <= b.length) {
     const len = b.readUInt32BE(pos);
@@ -92,7 +92,7 @@ export function decodeIndexedPng(buf: Uint8Array): IndexedPng | undefined {
       depth = body[8] as number;
       colorType = body[9] as number;
       interlace = body[12] as number;
-    } else if (type === 'PLTE') palette = new Uint8Array(body);
+    } else if (type === 'PLTE') colours = new Uint8Array(body);
     else if (type === 'IDAT') idat.push(body);
     else if (type === 'IEND') break;
     pos += 12 + len;
@@ -130,8 +130,8 @@ export function decodeIndexedPng(buf: Uint8Array): IndexedPng | undefined {
       rows[dst + x] = out & 0xff;
     }
   }
-  if (depth === 8) return { width, height, data: rows, palette: colorType === 3 ? palette : undefined };
-  // Unpack 1/2/4-bit samples (palette files written with few colours use them).
+  if (depth === 8) return { width, height, data: rows, colours: colorType === 3 ? colours : undefined };
+  // Unpack 1/2/4-bit samples (indexed-colour files with few colours use them).
   const data = new Uint8Array(width * height);
   const perByte = 8 / depth;
   const mask = (1 << depth) - 1;
@@ -144,5 +144,5 @@ export function decodeIndexedPng(buf: Uint8Array): IndexedPng | undefined {
       data[y * width + x] = v;
     }
   }
-  return { width, height, data, palette: colorType === 3 ? palette : undefined };
+  return { width, height, data, colours: colorType === 3 ? colours : undefined };
 }

@@ -12,9 +12,10 @@ import {
   encodeIndexedPng,
   encodeJpeg,
   mixSeed,
+  labelColourLookup,
   shuffled,
-  vocPalette,
 } from '../../src/data/index.js';
+import { vocPalette } from '../../plugins/datasets/voc-palette.js';
 import { tmpDir } from './helpers.js';
 
 test('SeededRng is deterministic per seed, uniform enough, and int() stays in range', () => {
@@ -78,13 +79,14 @@ test('palette PNGs decode to class indices, also when written by another encoder
   label.forEach((l, i) => rgb.set(pal.subarray(l * 3, l * 3 + 3), i * 3));
   const rgbFile = path.join(dir, 'rgb.png');
   await sharp(Buffer.from(rgb), { raw: { width: w, height: h, channels: 3 } }).png().toFile(rgbFile);
-  assert.deepEqual([...(await decodeLabel(rgbFile)).data], [...label], 'RGB colour label mapped through the VOC palette');
+  assert.deepEqual([...(await decodeLabel(rgbFile, labelColourLookup(pal))).data], [...label], 'RGB colour label mapped through the colours the data set gives (VOC palette)');
+  await assert.rejects(decodeLabel(rgbFile), (e: unknown) => e instanceof BadSampleError && /colour label, and the data set defines no label colours/.test(e.problem));
   // A colour outside the palette is a bad label.
   rgb[0] = 1;
   rgb[1] = 2;
   rgb[2] = 3;
   await sharp(Buffer.from(rgb), { raw: { width: w, height: h, channels: 3 } }).png().toFile(rgbFile);
-  await assert.rejects(decodeLabel(rgbFile), (e: unknown) => e instanceof BadSampleError && /not in the VOC palette/.test(e.problem));
+  await assert.rejects(decodeLabel(rgbFile, labelColourLookup(pal)), (e: unknown) => e instanceof BadSampleError && /not one of the data set's label colours/.test(e.problem));
 });
 
 test('decodeRgb reads JPEGs; missing and corrupt files are BadSampleErrors naming the file', async () => {

@@ -3,7 +3,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { encodeIndexedPng, vocPalette } from '../../src/data/index.js';
+import { encodeIndexedPng } from '../../src/data/index.js';
+import { vocPalette } from '../../plugins/datasets/voc-palette.js';
 import type { Logger } from '../../src/plugin/define.js';
 
 export function tmpDir(prefix: string): string {

@@ -60,8 +60,8 @@ test('mini-voc builder writes the VOC-aug layout, deterministically per seed, an
     assert.deepEqual([img.width, img.height], [32, 32]);
     const aug = decodeIndexedPng(readFileSync(path.join(a, 'SegmentationClassAug', `${id}.png`)));
     const pal = decodeIndexedPng(readFileSync(path.join(a, 'SegmentationClass', `${id}.png`)));
-    assert.ok(aug && !aug.palette, 'SegmentationClassAug is 8-bit gray');
-    assert.ok(pal?.palette, 'SegmentationClass is a palette PNG');
+    assert.ok(aug && !aug.colours, 'SegmentationClassAug is 8-bit gray');
+    assert.ok(pal?.colours, 'SegmentationClass is an indexed-colour PNG (VOC palette)');
     assert.deepEqual(pal.data, aug.data);
     for (const v of aug.data) {
       assert.ok(v <= 20 || v === 255, `label value ${v} in ${id}`);

@@ -136,6 +136,28 @@ test('voc: evaluation yields whole images padded to eval_pad with the original s
   assert.equal(ds.classNames[15], 'person');
 });
 
+test("voc: RGB colour labels decode through the plugin's own VOC palette (the core knows no palette)", async () => {
+  const fx = await writeVocFixture({ val: 2 });
+  const { mkdirSync } = await import('node:fs');
+  const { default: sharp } = await import('sharp');
+  mkdirSync(path.join(fx.root, 'SegmentationClassRGB'));
+  for (const id of fx.val) {
+    // sharp expands the indexed-colour VOC label to its RGB colours.
+    const { data, info } = await sharp(path.join(fx.root, 'SegmentationClass', `${id}.png`)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    assert.equal(info.channels, 3);
+    await sharp(data, { raw: { width: info.width, height: info.height, channels: 3 } }).png().toFile(path.join(fx.root, 'SegmentationClassRGB', `${id}.png`));
+  }
+  const byIndex = await buildDataset({ type: 'voc', root: fx.root, eval_pad: 32 }, { log: quiet });
+  const byColour = await buildDataset({ type: 'voc', root: fx.root, eval_pad: 32, val_label_dir: 'SegmentationClassRGB' }, { log: quiet });
+  const want: EvalSample[] = [];
+  for await (const s of byIndex.evaluation()) want.push(s);
+  const got: EvalSample[] = [];
+  for await (const s of byColour.evaluation()) got.push(s);
+  assert.equal(got.length, 2);
+  for (const [i, s] of got.entries()) assert.deepEqual(s.label, want[i]!.label);
+  assert.ok(new Set(want.flatMap((s) => [...s.label])).size > 2, 'the labels hold several classes');
+});
+
 test('voc bad data: missing file, corrupt JPEG, out-of-range label, size mismatch, empty list', async () => {
   const fx = await writeVocFixture({ train: 8, val: 2 });
   const [a, b, c, d] = fx.train as [string, string, string, string];

@@ -13,7 +13,8 @@
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { AblateError, SeededRng, encodeIndexedPng, encodeJpeg, mixSeed, vocPalette, type Logger } from '../../../src/index.js';
+import { AblateError, SeededRng, encodeIndexedPng, encodeJpeg, mixSeed, type Logger } from '../../../src/index.js';
+import { vocPalette } from '../voc-palette.js';
 import { compose, COMPOSE_LEGACY, type ComposeOptions } from './compose.js';
 import { loadGlyphPools, MINI_VOC_CLASSES } from './glyphs.js';
 

@@ -10,6 +10,7 @@ import { buildFileDataset, pipelineProperties, resolvePath, withDefaults } from 
 import { VOC_DEFAULTS, vocFiles, vocLayoutProperties, type VocOptions } from '../voc.js';
 import { buildMiniVoc, formatStats, isBuilt, MINI_VOC_BUILD_DEFAULTS, type MiniVocBuildOptions } from './build.js';
 import { MINI_VOC_CLASSES } from './glyphs.js';
+import { vocPalette } from '../voc-palette.js';
 
 export interface MiniVocOptions extends VocOptions {
   build_if_missing: boolean;
@@ -111,7 +112,7 @@ export const miniVocDataset = definePlugin<'dataset', Partial<MiniVocOptions>>({
       ctx.log.warn(`mini-voc: ${root} was built with other options than dataset.build; using it as it is (delete the folder to rebuild)`);
     }
     const files = await vocFiles({ ...o, root }, ctx.baseDir);
-    return buildFileDataset(o, ctx, { ...files, numClasses: 21, classNames: MINI_VOC_CLASSES });
+    return buildFileDataset(o, ctx, { ...files, numClasses: 21, classNames: MINI_VOC_CLASSES, labelColours: vocPalette() });
   },
   tool: {
     description: 'Writes mini-VOC in the VOC2012-aug layout (JPEGImages, SegmentationClassAug, SegmentationClass, ImageSets/Segmentation) and prints the class pixel frequencies.',

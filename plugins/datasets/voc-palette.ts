@@ -1,6 +1,7 @@
 /**
- * The PASCAL VOC colour palette (the bit-interleaving scheme of the VOC devkit's `labelcolormap`),
- * used to write and read colour label PNGs and to colourise predictions.
+ * The PASCAL VOC colour palette (the bit-interleaving scheme of the VOC devkit's `labelcolormap`)
+ * and class names: how VOC's colour label PNGs (`SegmentationClass/`) map to class indices, and
+ * how the `voc` and `mini-voc` plugins write and read them.
  */
 
 /** RGB triples for indices 0..255 (index 255, void, is (224, 224, 192) as in VOC). */
@@ -22,15 +23,6 @@ export function vocPalette(): Uint8Array {
     pal[i * 3 + 2] = b;
   }
   return pal;
-}
-
-/** Maps packed RGB (r<<16|g<<8|b) back to the index, for colour label files decoded to RGB. */
-export function paletteLookup(palette: Uint8Array): Map<number, number> {
-  const map = new Map<number, number>();
-  for (let i = palette.length / 3 - 1; i >= 0; i--) {
-    map.set(((palette[i * 3] as number) << 16) | ((palette[i * 3 + 1] as number) << 8) | (palette[i * 3 + 2] as number), i);
-  }
-  return map;
 }
 
 export const VOC_CLASSES: readonly string[] = [
