@@ -14,30 +14,108 @@ import { didYouMean } from '../plugin/registry.js';
 import type { AblateError } from '../errors.js';
 import { ConfigError } from './errors.js';
 import type { Origin, Provenance } from './origin.js';
-import { cloneJson, isPlainObject, isUnder, joinPath } from './paths.js';
+import { cloneJson, isPlainObject, joinPath } from './paths.js';
 
 export interface TypeSwitch {
   from: string;
   inherited: Map<string, Origin | undefined>;
 }
 
+/**
+ * Provenance by dotted path, with an index of each path's children so that "everything under
+ * `a.b`" costs the size of that subtree, not of the whole config: merging replaces nodes one by one,
+ * and a scan per replaced node made a 40k-item list take seconds (quadratic in the document).
+ */
+export class ProvenanceMap extends Map<string, Provenance> {
+  /** Parent path → the child paths that have an entry or entries below them. */
+  private children: Map<string, Set<string>> | undefined;
+
+  constructor(entries?: Iterable<readonly [string, Provenance]>) {
+    super();
+    this.children = new Map();
+    if (entries) for (const [k, v] of entries) this.set(k, v);
+  }
+
+  override set(key: string, value: Provenance): this {
+    // Map's constructor calls set before the subclass's fields exist: the index starts empty then.
+    if (this.children && !super.has(key)) this.link(key);
+    return super.set(key, value);
+  }
+
+  override delete(key: string): boolean {
+    const had = super.delete(key);
+    if (had) this.unlink(key);
+    return had;
+  }
+
+  override clear(): void {
+    super.clear();
+    this.children?.clear();
+  }
+
+  /** Every path strictly below `path` that has an entry (depth-first, parents before children). */
+  keysBelow(path: string): string[] {
+    const out: string[] = [];
+    const stack = [...(this.children!.get(path) ?? [])];
+    while (stack.length > 0) {
+      const k = stack.pop()!;
+      if (super.has(k)) out.push(k);
+      const kids = this.children!.get(k);
+      if (kids) for (const c of kids) stack.push(c);
+    }
+    return out;
+  }
+
+  private link(key: string): void {
+    // Paths are split at their last dot, as `isUnder` compares them (a dotted sweep-grid key is
+    // indexed under its textual prefixes, which is exactly what isUnder considers below it).
+    let child = key;
+    while (child !== '') {
+      const dot = child.lastIndexOf('.');
+      const parent = dot < 0 ? '' : child.slice(0, dot);
+      let set = this.children!.get(parent);
+      if (!set) this.children!.set(parent, (set = new Set()));
+      if (set.has(child)) return;
+      set.add(child);
+      child = parent;
+    }
+  }
+
+  private unlink(key: string): void {
+    // Remove the key from its parent unless something is still recorded below it, then walk up.
+    let child = key;
+    while (child !== '' && !super.has(child) && !(this.children!.get(child)?.size ?? 0)) {
+      this.children!.delete(child);
+      const dot = child.lastIndexOf('.');
+      const parent = dot < 0 ? '' : child.slice(0, dot);
+      const set = this.children!.get(parent);
+      set?.delete(child);
+      child = parent;
+    }
+  }
+}
+
 /** A config under construction: the data and a provenance entry for every node. */
 export class ConfigState {
+  public prov: ProvenanceMap;
+
   constructor(
     public tree: Record<string, unknown> = {},
-    public prov: Map<string, Provenance> = new Map(),
+    prov: Iterable<readonly [string, Provenance]> = [],
     /**
      * Components whose `type` a later layer changed: path → the type it replaced and the options
      * inherited at that moment with their origin (only those may be pruned, and only if no later
      * layer set them again: a typo written next to the new type is still reported).
      */
     public switched: Map<string, TypeSwitch> = new Map(),
-  ) {}
+  ) {
+    this.prov = prov instanceof ProvenanceMap ? prov : new ProvenanceMap(prov);
+  }
 
   /** Provenance entries are never mutated in place, so a shallow copy of the map is a full copy. */
   clone(): ConfigState {
     const switched = new Map([...this.switched].map(([k, v]) => [k, { from: v.from, inherited: new Map(v.inherited) }]));
-    return new ConfigState(cloneJson(this.tree), new Map(this.prov), switched);
+    return new ConfigState(cloneJson(this.tree), new ProvenanceMap(this.prov), switched);
   }
 
   originOf(path: string): Origin | undefined {
@@ -63,7 +141,8 @@ export class ConfigState {
 
   /** Forgets the provenance of everything strictly below `path` (it was replaced). */
   dropBelow(path: string, includeSelf = false): void {
-    for (const k of this.prov.keys()) if ((includeSelf && k === path) || (k !== path && isUnder(k, path))) this.prov.delete(k);
+    for (const k of this.prov.keysBelow(path)) this.prov.delete(k);
+    if (includeSelf) this.prov.delete(path);
   }
 }
 

@@ -2,7 +2,8 @@
  * `${a.b}` references and `${env:NAME}` / `${env:NAME,default}`, resolved after all layers are
  * merged (so a reference sees the final value, whichever layer set it). A value that is exactly one
  * reference keeps the referenced type (number, list, map); a reference inside a longer string is
- * formatted into it. Environment values are YAML scalars when whole (`8` → 8, `true` → true).
+ * formatted into it and must then be a scalar (the JSON text of a map in a name is never meant).
+ * Environment values are YAML scalars when whole (`8` → 8, `true` → true).
  * `$${` writes a literal `${`. A cycle is an error that lists its keys.
  */
 import type { AblateError } from '../errors.js';
@@ -82,9 +83,22 @@ export function resolveReferences(state: ConfigState, errors: AblateError[], env
         broken = true;
         continue;
       }
+      if (!whole && r.value !== null && typeof r.value === 'object') {
+        // JSON text of a map in a name or a path is never what was meant (`exp-${model}`).
+        const kind = Array.isArray(r.value) ? 'list' : 'map';
+        errors.push(
+          new ConfigError('config.reference-not-scalar', `'${path}' formats \${${body}} into a string, but ${body} is a ${kind}`, {
+            origin: written,
+            key: path,
+            hint: `inside a longer string refer to a scalar (e.g. \${${body}.${kind === 'map' ? 'type' : '0'}}); a value that is exactly \${${body}} copies the ${kind}`,
+          }),
+        );
+        broken = true;
+        continue;
+      }
       pieces.push(r.value);
       origin = r.origin;
-      out += typeof r.value === 'string' ? r.value : r.value !== null && typeof r.value === 'object' ? JSON.stringify(r.value) : String(r.value);
+      out += typeof r.value === 'string' ? r.value : String(r.value);
     }
     out += text.slice(last);
     if (broken) return undefined;
@@ -131,9 +145,7 @@ export function resolveReferences(state: ConfigState, errors: AblateError[], env
     const origin: Origin = { ...written, kind: 'ref', ref: body, note: targetOrigin ? `${body} from ${targetOrigin.file ? `${targetOrigin.file}:${targetOrigin.line ?? '?'}` : (targetOrigin.flag ?? targetOrigin.kind)}` : undefined };
     if (target !== null && typeof target === 'object') {
       // Copy the subtree's provenance under the new path so explain still knows each leaf's source.
-      for (const [k, p] of [...state.prov]) {
-        if (k.startsWith(`${body}.`)) state.prov.set(path + k.slice(body.length), p);
-      }
+      for (const k of state.prov.keysBelow(body)) state.prov.set(path + k.slice(body.length), state.prov.get(k)!);
       return { value: cloneJson(target), origin };
     }
     return { value: target, origin };

@@ -70,7 +70,19 @@ export function parseSweep(raw: unknown, state: ConfigState, errors: AblateError
         errors.push(new ConfigError('sweep.invalid', `grid axis '${key}' must be a non-empty list of values`, { origin: at(p), key: p }));
         continue;
       }
-      axes.push({ key, label: key, values, isVariant: false });
+      // A repeated value gives two identical cells: the same run twice, under one name.
+      const firstIndex = values.map((v) => values.findIndex((w) => deepEqual(v, w)));
+      const repeats = firstIndex.map((first, i) => [first, i] as const).filter(([first, i]) => first !== i);
+      for (const [first, i] of repeats) {
+        errors.push(
+          new ConfigError('sweep.duplicate-value', `grid axis '${key}' lists ${formatValue(values[i])} twice (items ${first} and ${i}): the sweep would have identical cells`, {
+            origin: at(joinPath(p, i)),
+            key: joinPath(p, i),
+            hint: 'remove the repeated value',
+          }),
+        );
+      }
+      axes.push({ key, label: key, values: values.filter((_, i) => firstIndex[i] === i), isVariant: false });
     }
   }
   const variants: Record<string, Record<string, unknown>> = {};

@@ -124,3 +124,48 @@ test('bad --set syntax is reported with the flag', async () => {
   const [f] = await errorsOf(() => load(dir, 'e.yaml', ['model.rates+=3']));
   assert.match(f!.message, /appends a list/);
 });
+
+test('the provenance index finds exactly the keys below a path (as isUnder does), through sets and deletes', async () => {
+  const { ProvenanceMap } = await import('../../src/config/merge.js');
+  const { isUnder } = await import('../../src/config/paths.js');
+  // A small seeded generator: the same sequence of paths every run.
+  let seed = 12345;
+  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  const segs = ['a', 'b', 'ab', '0', '1', 'a.b'];
+  const randomPath = () => Array.from({ length: 1 + rand(4) }, () => segs[rand(segs.length)]).join('.');
+  const map = new ProvenanceMap();
+  const plain = new Map<string, unknown>();
+  const prov = { origin: { kind: 'file' as const }, overrode: [] };
+  for (let step = 0; step < 3000; step++) {
+    const p = randomPath();
+    if (rand(3) === 0) {
+      map.delete(p);
+      plain.delete(p);
+    } else {
+      map.set(p, prov);
+      plain.set(p, prov);
+    }
+    if (step % 10 === 0) {
+      const q = randomPath();
+      const expected = [...plain.keys()].filter((k) => k !== q && isUnder(k, q)).sort();
+      assert.deepEqual(map.keysBelow(q).sort(), expected, `below '${q}'`);
+    }
+  }
+  assert.equal(map.size, plain.size);
+  // A copy keeps the index.
+  const copy = new ProvenanceMap(map);
+  assert.deepEqual(copy.keysBelow('a').sort(), map.keysBelow('a').sort());
+});
+
+test('replacing a long inherited list keeps exactly the new items’ provenance', async () => {
+  const n = 2000;
+  const dir = writeTree({
+    'base.yaml': MINIMAL.replace('model: {type: toynet}', `model: {type: toynet, rates: [${Array.from({ length: n }, (_, i) => i).join(', ')}]}`),
+    'e.yaml': 'extends: base.yaml\nmodel: {rates: [1, 2, 3]}\n',
+  });
+  const exp = await loadExperiment(path.join(dir, 'e.yaml'), { registry });
+  assert.deepEqual((exp.config.model as { rates: number[] }).rates, [1, 2, 3]);
+  const keys = Object.keys(exp.provenance).filter((k) => k.startsWith('model.rates.'));
+  assert.deepEqual(keys.sort(), ['model.rates.0', 'model.rates.1', 'model.rates.2']);
+  assert.equal(exp.provenance['model.rates.2']!.origin.file, path.join(dir, 'e.yaml'));
+});

@@ -55,3 +55,21 @@ test('a reference cycle is an error that names the cycle', async () => {
   assert.match(errs[0]!.message, /reference cycle: (\S+) → (\S+) → (\S+) → \1/);
   for (const k of ['trainer.iterations', 'trainer.batch_size', 'seed']) assert.ok(errs[0]!.message.includes(k), k);
 });
+
+test('a map or list formatted into a longer string is an error at the string, not JSON text', async () => {
+  const dir = writeTree({ 'e.yaml': `${body.replace('name: toy', 'name: "exp-${model}"')}trainer: {type: supervised}\ntags: "r-\${model.rates}"\n` });
+  const errs = await errorsOf(() => loadExperiment(path.join(dir, 'e.yaml'), { registry }));
+  const refErrs = errs.filter((e) => e.code === 'config.reference-not-scalar');
+  assert.deepEqual(
+    refErrs.map((e) => [e.where?.key, e.where?.line]),
+    [
+      ['name', 1],
+      ['tags', 6],
+    ],
+  );
+  assert.match(refErrs[0]!.message, /'name' formats \$\{model\} into a string, but model is a map/);
+  assert.match(refErrs[1]!.message, /model\.rates is a list/);
+  // A whole-value reference to the same map still copies it.
+  const ok = writeTree({ 'e.yaml': `${body}trainer: {type: supervised}\nname: "exp-\${model.type}"\n`.replace('name: toy\n', '') });
+  assert.equal((await loadExperiment(path.join(ok, 'e.yaml'), { registry })).config.name, 'exp-toynet');
+});

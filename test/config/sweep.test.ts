@@ -94,3 +94,14 @@ test('operators inside a variant apply to the cell, not to the file that declare
   assert.equal((adv.discriminator as Record<string, unknown>).type, 'fcdisc');
   assert.deepEqual((adv.model as Record<string, unknown>).rates, [6, 12, 24]);
 });
+
+test('a grid axis that repeats a value is an error in validate, located at the repeat', async () => {
+  const { checkFile } = await import('../../src/config/index.js');
+  const dir = writeTree({ 'dup.yaml': `${MINIMAL}sweep:\n  grid:\n    seed: [1, 2, 1]\n    model.depth: [50, 101]\n` });
+  const errs = await errorsOf(() => checkFile(path.join(dir, 'dup.yaml'), { registry }));
+  assert.deepEqual(
+    errs.map((e) => [e.code, e.where?.key, e.where?.line, e.where?.column]),
+    [['sweep.duplicate-value', 'sweep.grid.seed.2', 8, 18]],
+  );
+  assert.match(errs[0]!.message, /lists 1 twice \(items 0 and 2\)/);
+});
