@@ -156,3 +156,18 @@ test('a failing cell shows FAILED with the tail of its log in status', { skip, t
   assert.match(text, /--- last lines of .*launch\/slurm\/logs\/\d+_0\.out ---/);
   assert.match(text, /ablate\[slurm\]: run FAILED/);
 });
+
+test('--wait blocks until the cells have ended, shows their table, then ends the parent run with the summary', { skip, timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-slurm-'));
+  const file = sweepFile(dir, { trainer: 'iterations: 6', grid: 'scheduler.lr: [0.5, 0.1]' });
+  const lines: string[] = [];
+  const r = await runSweep(file, { set: [], wait: true }, (l) => lines.push(l));
+  assert.equal(r.status, 'FINISHED', lines.join('\n'));
+  assert.deepEqual(r.cells.map((c) => c.status), ['FINISHED', 'FINISHED']);
+  assert.ok(r.cells.every((c) => c.metrics.pixel_acc !== undefined));
+  assert.match(lines.join('\n'), /2 cell\(s\): 2 FINISHED/);
+  const parent = readFileSync(path.join(r.sweepDir, 'tracking', 'record.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { t: string; status?: string });
+  assert.equal(parent.at(-1)!.t, 'end');
+  assert.equal(parent.at(-1)!.status, 'FINISHED');
+  assert.ok(existsSync(path.join(r.sweepDir, 'summary.md')));
+});

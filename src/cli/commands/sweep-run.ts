@@ -17,6 +17,11 @@ import { interruptSignal } from './run.js';
 import { progressTable } from './sweep-follow.js';
 import { print } from '../options.js';
 
+/** The --set arguments again, quoted for a POSIX shell where they need it (copy-pasteable). */
+function setArgs(set: readonly string[]): string {
+  return set.map((x) => ` --set ${/^[A-Za-z0-9_.,=:+~/@%-]+$/.test(x) ? x : `'${x.replace(/'/g, `'\\''`)}'`}`).join('');
+}
+
 export async function runSweep(file: string, options: { set: string[]; json?: boolean; resume?: string; wait?: boolean; launcher?: string }, out: (line: string) => void = print): Promise<SweepOutcome> {
   const cells = await expandSweep(file, { set: options.set });
   const interrupt = interruptSignal('the sweep');
@@ -45,12 +50,12 @@ export async function runSweep(file: string, options: { set: string[]; json?: bo
       const dir = path.relative(process.cwd(), outcome.sweepDir) || '.';
       for (const h of outcome.handles) out(`  ${h.name}: ${h.id}${h.log ? `  log ${path.relative(process.cwd(), h.log)}` : ''}`);
       out(`follow it: ablate sweep status ${dir} --watch`);
-      out(`continue it after a stop: ablate sweep ${file} --resume ${dir}${options.set.map((x) => ` --set ${x}`).join('')}`);
+      out(`continue it after a stop: ablate sweep ${file} --resume ${dir}${setArgs(options.set)}`);
       out(`stop it:   ablate sweep cancel ${dir} [--cell NAME]`);
     }
     return outcome;
   }
-  if (outcome.status !== 'FINISHED' && !options.json) out(`to complete it later: ablate sweep ${file} --resume ${path.relative(process.cwd(), outcome.sweepDir) || '.'}${options.set.map((x) => ` --set ${x}`).join('')}`);
+  if (outcome.status !== 'FINISHED' && !options.json) out(`to complete it later: ablate sweep ${file} --resume ${path.relative(process.cwd(), outcome.sweepDir) || '.'}${setArgs(options.set)}`);
   if (outcome.status === 'KILLED') process.exitCode = 130;
   else if (outcome.status === 'FAILED') process.exitCode = 1;
   return outcome;
