@@ -39,7 +39,7 @@ async function dataset(config: Record<string, unknown>): Promise<SegmentationDat
 /** Images/s of one stream pulled as fast as possible (after one warm-up batch). */
 /** Images/s (wall) and CPU ms per image (all threads; robust to a loaded machine) of one stream. */
 async function throughput(ds: SegmentationDataset, role: 'labeled' | 'unlabeled', batchSize: number, n: number): Promise<{ ips: number; cpuMs: number }> {
-  const s = ds.stream(role, { batchSize, seed: 1 });
+  const s = ds.stream(role, { subset: role, batchSize, seed: 1 });
   await s.next();
   const t0 = performance.now();
   const c0 = process.cpuUsage();

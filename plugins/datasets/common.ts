@@ -135,7 +135,8 @@ export function pipelineProperties(d: PipelineOptions): Record<string, JsonSchem
     ground_truth_padding: {
       type: 'boolean',
       default: d.ground_truth_padding,
-      description: "false (the reference): the discriminator's ground-truth stream rescales until the sample covers the crop (or resizes to it), so real maps carry no padding. true: same pipeline as the labeled stream.",
+      description:
+        "For streams a trainer asks to be unpadded (the adversarial trainers' ground-truth stream for the discriminator). false (the reference): such a stream rescales each sample until it covers the crop (or resizes to it), so its label maps carry no padding. true: the same pipeline as every other stream.",
     },
     prefetch: { type: 'integer', minimum: 1, default: d.prefetch, description: 'Batches decoded and augmented ahead of training, per stream.' },
     cache: { type: 'boolean', default: d.cache, description: 'Keep decoded images in memory after first use (small data sets).' },
@@ -249,12 +250,13 @@ export async function buildFileDataset(o: PipelineOptions, ctx: BuildContext, fi
   else if (o.crop) trainT.push(randomCrop({ size: o.crop, pad_fill: fill, ignore_index: ignoreIndex }));
   trainT.push(...mirror, ...extra, ...post);
 
-  let gtT: Transform[] = trainT;
+  // Streams asked for unpadded samples: rescaled until they cover the crop, so no padding remains.
+  let unpaddedT: Transform[] = trainT;
   if (!o.ground_truth_padding && o.crop) {
-    gtT = [...pre];
-    if (scaleOpts) gtT.push(randomScale({ ...scaleOpts, min_size: o.crop, retries: 10 }));
-    else gtT.push(resizeT({ size: toHW(o.crop), only_if_smaller: true }));
-    gtT.push(randomCrop({ size: o.crop, pad_fill: fill, ignore_index: ignoreIndex }), ...mirror, ...extra, ...post);
+    unpaddedT = [...pre];
+    if (scaleOpts) unpaddedT.push(randomScale({ ...scaleOpts, min_size: o.crop, retries: 10 }));
+    else unpaddedT.push(resizeT({ size: toHW(o.crop), only_if_smaller: true }));
+    unpaddedT.push(randomCrop({ size: o.crop, pad_fill: fill, ignore_index: ignoreIndex }), ...mirror, ...extra, ...post);
   }
 
   const evalPad = o.eval_pad ? toHW(o.eval_pad) : null;
@@ -271,7 +273,7 @@ export async function buildFileDataset(o: PipelineOptions, ctx: BuildContext, fi
     labelMap: files.labelMap,
     labelColours: files.labelColours,
     train_transforms: trainT,
-    ground_truth_transforms: gtT,
+    unpadded_transforms: unpaddedT,
     eval_pre_transforms: pre,
     eval_pad: evalPad ? { height: evalPad[0], width: evalPad[1] } : null,
     pad_fill: fill,

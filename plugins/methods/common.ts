@@ -2,7 +2,7 @@
  * Pieces shared by the trainers: batches to tensors, gradient sums, stream bookkeeping for
  * checkpoints, and default losses when the experiment names none.
  */
-import { tf, type Batch, type BatchStream, type BuildContext, type ComponentConfig, type Loss, type NamedTensorMap, type Tensor, type Tensor3D, type Tensor4D, type Variable } from '../../src/index.js';
+import { tf, deriveSeed, type Batch, type BatchStream, type BuildContext, type ComponentConfig, type Loss, type NamedTensorMap, type SegmentationDataset, type StreamOptions, type Tensor, type Tensor3D, type Tensor4D, type Variable } from '../../src/index.js';
 
 export const trainerBaseSchema = {
   iterations: { type: 'integer', minimum: 1, default: 20000, description: 'Number of training iterations (reference: 20000).' },
@@ -52,20 +52,36 @@ export async function lossOrDefault(ctx: BuildContext, name: string, fallback: C
   return ctx.build('loss', fallback, slot);
 }
 
-/** Named streams whose positions go into checkpoints. */
+/**
+ * A trainer's named data streams. The trainer names each stream and says which part of the
+ * partition it draws from; each stream's seed is derived from the trainer's seed and the name
+ * (so two streams of one run are independent, and adding one shifts no other), and checkpoints
+ * hold each stream's position under its name.
+ */
 export class Streams {
-  constructor(readonly byRole: Record<string, BatchStream>) {}
+  private readonly byName = new Map<string, BatchStream>();
+
+  constructor(
+    private readonly dataset: SegmentationDataset,
+    private readonly opts: { batchSize: number; seed: number },
+  ) {}
+
+  open(name: string, o: Pick<StreamOptions, 'subset' | 'unpadded'>): BatchStream {
+    const stream = this.dataset.stream(name, { ...o, batchSize: this.opts.batchSize, seed: deriveSeed(this.opts.seed, `stream:${name}`) });
+    this.byName.set(name, stream);
+    return stream;
+  }
 
   getState(): Record<string, unknown> {
-    return { streams: Object.fromEntries(Object.entries(this.byRole).map(([role, s]) => [role, s.getState()])) };
+    return { streams: Object.fromEntries([...this.byName].map(([name, s]) => [name, s.getState()])) };
   }
 
   setState(state: Record<string, unknown>): void {
     const streams = (state.streams ?? {}) as Record<string, Record<string, number>>;
-    for (const [role, s] of Object.entries(this.byRole)) if (streams[role]) s.setState(streams[role]);
+    for (const [name, s] of this.byName) if (streams[name]) s.setState(streams[name]);
   }
 
   close(): void {
-    for (const s of Object.values(this.byRole)) s.close();
+    for (const s of this.byName.values()) s.close();
   }
 }

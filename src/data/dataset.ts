@@ -3,7 +3,7 @@
  * `mini-voc` and `cityscapes` plugins. The plugins find the files and build the transforms; this
  * class decodes, checks, caches, partitions, streams and serves the evaluation split.
  */
-import type { BatchStream, EvalSample, Sample, SegmentationDataset, StreamRole, Transform } from '../plugin/contracts.js';
+import type { BatchStream, EvalSample, Sample, SegmentationDataset, StreamOptions, Transform } from '../plugin/contracts.js';
 import type { Logger } from '../plugin/define.js';
 import { AblateError } from '../errors.js';
 import { BadSampleError, decodeLabel, decodeRgb, labelColourLookup, toFloatImage } from './decode.js';
@@ -33,10 +33,10 @@ export interface FileDatasetOptions {
   labelMap?: Int16Array;
   /** How colour label files map to stored values: RGB triples, value i at 3i (the data set's own colours). */
   labelColours?: Uint8Array;
-  /** Training augmentation for the labeled and unlabeled streams. */
+  /** Training augmentation. */
   train_transforms: readonly Transform[];
-  /** Augmentation for the discriminator's ground-truth stream. */
-  ground_truth_transforms: readonly Transform[];
+  /** Training augmentation for streams that ask for `unpadded` samples (default: train_transforms). */
+  unpadded_transforms?: readonly Transform[];
   /** Evaluation: transforms before padding (e.g. a fixed resize); the result's size is the one scored. */
   eval_pre_transforms: readonly Transform[];
   /** Evaluation padding (bottom/right) and its image fill colour (RGB, before normalisation). */
@@ -155,15 +155,18 @@ export class FileSegmentationDataset implements SegmentationDataset {
     return s;
   }
 
-  stream(role: StreamRole, opts: { batchSize: number; seed: number }): BatchStream {
-    const ids = role === 'unlabeled' ? this.partition.unlabeled : this.partition.labeled;
+  stream(name: string, opts: StreamOptions): BatchStream {
+    if (opts.subset !== 'labeled' && opts.subset !== 'unlabeled') {
+      throw new AblateError('data.bad-stream-subset', `the ${name} stream asks for subset '${String(opts.subset)}'; a stream draws from 'labeled' or 'unlabeled'`);
+    }
+    const ids = opts.subset === 'unlabeled' ? this.partition.unlabeled : this.partition.labeled;
     const entries = ids.map((id) => {
       const e = this.byId.get(id);
       if (!e) throw new AblateError('data.bad-partition', `partition id '${id}' is not in the training list`);
       return e;
     });
-    const withLabels = role !== 'unlabeled';
-    const transforms = role === 'groundTruth' ? this.o.ground_truth_transforms : this.o.train_transforms;
+    const withLabels = opts.subset === 'labeled';
+    const transforms = opts.unpadded ? (this.o.unpadded_transforms ?? this.o.train_transforms) : this.o.train_transforms;
     return new PrefetchingBatchStream(
       {
         size: entries.length,
@@ -172,7 +175,7 @@ export class FileSegmentationDataset implements SegmentationDataset {
           return s ? this.applyAll(s, transforms, rng as SeededRng) : null;
         },
       },
-      { batchSize: opts.batchSize, seed: opts.seed, dropLast: this.o.dropLast, prefetch: this.o.prefetch, withLabels, name: role },
+      { batchSize: opts.batchSize, seed: opts.seed, dropLast: this.o.dropLast, prefetch: this.o.prefetch, withLabels, name },
     );
   }
 

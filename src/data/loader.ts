@@ -74,7 +74,7 @@ export class PrefetchingBatchStream implements BatchStream {
     if (!Number.isInteger(B) || B < 1) throw new AblateError('data.bad-batch-size', `batch size must be a positive integer, got ${B}`);
     if (size === 0) {
       throw new AblateError('data.empty-stream', `the ${opts.name} stream has no samples`, {
-        hint: opts.name === 'unlabeled' ? 'With labeled_fraction: 1 every image is labeled; use a trainer without an unlabeled stream.' : 'Check the list file and labeled_fraction.',
+        hint: opts.withLabels ? "Check the data set's list file and how much of it is labeled." : "The data set's partition has no unlabeled images (every image is labeled): use a trainer that draws no unlabeled stream.",
       });
     }
     this.batchesPerEpoch = opts.dropLast ? Math.floor(size / B) : Math.ceil(size / B);

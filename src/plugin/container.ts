@@ -5,7 +5,6 @@
  * by hand, and each component is built once, on first use, in dependency order.
  */
 import 'reflect-metadata';
-import { createHash } from 'node:crypto';
 import { Container } from 'inversify';
 import { AblateError } from '../errors.js';
 import type { PluginKind } from './kinds.js';
@@ -14,6 +13,7 @@ import type { ComponentOf } from './contracts.js';
 import type { PluginRegistry } from './registry.js';
 import { MAP_SLOTS, SLOTS, slotIsActive } from './slots.js';
 import { currentRuntime, type RuntimeInfo } from '../runtime/step.js';
+import { deriveSeed } from '../data/rng.js';
 
 export interface AssembleOptions {
   registry: PluginRegistry;
@@ -41,11 +41,8 @@ interface SlotBinding {
   target?: string;
 }
 
-/** Derives a 31-bit seed for a slot, so adding a component never shifts another's random stream. */
-export function deriveSeed(seed: number, slot: string): number {
-  const digest = createHash('sha256').update(`${seed}:${slot}`).digest();
-  return digest.readUInt32LE(0) & 0x7fffffff;
-}
+/** Seeds per slot: see src/data/rng.ts (kept exported here for existing importers). */
+export { deriveSeed };
 
 function isComponentConfig(v: unknown): v is ComponentConfig {
   return typeof v === 'object' && v !== null && typeof (v as { type?: unknown }).type === 'string';

@@ -158,7 +158,24 @@ export interface Batch {
   labels?: Int32Array;
 }
 
-export type StreamRole = 'labeled' | 'unlabeled' | 'groundTruth';
+/**
+ * How a trainer asks for one of its training streams. The trainer names its streams (the name is
+ * what its checkpoints key the stream's position by) and says which part of the data set's
+ * labeled/unlabeled partition each one draws from.
+ */
+export interface StreamOptions {
+  /** The part of the partition drawn from; `labeled` batches carry labels, `unlabeled` ones do not. */
+  subset: 'labeled' | 'unlabeled';
+  batchSize: number;
+  /** The stream's own seed: its order and augmentation are a pure function of it. */
+  seed: number;
+  /**
+   * Rescale samples until they cover the training crop instead of padding them, so labels carry no
+   * padding void (e.g. real label maps shown to a discriminator). A data set may decline (it then
+   * serves the ordinary pipeline, as its options say).
+   */
+  unpadded?: boolean;
+}
 
 /** An endless, reshuffling, resumable batch source. */
 export interface BatchStream {
@@ -187,8 +204,8 @@ export interface SegmentationDataset {
   readonly classNames: readonly string[];
   /** The labeled/unlabeled partition actually used; its file is logged with the run. */
   readonly partition: { labeled: readonly string[]; unlabeled: readonly string[]; file?: string };
-  /** A training stream for `role`, batched, transformed, shuffled with `seed`. */
-  stream(role: StreamRole, opts: { batchSize: number; seed: number }): BatchStream;
+  /** The trainer's stream `name` (for messages): batched, augmented and shuffled from `opts.seed`. */
+  stream(name: string, opts: StreamOptions): BatchStream;
   /** The evaluation split, one whole image at a time. */
   evaluation(opts?: { limit?: number }): AsyncIterable<EvalSample>;
   /** Samples skipped under `on_bad_sample: skip`, for the run's metrics. */

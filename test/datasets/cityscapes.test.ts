@@ -27,7 +27,7 @@ test('cityscapes: leftImg8bit + gtFine labelIds read as 19 classes (resized, who
   assert.equal(ds.numClasses, 19);
   assert.equal(ds.classNames[13], 'car');
   assert.deepEqual([...ds.partition.labeled].sort(), ['aachen/aachen_000000_000019', 'aachen/aachen_000001_000019', 'bochum/bochum_000000_000019', 'bochum/bochum_000001_000019']);
-  const [b] = await take(ds.stream('labeled', { batchSize: 2, seed: 0 }), 1);
+  const [b] = await take(ds.stream('labeled', { subset: 'labeled', batchSize: 2, seed: 0 }), 1);
   assert.deepEqual(b!.shape, [2, 8, 20, 3]);
   assert.deepEqual([...b!.labels!.subarray(0, 20)], [0, 0, 0, 0, 13, 13, 13, 13, 255, 255, 255, 255, 255, 255, 255, 255, 18, 18, 18, 18]);
   const evals: EvalSample[] = [];
@@ -43,7 +43,7 @@ test('cityscapes: a value that is no labelId is a bad label naming the file', as
   const file = path.join(dir, readdirSync(dir)[0] as string);
   writeFileSync(file, encodeIndexedPng(8, 8, new Uint8Array(64).fill(40)));
   const ds = await buildDataset({ type: 'cityscapes', root, resize: null, labeled_fraction: 1 }, { log: quiet });
-  const stream = ds.stream('labeled', { batchSize: 4, seed: 0 });
+  const stream = ds.stream('labeled', { subset: 'labeled', batchSize: 4, seed: 0 });
   await assert.rejects(stream.next(), (e: unknown) => e instanceof AblateError && e.code === 'data.bad-label' && e.message.includes(file) && /label value 40/.test(e.message));
   await assert.rejects(buildDataset({ type: 'cityscapes', root: path.join(root, 'missing') }, { log: quiet }), (e: unknown) => e instanceof AblateError && e.code === 'data.missing-file');
 });

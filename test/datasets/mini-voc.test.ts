@@ -84,7 +84,7 @@ test('mini-voc dataset builds on first use and reads through the VOC reader', as
   assert.equal(ds.numClasses, 21);
   assert.equal(ds.classNames[20], 'ankle-boot');
   assert.equal(ds.partition.labeled.length, 3);
-  const [batch] = await take(ds.stream('labeled', { batchSize: 2, seed: 0 }), 1);
+  const [batch] = await take(ds.stream('labeled', { subset: 'labeled', batchSize: 2, seed: 0 }), 1);
   assert.deepEqual(batch!.shape, [2, 24, 24, 3]);
   let evals = 0;
   for await (const s of ds.evaluation()) {

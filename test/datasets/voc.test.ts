@@ -53,7 +53,7 @@ test('voc: labeled = floor(f·N) of a seeded shuffle, written to the run folder 
 test('voc: streams give fixed-size batches with aligned labels; unlabeled has no labels; drop_last and resume', async () => {
   const fx = await writeVocFixture({ train: 12, classes: 4 });
   const ds = await buildDataset({ type: 'voc', root: fx.root, labeled_fraction: 0.5, crop: 16, scale: { min: 0.5, max: 1.6, steps: 12 }, mirror: true, normalize: null }, { log: quiet });
-  const labeled = ds.stream('labeled', { batchSize: 4, seed: 1 });
+  const labeled = ds.stream('labeled', { subset: 'labeled', batchSize: 4, seed: 1 });
   const batches = await take(labeled, 5);
   // 6 labeled, batch 4, drop_last off: 4, 2, 4, 2, 4
   assert.deepEqual(batches.map((b) => b.shape[0]), [4, 2, 4, 2, 4]);
@@ -75,20 +75,20 @@ test('voc: streams give fixed-size batches with aligned labels; unlabeled has no
   const epoch1 = new Set([...batches[0]!.ids, ...batches[1]!.ids]);
   assert.equal(epoch1.size, 6, 'an epoch visits every labeled id once');
 
-  const unlabeled = ds.stream('unlabeled', { batchSize: 3, seed: 2 });
+  const unlabeled = ds.stream('unlabeled', { subset: 'unlabeled', batchSize: 3, seed: 2 });
   const u = await unlabeled.next();
   assert.equal(u.labels, undefined);
   assert.ok(u.ids.every((id) => ds.partition.unlabeled.includes(id)));
 
   const dropped = await buildDataset({ type: 'voc', root: fx.root, labeled_fraction: 0.5, crop: 16, drop_last: true }, { log: quiet });
-  assert.deepEqual((await take(dropped.stream('labeled', { batchSize: 4, seed: 1 }), 3)).map((b) => b.shape[0]), [4, 4, 4]);
+  assert.deepEqual((await take(dropped.stream('labeled', { subset: 'labeled', batchSize: 4, seed: 1 }), 3)).map((b) => b.shape[0]), [4, 4, 4]);
 
   // Resume: a new stream set to the saved state continues with identical batches.
-  const a = ds.stream('labeled', { batchSize: 4, seed: 3 });
+  const a = ds.stream('labeled', { subset: 'labeled', batchSize: 4, seed: 3 });
   await take(a, 3);
   const state = a.getState();
   const next = await take(a, 3);
-  const b = ds.stream('labeled', { batchSize: 4, seed: 3 });
+  const b = ds.stream('labeled', { subset: 'labeled', batchSize: 4, seed: 3 });
   b.setState(state);
   const resumed = await take(b, 3);
   assert.deepEqual(resumed.map((x) => x.ids), next.map((x) => x.ids));
@@ -97,18 +97,18 @@ test('voc: streams give fixed-size batches with aligned labels; unlabeled has no
   b.close();
 });
 
-test('voc: ground-truth stream never pads (rescales or resizes small images), as the reference does', async () => {
+test('voc: a stream asked for unpadded samples never pads (rescales or resizes small images), as the reference\'s ground-truth loader', async () => {
   const fx = await writeVocFixture({ train: 6 });
   const ds = await buildDataset({ type: 'voc', root: fx.root, crop: 30, normalize: null }, { log: quiet });
-  const gt = await take(ds.stream('groundTruth', { batchSize: 3, seed: 0 }), 4);
-  const lab = await take(ds.stream('labeled', { batchSize: 3, seed: 0 }), 4);
+  const gt = await take(ds.stream('groundTruth', { subset: 'labeled', unpadded: true, batchSize: 3, seed: 0 }), 4);
+  const lab = await take(ds.stream('labeled', { subset: 'labeled', batchSize: 3, seed: 0 }), 4);
   const padded = (b: { images: Float32Array; labels?: Int32Array }) => {
     let n = 0;
     for (let i = 0; i < (b.labels?.length ?? 0); i++) if (b.labels?.[i] === 255 && b.images[i * 3] === 0) n++;
     return n;
   };
   assert.ok(lab.some((b) => padded(b) > 0), 'labeled stream pads images smaller than the crop');
-  assert.ok(gt.every((b) => padded(b) === 0), 'ground-truth stream has no padding');
+  assert.ok(gt.every((b) => padded(b) === 0), 'the unpadded stream has no padding');
 });
 
 test('voc: evaluation yields whole images padded to eval_pad with the original size and label; palette labels decode the same', async () => {
@@ -177,7 +177,7 @@ test('voc bad data: missing file, corrupt JPEG, out-of-range label, size mismatc
     const list = path.join(fx.root, `one-${id}.txt`);
     writeFileSync(list, `${id}\n`);
     const ds = await buildDataset({ type: 'voc', root: fx.root, train_list: list, crop: 8 }, { log: quiet });
-    await assert.rejects(ds.stream('labeled', { batchSize: 1, seed: 0 }).next(), (e: unknown) => e instanceof AblateError && e.code === code && pattern.test(e.message), `${code} for ${id}`);
+    await assert.rejects(ds.stream('labeled', { subset: 'labeled', batchSize: 1, seed: 0 }).next(), (e: unknown) => e instanceof AblateError && e.code === code && pattern.test(e.message), `${code} for ${id}`);
   };
   await strictAfterMissing(b, 'data.corrupt-image', new RegExp(`${b}\\.jpg: cannot decode image`));
   await strictAfterMissing(c, 'data.bad-label', /label value 42 at x=0, y=0 is outside \[0, 21\) ∪ \{255\}/);
@@ -187,7 +187,7 @@ test('voc bad data: missing file, corrupt JPEG, out-of-range label, size mismatc
   const log = recordingLog();
   const ds = await buildDataset({ type: 'voc', root: fx.root, on_bad_sample: 'skip', crop: 8 }, { log });
   assert.equal(ds.badSampleCount(), 1, 'the missing file is counted at build time');
-  const batches = await take(ds.stream('labeled', { batchSize: 7, seed: 0 }), 3);
+  const batches = await take(ds.stream('labeled', { subset: 'labeled', batchSize: 7, seed: 0 }), 3);
   for (const batch of batches) {
     assert.equal(batch.shape[0], 7, 'skipped samples are replaced, the batch stays full');
     assert.ok(!batch.ids.some((id) => [a, b, c, d].includes(id)));
@@ -205,7 +205,7 @@ test('voc bad data: missing file, corrupt JPEG, out-of-range label, size mismatc
 test('voc: the stream refuses what cannot work (no unlabeled data, fewer samples than a dropped batch)', async () => {
   const fx = await writeVocFixture({ train: 5 });
   const full = await buildDataset({ type: 'voc', root: fx.root, labeled_fraction: 1, crop: 8 }, { log: quiet });
-  assert.throws(() => full.stream('unlabeled', { batchSize: 2, seed: 0 }), (e: unknown) => e instanceof AblateError && e.code === 'data.empty-stream');
+  assert.throws(() => full.stream('unlabeled', { subset: 'unlabeled', batchSize: 2, seed: 0 }), (e: unknown) => e instanceof AblateError && e.code === 'data.empty-stream');
   const dl = await buildDataset({ type: 'voc', root: fx.root, crop: 8, drop_last: true }, { log: quiet });
-  assert.throws(() => dl.stream('labeled', { batchSize: 10, seed: 0 }), (e: unknown) => e instanceof AblateError && /drop_last/.test(e.message));
+  assert.throws(() => dl.stream('labeled', { subset: 'labeled', batchSize: 10, seed: 0 }), (e: unknown) => e instanceof AblateError && /drop_last/.test(e.message));
 });

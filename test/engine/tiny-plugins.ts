@@ -260,7 +260,7 @@ const tinyTrainer = definePlugin<'trainer', TrainerOptions>({
     const model = await ctx.get('model', 'model');
     const optimizer = await ctx.get('optimizer', 'optimizer');
     const dataset = await ctx.get('dataset', 'dataset');
-    const stream = dataset.stream('labeled', { batchSize: o.batch_size, seed: ctx.seed });
+    const stream = dataset.stream('labeled', { subset: 'labeled', batchSize: o.batch_size, seed: ctx.seed });
     let closed = false;
     return {
       iterations: o.iterations,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { tf, type Batch, type Network, type StreamRole } from '../../src/index.js';
+import { tf, type Batch, type Network } from '../../src/index.js';
 import { assemble, assertClose, backends, fixture, flatten, iterate, shapeOf, useBackend } from './support.js';
 import { batchSource, testPlugins, tinyInit, type InitTensor } from './tiny-plugins.js';
 
@@ -16,7 +16,8 @@ interface TrainerFixture {
 
 const fx = fixture<TrainerFixture>('trainer.json');
 
-function fixtureBatch(role: StreamRole, index: number): Batch {
+/** The reference's batches by the adversarial trainers' stream names (labeled, unlabeled, groundTruth). */
+function fixtureBatch(role: string, index: number): Batch {
   const b = fx.batches[index]!;
   const x = role === 'unlabeled' ? b.xu : b.xl;
   const y = role === 'groundTruth' ? b.ygt : b.yl;

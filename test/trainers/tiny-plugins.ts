@@ -3,7 +3,7 @@
  * tools/make_method_fixtures.py (weights in PyTorch layout and names), and a dataset that serves
  * fixed or seeded random batches. Registered only by the tests.
  */
-import { tf, definePlugin, type Batch, type BatchStream, type Discriminator, type ParameterGroup, type SegmentationDataset, type SegmentationModel, type StreamRole, type Tensor, type Tensor4D, type Variable } from '../../src/index.js';
+import { tf, definePlugin, type Batch, type BatchStream, type Discriminator, type ParameterGroup, type SegmentationDataset, type SegmentationModel, type StreamOptions, type Tensor, type Tensor4D, type Variable } from '../../src/index.js';
 
 export interface InitTensor {
   shape: number[];
@@ -86,17 +86,17 @@ export const tinyDiscriminator = definePlugin<'discriminator', TinyOptions>({
   },
 });
 
-/** What a test dataset serves: a function from (role, batch index) to a batch. */
-export const batchSource: { make?: (role: StreamRole, index: number, batchSize: number) => Batch; requested: StreamRole[] } = { requested: [] };
+/** What a test dataset serves: a function from (the trainer's stream name, batch index) to a batch. */
+export const batchSource: { make?: (name: string, index: number, batchSize: number, subset: StreamOptions['subset']) => Batch; requested: string[]; opened: Record<string, StreamOptions> } = { requested: [], opened: {} };
 
 /** Seeded random batches of H×W images and labels (with a void row), for runs of any length. */
-export function randomBatches(h: number, w: number, numClasses: number): (role: StreamRole, index: number, n: number) => Batch {
-  return (role, index, n) => {
-    let s = (index * 7919 + role.length * 104729) >>> 0 || 1;
+export function randomBatches(h: number, w: number, numClasses: number): (name: string, index: number, n: number, subset: StreamOptions['subset']) => Batch {
+  return (name, index, n, subset) => {
+    let s = (index * 7919 + name.length * 104729) >>> 0 || 1;
     const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
     const images = Float32Array.from({ length: n * h * w * 3 }, () => (rnd() - 0.5) * 100);
     const labels = Int32Array.from({ length: n * h * w }, (_, i) => (Math.floor(i / w) % h === h - 1 ? 255 : Math.floor(rnd() * numClasses)));
-    return { ids: Array.from({ length: n }, (_, i) => `${role}-${index}-${i}`), shape: [n, h, w, 3], images, labels: role === 'unlabeled' ? undefined : labels };
+    return { ids: Array.from({ length: n }, (_, i) => `${name}-${index}-${i}`), shape: [n, h, w, 3], images, labels: subset === 'unlabeled' ? undefined : labels };
   };
 }
 
@@ -111,11 +111,13 @@ export const fixtureDataset = definePlugin<'dataset', TinyOptions>({
       ignoreIndex: 255,
       classNames: Array.from({ length: o.num_classes }, (_, i) => `c${i}`),
       partition: { labeled: [], unlabeled: [] },
-      stream(role, { batchSize }): BatchStream {
-        batchSource.requested.push(role);
+      stream(name, opts): BatchStream {
+        const { batchSize, subset } = opts;
+        batchSource.requested.push(name);
+        batchSource.opened[name] = opts;
         let position = 0;
         return {
-          next: async () => batchSource.make!(role, position++, batchSize),
+          next: async () => batchSource.make!(name, position++, batchSize, subset),
           getState: () => ({ position }),
           setState: (st) => {
             position = st.position ?? 0;

@@ -86,6 +86,11 @@ test('adversarial trainer: no unlabeled stream, no semi scalars, D trained on la
   const before = await snapshot(disc);
   const { scalars } = await iterate(c, trainer, 0);
   assert.deepEqual(batchSource.requested.sort(), ['groundTruth', 'labeled']);
+  // The trainer names its streams and picks their part of the partition; seeds differ by name.
+  const { labeled, groundTruth } = batchSource.opened;
+  assert.deepEqual([labeled?.subset, labeled?.unpadded], ['labeled', undefined]);
+  assert.deepEqual([groundTruth?.subset, groundTruth?.unpadded], ['labeled', true]);
+  assert.notEqual(labeled?.seed, groundTruth?.seed, 'independent streams');
   for (const k of ['loss_semi', 'loss_semi_adv', 'semi_ratio']) assert.ok(!(k in scalars), `no '${k}'`);
   for (const k of ['loss_seg', 'loss_adv', 'loss_d_fake', 'loss_d_real']) assert.ok(k in scalars, `'${k}' reported`);
   const after = await snapshot(disc);
@@ -97,9 +102,9 @@ test('trainer state holds stream positions: a restored trainer draws the same ne
   await useBackend('cpu');
   const drawn: string[] = [];
   const make = randomBatches(8, 8, 3);
-  batchSource.make = (role, index, n) => {
-    drawn.push(`${role}:${index}`);
-    return make(role, index, n);
+  batchSource.make = (name, index, n, subset) => {
+    drawn.push(`${name}:${index}`);
+    return make(name, index, n, subset);
   };
   const c1 = assemble(experiment({ type: 'adversarial-semi', iterations: 4, batch_size: 2, semi_start: 0 }), testPlugins);
   const t1: Trainer = await c1.get('trainer', 'trainer');

@@ -15,7 +15,6 @@
 import {
   tf,
   defineStep,
-  type BatchStream,
   type BuildContext,
   type Discriminator,
   type Loss,
@@ -53,10 +52,12 @@ export async function createAdversarialTrainer(o: AdversarialOptions, ctx: Build
   const unlabeledActive = o.lambda_semi > 0 || o.lambda_semi_adv > 0;
   const semiLoss = unlabeledActive ? await lossOrDefault(ctx, 'semi', { type: 'semi_masked_ce', threshold: o.t_semi }) : undefined;
 
-  const open = (role: 'labeled' | 'unlabeled' | 'groundTruth') => dataset.stream(role, { batchSize: o.batch_size, seed: ctx.seed });
-  const byRole: Record<string, BatchStream> = { labeled: open('labeled'), groundTruth: open('groundTruth') };
-  if (unlabeledActive) byRole.unlabeled = open('unlabeled');
-  const streams = new Streams(byRole);
+  // Three independent streams, as the reference's three loaders: labeled batches for G, unlabeled
+  // ones (when a λ needs them), and labeled ones whose label maps are the discriminator's real input.
+  const streams = new Streams(dataset, { batchSize: o.batch_size, seed: ctx.seed });
+  const labeledStream = streams.open('labeled', { subset: 'labeled' });
+  const realStream = streams.open('groundTruth', { subset: 'labeled', unpadded: true });
+  const unlabeledStream = unlabeledActive ? streams.open('unlabeled', { subset: 'unlabeled' }) : undefined;
 
   const iteration = new AdversarialIteration(o, { model, disc, optG, optD, segLoss, advLoss, semiLoss, ignoreIndex: dataset.ignoreIndex });
   // A pure tensor program of the batches and the variables (networks, optimizer state) that reads
@@ -66,9 +67,9 @@ export async function createAdversarialTrainer(o: AdversarialOptions, ctx: Build
     iterations: o.iterations,
     async step(it: number): Promise<StepResult> {
       const withUnlabeled = !!semiLoss && it >= o.semi_start_adv;
-      const unlabeled = withUnlabeled ? await byRole.unlabeled!.next() : undefined;
-      const labeled = await byRole.labeled!.next();
-      const real = await byRole.groundTruth!.next();
+      const unlabeled = withUnlabeled ? await unlabeledStream!.next() : undefined;
+      const labeled = await labeledStream.next();
+      const real = await realStream.next();
       // Which branches run is JavaScript control flow that changes at semi_start_adv / semi_start:
       // it is the compiled program's key.
       iteration.branches = { unlabeled: withUnlabeled, semi: withUnlabeled && o.lambda_semi > 0 && it >= o.semi_start };

@@ -17,8 +17,8 @@ export const supervisedTrainer = definePlugin<'trainer', SupervisedOptions>({
     const optimizer = await ctx.get('optimizer', 'optimizer');
     const dataset = await ctx.get('dataset', 'dataset');
     const segLoss = await lossOrDefault(ctx, 'seg', { type: 'ce2d', ignore_index: dataset.ignoreIndex });
-    const labeled = dataset.stream('labeled', { batchSize: o.batch_size, seed: ctx.seed });
-    const streams = new Streams({ labeled });
+    const streams = new Streams(dataset, { batchSize: o.batch_size, seed: ctx.seed });
+    const labeled = streams.open('labeled', { subset: 'labeled' });
     const vars = trainableVariables(model);
     // A pure tensor program of the batch and the variables; the loss is read back after it.
     const step = defineStep(ctx, ([x, y]) => {
