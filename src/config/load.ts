@@ -19,7 +19,7 @@ import { applyLayer, ConfigState } from './merge.js';
 import type { Provenance } from './origin.js';
 import { parseSet, setLayer, type ParsedSet } from './overrides.js';
 import { isPlainObject } from './paths.js';
-import { resolveReferences } from './refs.js';
+import { mergePhaseErrors, resolveReferences } from './refs.js';
 import { parseSweep, planCells, type SweepAxis } from './sweep.js';
 
 export interface LoadOptions {
@@ -147,7 +147,7 @@ async function finish(p: Prepared, state: ConfigState, opts: LoadOptions & { fra
     // A plugin that fails to load is located at its `plugins:` entry.
     if (e instanceof AblateError && !(e instanceof ConfigError)) {
       const list = Array.isArray(state.tree.plugins) ? state.tree.plugins : [];
-      const idx = list.findIndex((s) => typeof s === 'string' && e.message.includes(`'${s}'`));
+      const idx = list.findIndex((s) => typeof s === 'string' && (e.message.includes(`'${s}'`) || e.message.includes(`from ${s} `)));
       const origin = state.nearestOrigin(idx >= 0 ? `plugins.${idx}` : 'plugins');
       throw new ConfigError(e.code, e.message, { origin, key: idx >= 0 ? `plugins.${idx}` : 'plugins', hint: e.hint });
     }
@@ -159,8 +159,8 @@ async function finish(p: Prepared, state: ConfigState, opts: LoadOptions & { fra
   await applyDefaults(state, registry, { fragment: opts.fragment });
   const wholeRefs = findWholeReferences(state.tree);
   const structural = resolveReferences(state, errors, opts.env, { lenient: opts.fragment });
-  throwAll(sortErrors(errors));
-  throwAll(sortErrors(await validateState(state, registry, { fragment: opts.fragment, mainFile: p.file, defaultsRecorded: structural === 0 })));
+  const schemaErrors = await validateState(state, registry, { fragment: opts.fragment, mainFile: p.file, defaultsRecorded: structural === 0 });
+  throwAll(sortErrors(mergePhaseErrors(state.tree, errors, schemaErrors)));
   // A relative path is relative to the file that wrote it: seen from p.baseDir before hashing.
   const paths = Object.fromEntries(rebasePaths(state, registry, { mainFile: p.file, baseDir: p.baseDir, wholeRefs }));
   const canon = canonicalize(state.tree);

@@ -10,8 +10,37 @@ import type { AblateError } from '../errors.js';
 import { ConfigError } from './errors.js';
 import type { ConfigState } from './merge.js';
 import type { Origin } from './origin.js';
-import { cloneJson, getPath, isPlainObject, joinPath } from './paths.js';
+import { cloneJson, getPath, isPlainObject, isUnder, joinPath } from './paths.js';
 import { parse as parseYamlValue } from 'yaml';
+
+/** A reference to a key that is not set; `target` is the key it names. */
+export class MissingReference extends ConfigError {
+  constructor(
+    readonly target: string,
+    message: string,
+    opts: ConstructorParameters<typeof ConfigError>[2],
+  ) {
+    super('config.reference-missing', message, opts);
+  }
+}
+
+/**
+ * The errors of the reference phase and of schema validation, reported together (a file's mistakes
+ * all at once), without the ones that only echo another: a schema error about a value that is
+ * still an unresolved reference (its reference error says why), and a missing reference into a
+ * node whose schema error is the cause (`model: [deeplabv2, 18]` makes `${model.num_classes}`
+ * missing; the error belongs at `model`).
+ */
+export function mergePhaseErrors(tree: unknown, refErrors: readonly AblateError[], schemaErrors: readonly AblateError[]): AblateError[] {
+  const unresolved = (key: string | undefined) => {
+    const v = key === undefined ? undefined : getPath(tree, key).value;
+    return typeof v === 'string' && hasReference(v);
+  };
+  const schema = refErrors.length === 0 ? schemaErrors : schemaErrors.filter((e) => !unresolved(e.where?.key));
+  const causes = schema.map((e) => e.where?.key).filter((k): k is string => k !== undefined);
+  const refs = refErrors.filter((e) => !(e instanceof MissingReference && causes.some((k) => isUnder(e.target, k))));
+  return [...refs, ...schema];
+}
 
 const TOKEN = /\$?\$\{([^}]*)\}/g;
 
@@ -135,7 +164,7 @@ export function resolveReferences(state: ConfigState, errors: AblateError[], env
     if (!getPath(state.tree, body).found) {
       // A fragment may refer to keys that only the experiments extending it define.
       if (opts.lenient) return undefined;
-      errors.push(new ConfigError('config.reference-missing', `'${path}' refers to \${${body}}, which is not set`, { origin: written, key: path, hint: 'references see the merged config with schema defaults filled in; check the key path' }));
+      errors.push(new MissingReference(body, `'${path}' refers to \${${body}}, which is not set`, { origin: written, key: path, hint: 'references see the merged config with schema defaults filled in; check the key path' }));
       return undefined;
     }
     resolveAt(body);

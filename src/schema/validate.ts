@@ -31,7 +31,9 @@ const compiledByRegistry = new WeakMap<PluginRegistry, Map<string, Promise<Valid
 async function newAjv(): Promise<Ajv2020> {
   const { Ajv2020: Ajv } = await import('ajv/dist/2020.js');
   // strict: false because plugin schemas may carry annotations ajv does not know (x-*, format).
-  const ajv = new Ajv({ allErrors: true, useDefaults: true, discriminator: true, verbose: true, strict: false, validateFormats: false, code: { source: true, esm: true } });
+  // strictNumbers: `.inf` and `.nan` are not numbers where a schema says number (an option that
+  // accepts them declares no `type`).
+  const ajv = new Ajv({ allErrors: true, useDefaults: true, discriminator: true, verbose: true, strict: false, strictNumbers: true, validateFormats: false, code: { source: true, esm: true } });
   // `format: 'path'` marks an option naming a file or folder (rebased by the config loader): any string.
   ajv.addFormat(PATH_FORMAT, true);
   return ajv;
@@ -83,7 +85,7 @@ async function compileCached(schema: JsonSchema): Promise<Validator> {
 }
 
 /** Bump when the ajv options above change, so old generated validators are not reused. */
-const AJV_CACHE_VERSION = 'v1';
+const AJV_CACHE_VERSION = 'v2';
 
 /** Adds the slot defaults the container would use (`scheduler: {type: constant}`) so they are visible. */
 export function materializeSlotDefaults(state: ConfigState, registry: PluginRegistry): void {
@@ -159,6 +161,7 @@ function found(v: unknown): string {
     const s = JSON.stringify(v);
     return `${kindOf(v)} ${s.length > 60 ? `${s.slice(0, 57)}...` : s}`;
   }
+  if (typeof v === 'number' && !Number.isFinite(v)) return Number.isNaN(v) ? '.nan (not a number)' : `${v > 0 ? '' : '-'}.inf (not a finite number)`;
   return `${typeof v} ${String(v)}`;
 }
 

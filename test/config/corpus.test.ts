@@ -1,0 +1,68 @@
+// Bad experiment files from issue 17's corpus whose errors span phases (references, plugins, schema
+// validation): each is reported where the mistake is, and a file's mistakes are reported together.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { loadExperiment } from '../../src/config/index.js';
+import { testRegistry, writeTree, MINIMAL, errorsOf } from './helpers.js';
+
+const registry = testRegistry();
+
+test('an unknown key, an unknown plugin type and a missing reference are reported together', async () => {
+  const dir = writeTree({ 'three.yaml': `${MINIMAL.replace('model: {type: toynet}', 'model: {type: nosuchnet}').replace('trainer: {type: supervised}', 'trainer: {type: supervised, iterations: "${nowhere.at.all}"}')}bogus_key: 1\n` });
+  const errs = await errorsOf(() => loadExperiment(path.join(dir, 'three.yaml'), { registry }));
+  assert.deepEqual(
+    errs.map((e) => [e.code, e.where?.key, e.where?.line]),
+    [
+      ['plugin.unknown-type', 'model.type', 2],
+      ['config.reference-missing', 'trainer.iterations', 5],
+      ['config.unknown-key', 'bogus_key', 6],
+    ],
+  );
+});
+
+test('a list where a component map belongs is reported at that key, not as a missing reference elsewhere', async () => {
+  const dir = writeTree({
+    '_base_/disc.yaml': 'discriminator: {type: fcdisc, ndf: "${model.ndf_hint}"}\nname: "run-${model.depth}"\n',
+    'e.yaml': `extends: _base_/disc.yaml\n${MINIMAL.replace('name: toy\n', '').replace('model: {type: toynet}', 'model: [toynet, 18]')}`,
+  });
+  const errs = await errorsOf(() => loadExperiment(path.join(dir, 'e.yaml'), { registry }));
+  assert.deepEqual(
+    errs.map((e) => [e.code, e.where?.file, e.where?.key]),
+    [['config.wrong-type', path.join(dir, 'e.yaml'), 'model']],
+  );
+  assert.match(errs[0]!.message, /'model': expected object, found list/);
+});
+
+test('.inf and .nan are rejected where the schema says number or integer', async () => {
+  const dir = writeTree({ 'e.yaml': `${MINIMAL.replace('lr: 0.01', 'lr: .nan, momentum: .inf')}` });
+  const errs = await errorsOf(() => loadExperiment(path.join(dir, 'e.yaml'), { registry }));
+  assert.deepEqual(
+    errs.map((e) => [e.code, e.where?.key]),
+    [
+      ['config.wrong-type', 'optimizer.lr'],
+      ['config.wrong-type', 'optimizer.momentum'],
+    ],
+  );
+  assert.match(errs[0]!.message, /found \.nan \(not a number\)/);
+  assert.match(errs[1]!.message, /found \.inf \(not a finite number\)/);
+  const negative = writeTree({ 'e.yaml': MINIMAL.replace('trainer: {type: supervised}', 'trainer: {type: supervised, iterations: -.inf}') });
+  const [e] = await errorsOf(() => loadExperiment(path.join(negative, 'e.yaml'), { registry }));
+  assert.match(e!.message, /expected integer, found -\.inf/);
+});
+
+test('a plugin whose type name is taken is reported at its plugins: entry', async () => {
+  const plugin = (type: string) =>
+    `export default { kind: 'metric', type: '${type}', description: 'Test metric.', options: { type: 'object', properties: {} }, create: () => ({}) };\n`;
+  const dir = writeTree({
+    'ok.mjs': plugin('mine'),
+    'taken.mjs': plugin('miou'),
+    'e.yaml': `${MINIMAL}plugins:\n  - ./ok.mjs\n  - ./taken.mjs\n`,
+  });
+  const errs = await errorsOf(() => loadExperiment(path.join(dir, 'e.yaml'), { registry }));
+  assert.deepEqual(
+    errs.map((e) => [e.code, e.where?.key, e.where?.line]),
+    [['plugin.duplicate', 'plugins.1', 8]],
+  );
+  assert.match(errs[0]!.message, /metric plugin 'miou' from \.\/taken\.mjs clashes/);
+});
