@@ -11,7 +11,7 @@ import { tf } from '../runtime/tf.js';
 import { AblateError } from '../errors.js';
 import { ExperimentContainer, configuredSlots } from '../plugin/container.js';
 import type { PluginRegistry } from '../plugin/registry.js';
-import type { Logger } from '../plugin/define.js';
+import { stderrLogger, type Logger } from '../logger.js';
 import type { PluginKind } from '../plugin/kinds.js';
 import type {
   ComponentOf,
@@ -72,14 +72,6 @@ export interface RunOutcome {
   seconds: number;
   itPerSec: number;
 }
-
-export const stderrLogger: Logger = {
-  info: (m) => process.stderr.write(`${m}\n`),
-  warn: (m) => process.stderr.write(`warning: ${m}\n`),
-  debug: (m) => {
-    if (process.env.ABLATE_DEBUG) process.stderr.write(`${m}\n`);
-  },
-};
 
 /** Slots of the given kinds that the experiment configures, with their components. */
 async function componentsOf<K extends PluginKind>(container: ExperimentContainer, config: Record<string, unknown>, kinds: readonly K[]): Promise<Map<string, ComponentOf[K]>> {

@@ -29,7 +29,8 @@ import { headlineKeys } from './headline.js';
 import { engineSettings } from './schema.js';
 import type { RunnableExperiment } from '../config/load.js';
 import { SWEEP_AXES_TAG, encodeSweepAxes, type SweepAxisInfo } from './sweep-axes.js';
-import { runExperiment, stderrLogger, type RunOutcome } from './run.js';
+import { runExperiment, type RunOutcome } from './run.js';
+import { stderrLogger } from '../logger.js';
 import { defaultRunName, newRunDir } from './run-dir.js';
 
 export interface SweepCellInput {

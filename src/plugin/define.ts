@@ -6,6 +6,7 @@
 import type { PluginKind } from './kinds.js';
 import type { ComponentOf } from './contracts.js';
 import type { RuntimeInfo } from '../runtime/step.js';
+import type { Logger } from '../logger.js';
 
 /** A JSON Schema object (draft 2020-12 subset that ajv understands). */
 export type JsonSchema = { [keyword: string]: unknown };
@@ -16,11 +17,7 @@ export interface ComponentConfig {
   [option: string]: unknown;
 }
 
-export interface Logger {
-  info(message: string): void;
-  warn(message: string): void;
-  debug(message: string): void;
-}
+export type { Logger } from '../logger.js';
 
 /** What a factory receives besides its options. Dependencies come from here, never by hand. */
 export interface BuildContext {

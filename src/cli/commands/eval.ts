@@ -22,7 +22,7 @@ export async function evalCommand(target: string, opts: EvalCommandOptions, out:
   const { loadExperiment } = await import('../../config/index.js');
   const { findCheckpoint, runDirOf } = await import('../../engine/checkpoint.js');
   const { evaluateCheckpoint } = await import('../../engine/eval-run.js');
-  const { stderrLogger } = await import('../../engine/run.js');
+  const { stderrLogger } = await import('../../logger.js');
   const { readRunMeta } = await import('../../engine/run-dir.js');
   const checkpoint = findCheckpoint(target);
   const runDir = runDirOf(checkpoint);
