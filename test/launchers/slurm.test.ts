@@ -139,6 +139,17 @@ test('cancel --cell stops one running cell with a checkpoint (KILLED, not requeu
   assert.match(readFileSync(byName.get(a!)!.log!, 'utf8'), /cancelled: not requeued/);
   assert.equal(byName.get(b!)!.state, 'FINISHED');
   assert.equal(byName.get(b!)!.iteration, 40);
+
+  // --resume submits only the cell that is not FINISHED; it continues from its checkpoint.
+  const keptResult = readFileSync(path.join(byName.get(b!)!.runDir, 'result.json'), 'utf8');
+  const lines: string[] = [];
+  const resumed = await runSweep(file, { set: [], resume: submitted.sweepDir, wait: true }, (l) => lines.push(l));
+  assert.equal(resumed.status, 'FINISHED', lines.join('\n'));
+  assert.deepEqual(resumed.handles.map((h) => h.name), [a], 'only the cancelled cell was submitted again');
+  assert.equal(readFileSync(path.join(byName.get(b!)!.runDir, 'result.json'), 'utf8'), keptResult, 'the finished cell did not run again');
+  const again = JSON.parse(readFileSync(path.join(byName.get(a!)!.runDir, 'result.json'), 'utf8')) as { status: string; iteration: number };
+  assert.deepEqual([again.status, again.iteration], ['FINISHED', 40]);
+  assert.match(readFileSync(resumed.handles[0]!.log!, 'utf8'), /continuing from .*checkpoints/);
 });
 
 test('a failing cell shows FAILED with the tail of its log in status', { skip, timeout: 300_000 }, async () => {
