@@ -39,12 +39,12 @@ export function cancelMarker(sweepDir: string, cell: string): string {
 }
 
 /** How a task runs its cell: node, the cell runner next to this file (through tsx from source). */
-function cellCommand(): string[] {
+function cellCommand(node: string): string[] {
   const here = fileURLToPath(import.meta.url);
   const ext = path.extname(here);
   const runner = path.join(path.dirname(here), `cell${ext}`);
-  if (ext === '.ts') return [process.execPath, '--import', createRequire(import.meta.url).resolve('tsx'), runner];
-  return [process.execPath, runner];
+  if (ext === '.ts') return [node, '--import', createRequire(import.meta.url).resolve('tsx'), runner];
+  return [node, runner];
 }
 
 const PENDING = new Set(['PENDING', 'REQUEUED', 'REQUEUE_HOLD', 'REQUEUE_FED', 'CONFIGURING', 'RESV_DEL_HOLD', 'SPECIAL_EXIT']);
@@ -85,6 +85,7 @@ export const slurmLauncher = definePlugin<'launcher', SlurmOptions>({
       extra: { type: 'array', items: { type: 'string' }, default: [], description: 'More `#SBATCH` options, one per entry, e.g. `--exclusive` or `--nodelist=gpu01`.' },
       setup: { type: 'array', items: { type: 'string' }, default: [], description: 'Shell commands each job runs before the cell, e.g. `module load cuda/12.1` or `source ~/venv/bin/activate`.' },
       signal_grace: { type: 'integer', minimum: 1, default: 120, description: 'Seconds before the time limit (or on preemption, where the site sends it) that the warning signal USR1 arrives: the run finishes its iteration, checkpoints and requeues.' },
+      node: { type: 'string', description: 'The Node.js executable on the compute nodes (after `setup`), e.g. `node` to take it from PATH; default: the absolute path of the one running `ablate sweep` (shared file systems).' },
       max_requeues: { type: 'integer', minimum: 0, default: 3, description: 'How often a cell may requeue itself after the warning signal; then it stays KILLED with its checkpoint (`ablate sweep --resume` continues it).' },
     },
     additionalProperties: false,
@@ -124,7 +125,7 @@ export const slurmLauncher = definePlugin<'launcher', SlurmOptions>({
             for (const c of chunk) rmSync(cancelMarker(launch.sweepDir, c.name), { force: true });
             const tasks: TaskFile = { cells: chunk, maxRequeues: g.opts.max_requeues, cancelDir: path.join(dir, 'cancelled') };
             writeFileSync(`${base}.json`, `${JSON.stringify(tasks, null, 2)}\n`);
-            writeFileSync(`${base}.sh`, jobScript(g.opts, { tasks: chunk.length, logDir, cwd: process.cwd(), command: [...cellCommand(), `${base}.json`] }));
+            writeFileSync(`${base}.sh`, jobScript(g.opts, { tasks: chunk.length, logDir, cwd: process.cwd(), command: [...cellCommand(g.opts.node ?? process.execPath), `${base}.json`] }));
             const jobId = await sbatch(`${base}.sh`, process.cwd());
             ctx.log.info(`submitted ${chunk.length} cell(s) as Slurm job array ${jobId} (${path.relative(process.cwd(), `${base}.sh`)})`);
             chunk.forEach((c, t) => handles.push({ name: c.name, id: `${jobId}_${t}`, log: path.join(logDir, `${jobId}_${t}.out`) }));

@@ -18,6 +18,7 @@ export interface SlurmOptions {
   setup: string[];
   signal_grace: number;
   max_requeues: number;
+  node?: string;
 }
 
 export interface ArrayJob {
