@@ -13,7 +13,7 @@ import { adamOptimizer } from './optimizers/adam.js';
 import { miouMetric } from './metrics/miou.js';
 import { supervisedTrainer } from './methods/supervised/trainer.js';
 import { adversarialTrainer, adversarialSemiTrainer, fcdiscDiscriminator, bceAdvLoss, semiMaskedCeLoss } from './methods/adversarial/index.js';
-import { mlflowTracker } from './trackers/mlflow.js';
+import { mlflowTracker } from './trackers/mlflow/index.js';
 import { localTracker } from './trackers/local.js';
 import { consoleTracker } from './trackers/console.js';
 import { autoTracker } from './trackers/auto.js';

@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { JsonSchema } from '../plugin/define.js';
 import type { PluginKind } from '../plugin/kinds.js';
 import type { PluginRegistry } from '../plugin/registry.js';
-import { MAP_SLOTS, SLOTS } from '../plugin/slots.js';
+import { LIST_SLOTS, MAP_SLOTS, SLOTS } from '../plugin/slots.js';
 import type { ConfigState } from './merge.js';
 import type { Origin } from './origin.js';
 import { getPath, isPlainObject, joinPath } from './paths.js';
@@ -149,6 +149,10 @@ export function visitPathOptions(tree: Record<string, unknown>, registry: Plugin
   for (const [slot, spec] of Object.entries(MAP_SLOTS)) {
     const map = tree[slot];
     if (isPlainObject(map)) for (const name of Object.keys(map)) visitComponent(map[name], joinPath(slot, name), spec.kind);
+  }
+  for (const [slot, spec] of Object.entries(LIST_SLOTS)) {
+    const list = tree[slot];
+    if (Array.isArray(list)) list.forEach((item, i) => visitComponent(item, joinPath(slot, i), spec.kind));
   }
 }
 

@@ -15,6 +15,7 @@ import { canonicalize } from './canonical.js';
 import { ConfigError, throwAll } from './errors.js';
 import { mergeFileChain } from './extends.js';
 import { findWholeReferences, rebasePaths, type PathSource } from './file-paths.js';
+import { adoptFormerSpellings } from './former-spellings.js';
 import { applyLayer, ConfigState } from './merge.js';
 import type { Provenance } from './origin.js';
 import { parseSet, setLayer, type ParsedSet } from './overrides.js';
@@ -139,6 +140,7 @@ function pluginSpecs(state: ConfigState, p: Prepared): PluginSpec[] {
 async function finish(p: Prepared, state: ConfigState, opts: LoadOptions & { fragment?: boolean }): Promise<ResolvedExperiment> {
   const errors: AblateError[] = [];
   for (const s of p.otherSets) applyLayer(state, setLayer(s), errors);
+  adoptFormerSpellings(state, p.files, errors);
   throwAll(sortErrors(errors));
   let registry: PluginRegistry;
   try {

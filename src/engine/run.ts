@@ -26,6 +26,7 @@ import type {
   TrackerRun,
 } from '../plugin/contracts.js';
 import { systemTags } from '../tracking/provenance.js';
+import { openTracking } from '../tracking/open.js';
 import { ensureBackend, runtimeInfo } from './backend.js';
 import type { BackendSelection } from '../runtime/backend.js';
 import { engineSettings, type EngineSettings } from './schema.js';
@@ -148,7 +149,7 @@ interface RunSetup {
 /** Tracking, components, the loop and the last checkpoint and evaluation of one run. */
 async function train({ resolved, opts, settings, log, t0, runDir, runName, resumeFrom, backend, container }: RunSetup): Promise<RunOutcome> {
   const config = resolved.config;
-  const tracker = await container.get('tracker', 'tracker');
+  const tracker = await openTracking(container, log);
   const trackerDir = resumeFrom ? path.join(runDir, `resume-${String(resumeFrom.iteration).padStart(7, '0')}`) : runDir;
   const tags: Record<string, string> = {
     ...systemTags(),

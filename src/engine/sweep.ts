@@ -23,6 +23,7 @@ import type { PluginRegistry } from '../plugin/registry.js';
 import type { Logger } from '../plugin/define.js';
 import type { LaunchCell, LaunchHandle, LaunchResult, Launcher, RunStatus } from '../plugin/contracts.js';
 import { systemTags } from '../tracking/provenance.js';
+import { openTracking } from '../tracking/open.js';
 import { listCheckpoints } from './checkpoint.js';
 import { launcherOptionsOf, launcherType, readLaunchRecord, readResult, waitForCells, writeLaunchRecord, LAUNCH_FILE, type CellProgress } from './sweep-state.js';
 import { headlineKeys } from './headline.js';
@@ -133,12 +134,12 @@ export async function runSweep(cells: readonly SweepCellInput[], opts: SweepOpti
     `${JSON.stringify({ file: opts.file, hash: sweepHash, axes, cells: plan.map((p) => ({ name: p.cell.name, labels: p.cell.labels, diff: p.cell.diff, hash: p.cell.experiment.hash, runDir: p.runDir, file: p.resolvedFile })) }, null, 2)}\n`,
   );
 
-  // The parent run and the launcher come from the base experiment's tracker and launcher slots.
+  // The parent run and the launcher come from the base experiment's trackers and launcher.
   const config = opts.launcher ? { ...base.config, launcher: { type: opts.launcher } } : base.config;
   const container = new ExperimentContainer({ registry: opts.registry, config, baseDir: base.baseDir, runDir: sweepDir, log });
   const launcher = await container.get('launcher', 'launcher');
   if (earlier) await refuseLiveCells(sweepDir, launcher);
-  const tracker = await container.get('tracker', 'tracker');
+  const tracker = await openTracking(container, log);
   const axisParams: Record<string, string> = { 'sweep.cells': String(cells.length) };
   for (const l of labelNames) axisParams[`sweep.axis.${l}`] = [...new Set(cells.map((c) => valueText(c.labels[l])))].join(', ');
   const attempt = earlier ? readdirSync(sweepDir).filter((d) => /^resume-\d+$/.test(d)).length + 1 : 0;

@@ -11,7 +11,7 @@ import type { PluginKind } from './kinds.js';
 import type { BuildContext, ComponentConfig, Logger } from './define.js';
 import type { ComponentOf } from './contracts.js';
 import type { PluginRegistry } from './registry.js';
-import { MAP_SLOTS, SLOTS, slotIsActive } from './slots.js';
+import { LIST_SLOTS, MAP_SLOTS, SLOTS, slotIsActive } from './slots.js';
 import { currentRuntime, type RuntimeInfo } from '../runtime/step.js';
 import { deriveSeed } from '../data/rng.js';
 
@@ -64,6 +64,12 @@ export function configuredSlots(config: Record<string, unknown>): Map<string, Sl
     for (const [name, value] of Object.entries(entries)) {
       if (isComponentConfig(value)) slots.set(`${mapKey}.${name}`, { kind: spec.kind, config: value });
     }
+  }
+  for (const [listKey, spec] of Object.entries(LIST_SLOTS)) {
+    const items = Array.isArray(config[listKey]) ? (config[listKey] as unknown[]) : spec.default;
+    items.forEach((value, i) => {
+      if (isComponentConfig(value)) slots.set(`${listKey}.${i}`, { kind: spec.kind, config: value });
+    });
   }
   return slots;
 }

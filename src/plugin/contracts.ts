@@ -235,18 +235,24 @@ export interface Trainer {
 }
 
 // ─── tracking ────────────────────────────────────────────────────────────────────────────────
+//
+// The engine logs to a TrackerRun. The core writes every call to the run's local record first
+// (`<runDir>/tracking/record.jsonl`, the outbox) and then hands the recorded event to each
+// configured sink (`trackers:` list: a tracking server, the console, a user's own), so a sink
+// that is slow or down never loses anything: it can catch up from the record, or replay it later
+// with `ablate sync --to <type>`.
 
 export type RunStatus = 'RUNNING' | 'FINISHED' | 'FAILED' | 'KILLED';
 
 export interface RunInfo {
   /** Human-readable run name (for sweep cells, derived from the cell's diff). */
   name: string;
-  /** MLflow experiment name. */
+  /** The experiment the run belongs to (the config's `name`). */
   experiment: string;
   /** Flattened resolved config, dotted keys. */
   params: Record<string, string>;
   tags: Record<string, string>;
-  /** The local folder of this run: the outbox record, checkpoints and artifacts live here. */
+  /** The local folder of this run: the record, checkpoints and artifacts live here. */
   runDir: string;
   /** Set for a sweep cell: the tracker run id of the sweep's parent run. */
   parentRunId?: string;
@@ -260,7 +266,9 @@ export interface DatasetInput {
   profile?: Record<string, unknown>;
 }
 
+/** What the engine logs to; every call is in the local record before it returns. */
 export interface TrackerRun {
+  /** The client run id (32 hex chars), the same in the record and in every sink. */
   readonly id: string;
   logParams(params: Record<string, string>): void;
   logMetrics(step: number, metrics: Record<string, number>, timestampMs?: number): void;
@@ -268,14 +276,91 @@ export interface TrackerRun {
   /** Copies a file into the run's artifacts, under `artifactPath` (a folder) when given. */
   logArtifact(localPath: string, artifactPath?: string): void;
   logInput?(input: DatasetInput): void;
-  /** Waits until everything logged so far is durable (locally) and shipped where possible. */
+  /** Waits until everything logged so far is durable (locally) and delivered where possible. */
   flush(): Promise<void>;
   end(status: Exclude<RunStatus, 'RUNNING'>): Promise<void>;
 }
 
-export interface Tracker {
-  startRun(info: RunInfo): Promise<TrackerRun>;
-  close(): Promise<void>;
+// The record's events, one JSON object per line of record.jsonl.
+export interface StartEvent {
+  t: 'start';
+  /** Format version of the record. */
+  v: number;
+  /** Client run id (32 hex chars). */
+  id: string;
+  name: string;
+  experiment: string;
+  /** Client run id of the sweep's parent run. */
+  parent?: string;
+  time: number;
+  pid: number;
+  host: string;
+}
+export interface ParamsEvent { t: 'params'; p: Record<string, string> }
+export interface TagsEvent { t: 'tags'; tags: Record<string, string> }
+/** Metric values are numbers, or the strings 'NaN'/'Infinity'/'-Infinity' (JSON has no such numbers). */
+export interface MetricsEvent { t: 'metrics'; step: number; ts: number; m: Record<string, number | string> }
+/** `file` is relative to `<runDir>/tracking/artifacts`, and is the artifact's path in the run. */
+export interface ArtifactEvent { t: 'artifact'; file: string }
+export interface InputEvent { t: 'input'; input: DatasetInput }
+export interface EndEvent { t: 'end'; status: Exclude<RunStatus, 'RUNNING'>; time: number }
+export type RecordEvent = StartEvent | ParamsEvent | TagsEvent | MetricsEvent | ArtifactEvent | InputEvent | EndEvent;
+
+/** A run as a sink is told of it: the run's info plus its client run id. */
+export interface SinkRunInfo extends RunInfo {
+  readonly id: string;
+}
+
+/** One run inside a sink. Each call comes after the event is in the record. */
+export interface SinkRun {
+  /** Every event of the record, in order, from the run's `start` on (sent once each). */
+  event?(event: RecordEvent): void;
+  /** Delivers what was recorded so far, as far as the sink can within its own time limit. */
+  flush?(): Promise<void>;
+  /** The `end` event was recorded: deliver the rest and let go of the run. */
+  end?(): Promise<void>;
+}
+
+/** The outcome of replaying one run folder's record into a sink. */
+export interface SinkSyncResult {
+  outcome: 'synced' | 'up-to-date';
+  /** Where it went, for the user: e.g. the destination's run id. */
+  detail?: string;
+  requests?: number;
+}
+
+/** A run read back from a sink (e.g. a tracking server), as `ablate report` needs it. */
+export interface TrackedRun {
+  id: string;
+  name: string;
+  /** The parent's run id, as the sink names it. */
+  parent?: string;
+  status: string;
+  startTime: number;
+  params: Record<string, string>;
+  tags: Record<string, string>;
+  /** Per metric key: its history when asked for (`historyOf`), else at least the last point. */
+  metrics: Record<string, { step: number; timestamp: number; value: number }[]>;
+}
+
+/**
+ * A destination of tracked runs (kind `tracker`, listed under `trackers:`). It must never make a
+ * run fail: an unreachable destination is a warning, and the record keeps everything for `sync`.
+ */
+export interface TrackingSink {
+  startRun(info: SinkRunInfo): Promise<SinkRun>;
+  /** Called once after every run of the process ended (e.g. stop background work). */
+  close?(): Promise<void>;
+  /**
+   * Replays one finished run folder's record (`ablate sync --to <type>`). Called parents first;
+   * safe to repeat. Throws when the run could not be delivered.
+   */
+  sync?(runDir: string): Promise<SinkSyncResult>;
+  /**
+   * Reads runs back (`ablate report` on a target that is not a folder): `target` names what to
+   * read in the sink's own terms (an experiment, a parent run).
+   */
+  readRuns?(target: string, opts: { historyOf: readonly string[] }): Promise<{ title: string; runs: TrackedRun[] }>;
 }
 
 // ─── launching ───────────────────────────────────────────────────────────────────────────────
@@ -372,7 +457,7 @@ export interface ComponentOf {
   transform: Transform;
   metric: Metric;
   trainer: Trainer;
-  tracker: Tracker;
+  tracker: TrackingSink;
   launcher: Launcher;
 }
 

@@ -25,7 +25,6 @@ export const SLOTS: Readonly<Record<string, SlotSpec>> = {
   discriminator_scheduler: { kind: 'scheduler', target: 'discriminator_optimizer', default: { type: 'constant' }, description: "Sets the discriminator optimizer's learning rate." },
   dataset: { kind: 'dataset', required: true, description: 'Training and evaluation data.' },
   trainer: { kind: 'trainer', required: true, description: 'What happens in one training iteration.' },
-  tracker: { kind: 'tracker', default: { type: 'local' }, description: 'Where parameters, metrics and artifacts are logged.' },
   launcher: { kind: 'launcher', default: { type: 'local' }, description: 'How the cells of a sweep are run.' },
 };
 
@@ -33,6 +32,27 @@ export const SLOTS: Readonly<Record<string, SlotSpec>> = {
 export const MAP_SLOTS: Readonly<Record<string, { kind: PluginKind; description: string }>> = {
   losses: { kind: 'loss', description: 'Named losses; trainers look them up by name (e.g. `seg`, `adv`, `semi`).' },
   metrics: { kind: 'metric', description: 'Named evaluation metrics (e.g. `miou`).' },
+};
+
+/**
+ * List slots: a top-level key holding an ordered list of components of one kind (`trackers.0`,
+ * `trackers.1` … as slot names). `formerly` is an older single-component spelling of the key that
+ * a config may still use: it is read as a one-element list (see config/former-spellings.ts).
+ */
+export interface ListSlotSpec {
+  kind: PluginKind;
+  description: string;
+  default: readonly { type: string }[];
+  formerly?: string;
+}
+
+export const LIST_SLOTS: Readonly<Record<string, ListSlotSpec>> = {
+  trackers: {
+    kind: 'tracker',
+    default: [{ type: 'local' }],
+    formerly: 'tracker',
+    description: 'Where runs are tracked besides their local record (which is always written first): each sink is fed from the record.',
+  },
 };
 
 /** A slot that defaults only makes sense when its target is configured (no discriminator → no D scheduler). */

@@ -8,7 +8,7 @@
 import type { JsonSchema } from '../plugin/define.js';
 import { PLUGIN_KINDS, type PluginKind } from '../plugin/kinds.js';
 import type { PluginRegistry } from '../plugin/registry.js';
-import { MAP_SLOTS, SLOTS } from '../plugin/slots.js';
+import { LIST_SLOTS, MAP_SLOTS, SLOTS } from '../plugin/slots.js';
 import { runtimeOptionsSchema } from '../runtime/schema.js';
 import { engineBlocksSchema } from '../engine/schema.js';
 
@@ -97,6 +97,9 @@ export function composeExperimentSchema(registry: PluginRegistry, opts: ComposeO
   }
   for (const [slot, spec] of Object.entries(MAP_SLOTS)) {
     properties[slot] = { type: 'object', description: spec.description, additionalProperties: { $ref: componentRef(spec.kind) }, patternProperties: OPERATOR_KEYS };
+  }
+  for (const [slot, spec] of Object.entries(LIST_SLOTS)) {
+    properties[slot] = { type: 'array', description: `${spec.description} Default: [${spec.default.map((d) => `{type: ${d.type}}`).join(', ')}].`, items: { $ref: componentRef(spec.kind) } };
   }
   for (const [block, schema] of Object.entries(engineBlocksSchema)) properties[block] = schema;
   properties.sweep = {

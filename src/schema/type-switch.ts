@@ -10,13 +10,13 @@ import type { ConfigState } from '../config/merge.js';
 import { isPlainObject, isUnder } from '../config/paths.js';
 import type { PluginKind } from '../plugin/kinds.js';
 import type { PluginRegistry } from '../plugin/registry.js';
-import { MAP_SLOTS, SLOTS } from '../plugin/slots.js';
+import { LIST_SLOTS, MAP_SLOTS, SLOTS } from '../plugin/slots.js';
 
-/** The plugin kind expected at a path, when the path is a slot or an entry of a map slot. */
+/** The plugin kind expected at a path, when the path is a slot or an entry of a map or list slot. */
 function kindAt(path: string): PluginKind | undefined {
   const segs = path.split('.');
   if (segs.length === 1) return SLOTS[segs[0]!]?.kind;
-  if (segs.length === 2) return MAP_SLOTS[segs[0]!]?.kind;
+  if (segs.length === 2) return MAP_SLOTS[segs[0]!]?.kind ?? (/^\d+$/.test(segs[1]!) ? LIST_SLOTS[segs[0]!]?.kind : undefined);
   return undefined;
 }
 

@@ -21,7 +21,7 @@ import { hasReference } from '../config/refs.js';
 import { PATH_FORMAT } from '../config/file-paths.js';
 import { PLUGIN_KINDS, type PluginKind } from '../plugin/kinds.js';
 import { didYouMean, type PluginRegistry } from '../plugin/registry.js';
-import { SLOTS, slotIsActive } from '../plugin/slots.js';
+import { LIST_SLOTS, SLOTS, slotIsActive } from '../plugin/slots.js';
 import { composeExperimentSchema } from './compose.js';
 
 type Validator = ValidateFunction;
@@ -97,6 +97,16 @@ export function materializeSlotDefaults(state: ConfigState, registry: PluginRegi
     state.tree[slot] = { ...spec.default };
     state.setOrigin(slot, { kind: 'default', note: `slot default of '${slot}'` });
     state.setOrigin(`${slot}.type`, { kind: 'default', note: `slot default of '${slot}'` });
+  }
+  for (const [slot, spec] of Object.entries(LIST_SLOTS)) {
+    if (state.tree[slot] !== undefined || !spec.default.every((d) => registry.has(spec.kind, d.type))) continue;
+    state.tree[slot] = spec.default.map((d) => ({ ...d }));
+    const origin = { kind: 'default' as const, note: `slot default of '${slot}'` };
+    state.setOrigin(slot, origin);
+    spec.default.forEach((_, i) => {
+      state.setOrigin(`${slot}.${i}`, origin);
+      state.setOrigin(`${slot}.${i}.type`, origin);
+    });
   }
 }
 

@@ -1,12 +1,12 @@
 /**
  * The local record of a run (the outbox): an append-only JSONL file plus copies of the logged
- * artifacts, under `<runDir>/tracking/`. Every tracker writes here first, synchronously, so the
- * record is the truth: shipping to MLflow (live or later with `ablate sync`) replays it, and
+ * artifacts, under `<runDir>/tracking/`. Every run is written here first, synchronously, so the
+ * record is the truth: each sink (`trackers:`) is fed from it, `ablate sync` replays it later, and
  * `ablate report` can read it without any server.
  *
  *   <runDir>/tracking/record.jsonl     one event per line (see RecordEvent)
  *   <runDir>/tracking/artifacts/...    copies of logged files, as laid out in the run's artifacts
- *   <runDir>/tracking/shipped-*.json   per tracking server: the MLflow run id and how far it got
+ *   <runDir>/tracking/<sink state>     what a sink keeps to resume delivery (how far it got)
  */
 import { closeSync, copyFileSync, constants as fsc, cpSync, existsSync, mkdirSync, openSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
@@ -14,36 +14,14 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { AblateError } from '../errors.js';
 import { decodeMetricValue, encodeMetricValue } from './limits.js';
-import type { DatasetInput, RunStatus } from '../plugin/contracts.js';
+import type { DatasetInput, RecordEvent, RunStatus, StartEvent } from '../plugin/contracts.js';
+
+export type { RecordEvent, StartEvent };
 
 export const RECORD_DIR = 'tracking';
 export const RECORD_FILE = 'record.jsonl';
 export const RECORD_ARTIFACTS = 'artifacts';
 const FORMAT_VERSION = 1;
-
-export interface StartEvent {
-  t: 'start';
-  v: number;
-  /** Client run id (32 hex chars); becomes the MLflow tag `ablate.run_id`. */
-  id: string;
-  name: string;
-  experiment: string;
-  /** Client run id of the sweep's parent run. */
-  parent?: string;
-  time: number;
-  pid: number;
-  host: string;
-}
-export interface ParamsEvent { t: 'params'; p: Record<string, string> }
-export interface TagsEvent { t: 'tags'; tags: Record<string, string> }
-/** Metric values are numbers, or the strings 'NaN'/'Infinity'/'-Infinity' (JSON has no such numbers). */
-export interface MetricsEvent { t: 'metrics'; step: number; ts: number; m: Record<string, number | string> }
-/** `file` is relative to `<runDir>/tracking/artifacts`; it is the artifact path in MLflow too. */
-export interface ArtifactEvent { t: 'artifact'; file: string }
-export interface InputEvent { t: 'input'; input: DatasetInput }
-export interface EndEvent { t: 'end'; status: Exclude<RunStatus, 'RUNNING'>; time: number }
-
-export type RecordEvent = StartEvent | ParamsEvent | TagsEvent | MetricsEvent | ArtifactEvent | InputEvent | EndEvent;
 
 export function recordPaths(runDir: string) {
   const dir = path.join(runDir, RECORD_DIR);
@@ -58,6 +36,8 @@ export function newRunId(): string {
 export class RecordWriter {
   readonly runDir: string;
   readonly id: string;
+  /** The record's first event (written by the constructor, before anyone could listen). */
+  readonly start: StartEvent;
   private fd: number | undefined;
   private readonly params = new Map<string, string>();
   private readonly paths: ReturnType<typeof recordPaths>;
@@ -79,7 +59,7 @@ export class RecordWriter {
     mkdirSync(this.paths.artifacts, { recursive: true });
     this.id = start.id ?? newRunId();
     this.fd = openSync(this.paths.file, 'a');
-    this.append({
+    this.start = {
       t: 'start',
       v: FORMAT_VERSION,
       id: this.id,
@@ -89,7 +69,8 @@ export class RecordWriter {
       time: start.time ?? Date.now(),
       pid: process.pid,
       host: os.hostname(),
-    });
+    };
+    this.append(this.start);
   }
 
   private append(e: RecordEvent): void {

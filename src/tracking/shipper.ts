@@ -9,7 +9,7 @@
  * same primary key on MLflow's SQL stores.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { LIMITS, decodeMetricValue, isValidKey, sanitizeKey } from './limits.js';
 import { MlflowClient, MlflowError, chunkBatch, type KeyValue, type LogBatch, type MetricPoint } from './mlflow-client.js';
@@ -64,10 +64,26 @@ export async function findRunByClientId(client: MlflowClient, experimentId: stri
   return runs[0]?.info.run_id;
 }
 
+/** The first line of a record (its start event), read without reading the rest. */
+function readStartEvent(file: string): StartEvent | undefined {
+  if (!existsSync(file)) return undefined;
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(64 * 1024);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    const nl = buf.subarray(0, n).indexOf(0x0a);
+    const e = nl > 0 ? (JSON.parse(buf.subarray(0, nl).toString('utf8')) as RecordEvent) : undefined;
+    return e?.t === 'start' ? e : undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export class Shipper {
   readonly client: MlflowClient;
   readonly runDir: string;
   private state: ShipState | undefined;
+  private clientId: string | undefined;
   private readonly file: string;
   private readonly opts: ShipperOptions;
   private chain: Promise<unknown> = Promise.resolve();
@@ -85,6 +101,12 @@ export class Shipper {
     this.runDir = path.resolve(opts.runDir);
     this.file = recordPaths(this.runDir).file;
     this.state = readShipState(this.runDir, this.client.trackingUri);
+  }
+
+  /** The client run id of the record (its start event's id). */
+  get clientRunId(): string | undefined {
+    this.clientId ??= readStartEvent(this.file)?.id;
+    return this.clientId;
   }
 
   /** The MLflow run id once the run exists on the server. */

@@ -1,17 +1,16 @@
 /**
- * `ablate sync`: replays local run records to an MLflow server. Idempotent: a run already on the
- * server (found by its `ablate.run_id` tag) is resumed from the saved offset, or re-sent from the
- * start into the same MLflow run when this machine has no saved state for that server.
+ * `ablate sync`: replays finished local run records into a sink (`--to <tracker type>`). The
+ * core finds the run folders, closes records whose process died, and orders parents before
+ * children; the sink's own `sync` delivers each record and is safe to repeat.
  */
-import { appendFileSync, readdirSync, statSync } from 'node:fs';
+import { appendFileSync, lstatSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { AblateError } from '../errors.js';
-import { MlflowClient, MlflowError } from './mlflow-client.js';
+import type { EndEvent, TagsEvent } from '../plugin/contracts.js';
+import type { NamedSink } from './open.js';
 import { isRunDir, readRecord, recordPaths, writerAlive, type RunRecord } from './record.js';
-import { Shipper, findRunByClientId } from './shipper.js';
 
 export interface SyncOptions {
-  trackingUri: string;
   log?: (line: string) => void;
   warn?: (line: string) => void;
 }
@@ -19,8 +18,9 @@ export interface SyncOptions {
 export interface SyncResult {
   runDir: string;
   name: string;
-  outcome: 'shipped' | 'up-to-date' | 'skipped-running' | 'failed';
-  mlflowRunId?: string;
+  outcome: 'synced' | 'up-to-date' | 'skipped-running' | 'failed';
+  /** Where the run went, in the sink's words. */
+  detail?: string;
   requests: number;
   error?: string;
 }
@@ -40,11 +40,8 @@ export function findRunDirs(root: string): string[] {
     for (const e of entries) {
       if (e === 'node_modules' || e === '.git' || e === 'tracking' || e.startsWith('.')) continue;
       const p = path.join(dir, e);
-      try {
-        if (statSync(p).isDirectory()) walk(p, depth + 1);
-      } catch {
-        /* vanished */
-      }
+      // lstat: a symbolic link is not followed out of the folder being synced.
+      if (lstatSync(p, { throwIfNoEntry: false })?.isDirectory()) walk(p, depth + 1);
     }
   };
   walk(path.resolve(root), 0);
@@ -62,27 +59,23 @@ export function parentsFirst(records: RunRecord[]): RunRecord[] {
   return [...records].sort((a, b) => depth(a) - depth(b) || a.startTime - b.startTime);
 }
 
-export async function syncRuns(target: string, opts: SyncOptions): Promise<SyncResult[]> {
+export async function syncRuns(target: string, to: NamedSink, opts: SyncOptions = {}): Promise<SyncResult[]> {
   const log = opts.log ?? (() => undefined);
   const warn = opts.warn ?? ((l: string) => process.stderr.write(`warning: ${l}\n`));
-  let dirs: string[];
-  try {
-    dirs = findRunDirs(target);
-    statSync(target);
-  } catch {
-    throw new AblateError('sync.not-found', `${target} does not exist`, { where: { file: target } });
+  const { sink, name: sinkName } = to;
+  if (!sink.sync) {
+    throw new AblateError('sync.unsupported', `the '${sinkName}' tracker cannot replay runs`, { hint: 'pass --to with a tracker that supports sync (e.g. mlflow)' });
   }
+  if (!statSync(target, { throwIfNoEntry: false })) throw new AblateError('sync.not-found', `${target} does not exist`, { where: { file: target } });
+  const dirs = findRunDirs(target);
   if (dirs.length === 0) {
     throw new AblateError('sync.no-runs', `no run records under ${target}`, {
       where: { file: target },
       hint: 'pass a run folder (one holding tracking/record.jsonl) or a folder of runs',
     });
   }
-  const client = new MlflowClient(opts.trackingUri, { maxRetries: 3, backoffMs: 500, timeoutMs: 30_000 });
-  const records = parentsFirst(dirs.map((d) => readRecord(d)));
-  const mlflowIds = new Map<string, string>();
   const results: SyncResult[] = [];
-  for (const rec of records) {
+  for (const rec of parentsFirst(dirs.map((d) => readRecord(d)))) {
     if (rec.status === 'RUNNING') {
       if (writerAlive(rec)) {
         log(`skip ${rec.name}: still running (pid ${rec.pid})`);
@@ -90,32 +83,19 @@ export async function syncRuns(target: string, opts: SyncOptions): Promise<SyncR
         continue;
       }
       // The process that wrote it died without ending the run: close the record as KILLED.
-      appendFileSync(recordPaths(rec.runDir).file, `${JSON.stringify({ t: 'tags', tags: { 'ablate.incomplete': 'true' } })}\n${JSON.stringify({ t: 'end', status: 'KILLED', time: Date.now() })}\n`);
+      const tags: TagsEvent = { t: 'tags', tags: { 'ablate.incomplete': 'true' } };
+      const end: EndEvent = { t: 'end', status: 'KILLED', time: Date.now() };
+      appendFileSync(recordPaths(rec.runDir).file, `${JSON.stringify(tags)}\n${JSON.stringify(end)}\n`);
       warn(`${rec.name}: its process ended without finishing the run; synced as KILLED`);
     }
-    const shipper = new Shipper({
-      client,
-      runDir: rec.runDir,
-      resolveParent: async (p, e) => mlflowIds.get(p) ?? findRunByClientId(client, e, p),
-      warn,
-    });
-    const wasDone = shipper.done;
     try {
-      await shipper.pump();
-      if (shipper.mlflowRunId) mlflowIds.set(rec.id, shipper.mlflowRunId);
-      results.push({ runDir: rec.runDir, name: rec.name, outcome: wasDone ? 'up-to-date' : 'shipped', mlflowRunId: shipper.mlflowRunId, requests: shipper.stats.requests });
-      log(`${wasDone ? 'up to date' : 'synced'}: ${rec.name} -> run ${shipper.mlflowRunId} (${shipper.stats.requests} requests)`);
+      const r = await sink.sync(rec.runDir);
+      results.push({ runDir: rec.runDir, name: rec.name, outcome: r.outcome, requests: r.requests ?? 0, ...(r.detail ? { detail: r.detail } : {}) });
+      log(`${r.outcome === 'up-to-date' ? 'up to date' : 'synced'}: ${rec.name}${r.detail ? ` -> ${r.detail}` : ''}${r.requests !== undefined ? ` (${r.requests} requests)` : ''}`);
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
-      results.push({ runDir: rec.runDir, name: rec.name, outcome: 'failed', requests: shipper.stats.requests, error: msg });
+      results.push({ runDir: rec.runDir, name: rec.name, outcome: 'failed', requests: 0, error: msg });
       warn(`${rec.name}: ${msg}`);
-      if (e instanceof MlflowError && e.status === 0) {
-        // The server is unreachable: trying every other run would only repeat the same wait.
-        for (const rest of records.slice(records.indexOf(rec) + 1)) {
-          results.push({ runDir: rest.runDir, name: rest.name, outcome: 'failed', requests: 0, error: 'not attempted (server unreachable)' });
-        }
-        break;
-      }
     }
   }
   return results;

@@ -319,7 +319,7 @@ export function tinyExperiment(outDir: string, overrides: { trainer?: Record<str
     checkpoint: { every: 5, keep_last: 2, ...overrides.checkpoint },
     output: { dir: outDir },
     progress: { bar: 'never', log_every: 0 },
-    tracker: { type: 'local' },
+    trackers: [{ type: 'local' }],
   };
   const canonicalYaml = `${JSON.stringify(config, null, 2)}\n`;
   const hash = createHash('sha256').update(canonicalYaml).digest('hex');

@@ -1,16 +1,22 @@
 /**
- * End to end: the engine trains a tiny 2-cell sweep with `tracker: mlflow` against the real
- * server; the parent/child nesting, flattened params, step metrics, artifacts and the report are
- * read back from MLflow. Then `report` on the local sweep folder gives the same table.
+ * End to end: the engine trains a tiny 2-cell sweep with `trackers: [{type: mlflow}, {type:
+ * console}]` against the real server; the parent/child nesting, flattened params, step metrics,
+ * artifacts and the report are read back from MLflow, and the console printed the same runs. Then
+ * `report` on the local sweep folder gives the same table. The former `tracker:` spelling, loaded
+ * from a file, still logs to MLflow; `ablate sync --to mlflow` replays a run recorded locally only.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runSweep, type SweepCellInput } from '../../src/engine/sweep.js';
 import { MlflowClient, fromKv, RUN_ID_TAG, readShipState } from '../../src/tracking/index.js';
 import { runReport } from '../../src/cli/commands/report.js';
+import { runSync } from '../../src/cli/commands/sync.js';
+import { loadExperiment } from '../../src/config/load.js';
+import { runExperiment } from '../../src/engine/run.js';
+import { fileURLToPath } from 'node:url';
 import { testRegistry, tinyExperiment } from '../engine/tiny-plugins.js';
 import { serverForTests } from './mlflow-server.js';
 
@@ -26,7 +32,7 @@ function cells(out: string, uri: string): SweepCellInput[] {
     const e = tinyExperiment(out, { trainer: { iterations: 6 } });
     (e.config.optimizer as Record<string, unknown>).lr = lr;
     (e.config.scheduler as Record<string, unknown>).lr = lr;
-    e.config.tracker = { type: 'mlflow', tracking_uri: uri, flush_interval_ms: 200 };
+    e.config.trackers = [{ type: 'mlflow', tracking_uri: uri, flush_interval_ms: 200 }, { type: 'console', every: 1 }];
     const canonicalYaml = `${JSON.stringify(e.config, null, 2)}\n`;
     return { name: `lr=${lr}`, labels: { lr }, diff: { 'optimizer.lr': lr }, experiment: { ...e, canonicalYaml, hash: `${lr === 0.5 ? 'a' : 'b'}${e.hash.slice(1)}` } };
   });
@@ -35,7 +41,22 @@ function cells(out: string, uri: string): SweepCellInput[] {
 test('engine sweep logged to a real MLflow server: nesting, params, metrics, artifacts, report', { skip, timeout: 300_000 }, async () => {
   const uri = server!.uri;
   const out = mkdtempSync(path.join(os.tmpdir(), 'ablate-e2e-'));
-  const r = await runSweep(cells(out, uri), { registry: testRegistry(), file: 'lr-sweep.yaml', log: quiet, out: () => {} });
+  const printed: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  // The console sink prints to stdout: keep its lines (node:test reports on stdout too, so only
+  // lines of the console sink's own shape are kept, and the rest passed through).
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    const text = String(chunk);
+    if (/^(run |lr=|sweep:)/.test(text)) printed.push(...text.trimEnd().split('\n'));
+    else return (write as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
+    return true;
+  }) as typeof process.stdout.write;
+  let r;
+  try {
+    r = await runSweep(cells(out, uri), { registry: testRegistry(), file: 'lr-sweep.yaml', log: quiet, out: () => {} });
+  } finally {
+    process.stdout.write = write;
+  }
   assert.equal(r.status, 'FINISHED', JSON.stringify(r.cells));
 
   const client = new MlflowClient(uri);
@@ -72,4 +93,85 @@ test('engine sweep logged to a real MLflow server: nesting, params, metrics, art
   const fromLocal = await runReport(r.sweepDir, { ...spec, out: path.join(out, 'rep2') }, () => undefined);
   assert.deepEqual(fromServer.table.fractions, ['0.05', '0.5']);
   assert.deepEqual(fromLocal.table.cells, fromServer.table.cells);
+
+  // The console sink saw the same runs: the parent and both cells, their metrics and their end.
+  for (const c of r.cells) {
+    assert.ok(printed.some((l) => l.startsWith(`run ${c.name} `)), `console announced ${c.name}:\n${printed.join('\n')}`);
+    assert.ok(printed.some((l) => l.startsWith(`${c.name} step `) && /loss=/.test(l)), `console printed ${c.name}'s metrics`);
+    assert.ok(printed.includes(`${c.name}: FINISHED`), `console printed ${c.name}'s end`);
+  }
+  assert.ok(printed.some((l) => l.startsWith('run sweep:')), 'console announced the sweep parent');
+});
+
+const tinyPlugins = path.join(path.dirname(fileURLToPath(import.meta.url)), '../engine/tiny-plugins.ts');
+
+function experimentFile(dir: string, trackerLines: string[]): string {
+  const file = path.join(dir, 'tiny.yaml');
+  writeFileSync(
+    file,
+    [
+      'name: tracking-spellings',
+      `plugins: [${JSON.stringify(tinyPlugins)}]`,
+      'runtime: {backend: cpu}',
+      'model: {type: test-tiny-model}',
+      'optimizer: {type: test-sgd, lr: 0.5}',
+      'dataset: {type: test-tiny-data}',
+      'metrics: {acc: {type: test-pixel-acc}}',
+      'trainer: {type: test-supervised, iterations: 4}',
+      'progress: {bar: never, log_every: 0}',
+      `output: {dir: ${JSON.stringify(path.join(dir, 'runs'))}}`,
+      ...trackerLines,
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+test('the former `tracker: {type: mlflow}` spelling still logs the run to MLflow', { skip, timeout: 300_000 }, async () => {
+  const uri = server!.uri;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-old-spelling-'));
+  const resolved = await loadExperiment(experimentFile(dir, ['tracker:', '  type: mlflow', `  tracking_uri: ${uri}`, '  flush_interval_ms: 200']));
+  assert.deepEqual(resolved.config.trackers, [{ type: 'mlflow', tracking_uri: uri, flush_interval_ms: 200, flush_timeout_s: 60, start_timeout_s: 10 }]);
+  const run = await runExperiment(resolved, { log: quiet, runName: 'old-spelling' });
+  assert.equal(run.status, 'FINISHED');
+  const state = readShipState(run.runDir, uri);
+  assert.ok(state?.done, 'the run was shipped completely');
+  const got = await new MlflowClient(uri).getRun(state.runId);
+  assert.equal(got.info.status, 'FINISHED');
+  assert.equal(got.info.run_name, 'old-spelling');
+  assert.equal(fromKv(got.data.tags)[RUN_ID_TAG], run.runId);
+  assert.equal(fromKv(got.data.params)['trackers'], JSON.stringify(resolved.config.trackers), 'the resolved (new) spelling is what was logged');
+});
+
+test('`ablate sync --to mlflow` replays a run that was recorded locally only', { skip, timeout: 300_000 }, async () => {
+  const uri = server!.uri;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-sync-local-'));
+  const saved = process.env.MLFLOW_TRACKING_URI;
+  delete process.env.MLFLOW_TRACKING_URI;
+  let run;
+  try {
+    // `auto` without a tracking URI: the record alone.
+    run = await runExperiment(await loadExperiment(experimentFile(dir, ['trackers: [{type: auto}]'])), { log: quiet, runName: 'offline-then-synced' });
+  } finally {
+    if (saved !== undefined) process.env.MLFLOW_TRACKING_URI = saved;
+  }
+  assert.equal(run.status, 'FINISHED');
+  assert.equal(readShipState(run.runDir, uri), undefined, 'nothing was shipped during the run');
+  const lines: string[] = [];
+  const results = await runSync(path.join(dir, 'runs'), { to: 'mlflow', trackingUri: uri }, (l) => void lines.push(l));
+  assert.deepEqual(results.map((x) => x.outcome), ['synced']);
+  assert.match(lines.at(-1)!, /1 run\(s\) in .*: 1 synced, 0 up to date, 0 still running, 0 failed -> mlflow/);
+  const state = readShipState(run.runDir, uri)!;
+  const client = new MlflowClient(uri);
+  const got = await client.getRun(state.runId);
+  assert.equal(got.info.status, 'FINISHED');
+  assert.equal(fromKv(got.data.tags)[RUN_ID_TAG], run.runId);
+  const local = (await import('../../src/tracking/record.js')).readRecord(run.runDir);
+  for (const [key, points] of Object.entries(local.metrics)) {
+    const hist = await client.getMetricHistory(state.runId, key);
+    assert.equal(hist.length, points.length, `every point of ${key} arrived`);
+  }
+  const again = await runSync(path.join(dir, 'runs'), { to: 'mlflow', trackingUri: uri }, () => undefined);
+  assert.deepEqual(again.map((x) => x.outcome), ['up-to-date']);
+  await assert.rejects(runSync(path.join(dir, 'runs'), { to: 'mlfow', trackingUri: uri }, () => undefined), /unknown tracker type 'mlfow'[\s\S]*/);
 });

@@ -8,17 +8,24 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MlflowClient, MlflowTracker, createLocalTracker, fromKv, syncRuns, RUN_ID_TAG, readShipState, type TrackerLog } from '../../src/tracking/index.js';
+import { MlflowClient, trackingWith, fromKv, syncRuns, RUN_ID_TAG, readShipState } from '../../src/tracking/index.js';
+import type { Logger } from '../../src/index.js';
+import { MlflowSink, type MlflowSinkOptions } from '../../plugins/trackers/mlflow/index.js';
 import { runReport } from '../../src/cli/commands/report.js';
 import { cellAt } from '../../src/report/index.js';
 import { serverForTests, startMlflowServer, type TestServer } from './mlflow-server.js';
 
 const { server, skip } = await serverForTests();
 const tmp = (p: string) => mkdtempSync(path.join(os.tmpdir(), `ablate-trk-${p}-`));
-const quiet = (): TrackerLog & { warnings: string[] } => {
+const quiet = (): Logger & { warnings: string[] } => {
   const warnings: string[] = [];
-  return { warnings, info: () => undefined, warn: (m) => void warnings.push(m) };
+  return { warnings, info: () => undefined, warn: (m) => void warnings.push(m), debug: () => undefined };
 };
+/** Tracking with the MLflow sink alone (what `trackers: [{type: mlflow}]` opens). */
+const mlflowTracking = (opts: MlflowSinkOptions) => trackingWith([{ name: 'mlflow', sink: new MlflowSink(opts) }], opts.log);
+/** Tracking with no sink: the local record only. */
+const localTracking = () => trackingWith([], quiet());
+const toMlflow = (uri: string, log: Logger = quiet()) => ({ name: 'mlflow', sink: new MlflowSink({ trackingUri: uri, log }) });
 
 after(async () => {
   await server?.stop();
@@ -34,7 +41,7 @@ describe('MLflow integration', { skip }, () => {
 
   test('a run: params, step metrics, NaN/Inf, tags, artifacts, inputs, long values', async () => {
     const log = quiet();
-    const tracker = new MlflowTracker({ trackingUri: server!.uri, log, intervalMs: 100 });
+    const tracker = mlflowTracking({ trackingUri: server!.uri, log, intervalMs: 100 });
     const runDir = tmp('run');
     const long = 'v'.repeat(7000);
     const run = await tracker.startRun({
@@ -93,7 +100,7 @@ describe('MLflow integration', { skip }, () => {
   });
 
   test('a 2-cell sweep: parent run, child runs nested with mlflow.parentRunId, axes as params', async () => {
-    const tracker = new MlflowTracker({ trackingUri: server!.uri, log: quiet(), intervalMs: 100 });
+    const tracker = mlflowTracking({ trackingUri: server!.uri, log: quiet(), intervalMs: 100 });
     const sweepDir = tmp('sweep');
     const parent = await tracker.startRun({ name: 'paper-table', experiment: 'it-sweep', params: { 'sweep.axes': 'dataset.labeled_fraction' }, tags: { 'ablate.sweep': 'paper-table' }, runDir: sweepDir });
     const childIds: string[] = [];
@@ -128,7 +135,7 @@ describe('MLflow integration', { skip }, () => {
     let s: TestServer = await startMlflowServer({ dir });
     try {
       const log = quiet();
-      const tracker = new MlflowTracker({ trackingUri: s.uri, log, intervalMs: 100, flushTimeoutMs: 60_000 });
+      const tracker = mlflowTracking({ trackingUri: s.uri, log, intervalMs: 100, flushTimeoutMs: 60_000 });
       const runDir = tmp('outage-run');
       const run = await tracker.startRun({ name: 'outage', experiment: 'it-outage', params: { a: '1' }, tags: {}, runDir });
       for (let i = 0; i < 50; i++) run.logMetrics(i, { loss: i });
@@ -158,7 +165,7 @@ describe('MLflow integration', { skip }, () => {
 
   test('sync: a local run and a local sweep replay idempotently', async () => {
     const root = tmp('sync');
-    const local = createLocalTracker({ log: quiet() });
+    const local = localTracking();
     const parent = await local.startRun({ name: 'sweep', experiment: 'it-sync', params: {}, tags: {}, runDir: root });
     for (const seed of ['0', '1']) {
       const r = await local.startRun({ name: `seed=${seed}`, experiment: 'it-sync', params: { seed }, tags: {}, runDir: path.join(root, `seed-${seed}`), parentRunId: parent.id });
@@ -168,11 +175,11 @@ describe('MLflow integration', { skip }, () => {
     await parent.end('FINISHED');
 
     const t0 = performance.now();
-    const first = await syncRuns(root, { trackingUri: server!.uri });
+    const first = await syncRuns(root, toMlflow(server!.uri));
     const syncMs = performance.now() - t0;
-    assert.deepEqual(first.map((r) => r.outcome), ['shipped', 'shipped', 'shipped']);
+    assert.deepEqual(first.map((r) => r.outcome), ['synced', 'synced', 'synced']);
     const t1 = performance.now();
-    const second = await syncRuns(root, { trackingUri: server!.uri });
+    const second = await syncRuns(root, toMlflow(server!.uri));
     const resyncMs = performance.now() - t1;
     assert.deepEqual(second.map((r) => r.outcome), ['up-to-date', 'up-to-date', 'up-to-date']);
     process.stderr.write(`sync of 3 runs (1200 metric points): ${syncMs.toFixed(0)} ms; re-sync: ${resyncMs.toFixed(0)} ms\n`);
@@ -182,7 +189,7 @@ describe('MLflow integration', { skip }, () => {
     for (const d of [root, path.join(root, 'seed-0'), path.join(root, 'seed-1')]) {
       for (const f of readdirSync(path.join(d, 'tracking'))) if (f.startsWith('shipped-')) rmSync(path.join(d, 'tracking', f));
     }
-    await syncRuns(root, { trackingUri: server!.uri });
+    await syncRuns(root, toMlflow(server!.uri));
     const exp = await client.getExperimentByName('it-sync');
     const runs = await client.searchRuns([exp!.experiment_id]);
     assert.equal(runs.length, 3, 'no duplicate runs after a stateless re-sync');
@@ -194,7 +201,7 @@ describe('MLflow integration', { skip }, () => {
   });
 
   test('report from MLflow: by sweep parent run id and by experiment name', async () => {
-    const tracker = new MlflowTracker({ trackingUri: server!.uri, log: quiet(), intervalMs: 100 });
+    const tracker = mlflowTracking({ trackingUri: server!.uri, log: quiet(), intervalMs: 100 });
     const dir = tmp('report');
     const parent = await tracker.startRun({ name: 'table', experiment: 'it-report', params: {}, tags: {}, runDir: dir });
     const want: Record<string, number[]> = {};
@@ -229,7 +236,7 @@ describe('MLflow integration', { skip }, () => {
 
   test('a request the server refuses does not block the rest (changed param in a hand-edited record)', async () => {
     const dir = tmp('refused');
-    const local = createLocalTracker({ log: quiet() });
+    const local = localTracking();
     const run = await local.startRun({ name: 'refused', experiment: 'it-refused', params: { a: '1' }, tags: {}, runDir: dir });
     const { appendFileSync } = await import('node:fs');
     run.logMetrics(0, { loss: 1 });
@@ -239,9 +246,10 @@ describe('MLflow integration', { skip }, () => {
     run.logMetrics(1, { loss: 0.5 });
     await run.end('FINISHED');
     const warnings: string[] = [];
-    const res = await syncRuns(dir, { trackingUri: server!.uri, warn: (w) => void warnings.push(w) });
-    assert.equal(res[0]!.outcome, 'shipped');
-    const got = await client.getRun(res[0]!.mlflowRunId!);
+    const log = { ...quiet(), warn: (w: string) => void warnings.push(w) };
+    const res = await syncRuns(dir, toMlflow(server!.uri, log), { warn: (w) => void warnings.push(w) });
+    assert.equal(res[0]!.outcome, 'synced');
+    const got = await client.getRun(readShipState(dir, server!.uri)!.runId);
     assert.deepEqual(fromKv(got.data.params), { a: '1', b: '3' });
     assert.equal(got.info.status, 'FINISHED');
     assert.equal((await client.getMetricHistory(got.info.run_id, 'loss')).length, 2);

@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
-import { MlflowTracker, readShipState } from '../../src/tracking/index.js';
+import { readShipState, trackingWith } from '../../src/tracking/index.js';
+import { MlflowSink } from '../../plugins/trackers/mlflow/index.js';
 import { serverForTests } from './mlflow-server.js';
 
 const CHROMIUM = process.env.ABLATE_CHROMIUM ?? '/usr/bin/chromium';
@@ -35,8 +36,8 @@ after(async () => {
 
 test('MLflow UI shows the sweep parent, its child runs and their params', { skip, timeout: 240_000 }, async () => {
   const uri = server!.uri;
-  const quiet = { info: () => undefined, warn: () => undefined };
-  const tracker = new MlflowTracker({ trackingUri: uri, log: quiet, intervalMs: 100 });
+  const quiet = { info: () => undefined, warn: () => undefined, debug: () => undefined };
+  const tracker = trackingWith([{ name: 'mlflow', sink: new MlflowSink({ trackingUri: uri, log: quiet, intervalMs: 100 }) }], quiet);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-ui-'));
   const parent = await tracker.startRun({ name: 'paper-table', experiment: 'ui-sweep', params: { 'sweep.axes': 'dataset.labeled_fraction' }, tags: {}, runDir: dir });
   for (const frac of ['0.125', '0.5']) {

@@ -12,13 +12,13 @@ import {
   decodeMetricValue,
   RecordWriter,
   readRecord,
-  createLocalTracker,
-  createConsoleTracker,
+  trackingWith,
   runNameFromDiff,
   LIMITS,
   MlflowClient,
-  MlflowTracker,
 } from '../../src/tracking/index.js';
+import { consoleSink } from '../../plugins/trackers/console.js';
+import { MlflowSink } from '../../plugins/trackers/mlflow/index.js';
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'ablate-rec-'));
 
@@ -94,64 +94,89 @@ test('record: events round-trip, params are write-once, artifacts are copied', (
   assert.throws(() => w.logArtifact(f, '../escape'));
 });
 
-test('local and console trackers write the record; console prints metrics', async () => {
+test('the record is written with no sink and with the console sink, which prints what is recorded', async () => {
   const lines: string[] = [];
-  const log = { info: () => undefined, warn: () => undefined };
-  for (const tracker of [createLocalTracker({ log, systemTags: true }), createConsoleTracker({ log, write: (l) => void lines.push(l) })]) {
+  const log = { info: () => undefined, warn: () => undefined, debug: () => undefined };
+  for (const sinks of [[], [{ name: 'console', sink: consoleSink({ write: (l) => void lines.push(l) }) }]]) {
+    const tracking = trackingWith(sinks, log);
     const dir = tmp();
-    const run = await tracker.startRun({ name: 'n', experiment: 'e', params: { 'model.depth': '18' }, tags: { x: 'y' }, runDir: dir });
+    const run = await tracking.startRun({ name: 'n', experiment: 'e', params: { 'model.depth': '18' }, tags: { x: 'y' }, runDir: dir });
     run.logMetrics(3, { loss: 0.5 });
     await run.end('FINISHED');
-    await tracker.close();
+    await tracking.close();
     const rec = readRecord(dir);
     assert.equal(rec.id, run.id);
     assert.equal(rec.params['model.depth'], '18');
     assert.equal(rec.tags.x, 'y');
-    assert.equal(rec.tags['mlflow.source.type'], 'LOCAL');
-    assert.ok(rec.tags['ablate.node_version']?.startsWith('v'));
+    assert.equal(rec.status, 'FINISHED');
   }
+  assert.ok(lines.some((l) => l.startsWith('run n (experiment e)')), lines.join('\n'));
+  assert.ok(lines.some((l) => l === 'n: 1 params'), lines.join('\n'));
   assert.ok(lines.some((l) => l.includes('step 3') && l.includes('loss=0.5000')), lines.join('\n'));
+  assert.equal(lines.at(-1), 'n: FINISHED');
 });
 
-test('mlflow tracker with an unreachable server: logging stays local and fast, nothing is lost', async () => {
+test('a sink that throws costs a warning, never a recorded value, and the other sinks go on', async () => {
+  const warnings: string[] = [];
+  const seen: string[] = [];
+  const log = { info: () => undefined, warn: (m: string) => void warnings.push(m), debug: () => undefined };
+  const broken = { startRun: async () => ({ event: () => { throw new Error('disk full'); } }) };
+  const failsToStart = { startRun: async (): Promise<never> => { throw new Error('no server'); } };
+  const counting = { startRun: async () => ({ event: (e: { t: string }) => void seen.push(e.t) }) };
+  const tracking = trackingWith([{ name: 'trackers.0', sink: broken }, { name: 'trackers.1', sink: failsToStart }, { name: 'trackers.2', sink: counting }], log);
+  const dir = tmp();
+  const run = await tracking.startRun({ name: 'n', experiment: 'e', params: { a: '1' }, tags: {}, runDir: dir });
+  for (let i = 0; i < 5; i++) run.logMetrics(i, { loss: i });
+  await run.end('FINISHED');
+  await tracking.close();
+  assert.equal(readRecord(dir).metrics.loss!.length, 5);
+  assert.deepEqual(seen, ['start', 'params', 'metrics', 'metrics', 'metrics', 'metrics', 'metrics', 'end'], 'every event, in order, from start on');
+  assert.equal(warnings.filter((w) => w.includes('trackers.0') && w.includes('disk full')).length, 1, warnings.join('\n'));
+  assert.ok(warnings.some((w) => w.includes('trackers.1') && w.includes('no server')), warnings.join('\n'));
+});
+
+test('mlflow sink with an unreachable server: logging stays local and fast, nothing is lost', async () => {
   const warnings: string[] = [];
   // Port 9 (discard) on loopback: nothing listens, connections are refused at once.
-  const tracker = new MlflowTracker({ trackingUri: 'http://127.0.0.1:9', log: { info: () => undefined, warn: (m) => void warnings.push(m) }, startTimeoutMs: 3000, flushTimeoutMs: 500, intervalMs: 50 });
+  const log = { info: () => undefined, warn: (m: string) => void warnings.push(m), debug: () => undefined };
+  const sink = new MlflowSink({ trackingUri: 'http://127.0.0.1:9', log, startTimeoutMs: 3000, flushTimeoutMs: 500, intervalMs: 50 });
+  const tracking = trackingWith([{ name: 'mlflow', sink }], log);
   const dir = tmp();
-  const run = await tracker.startRun({ name: 'offline', experiment: 'e', params: {}, tags: {}, runDir: dir });
+  const run = await tracking.startRun({ name: 'offline', experiment: 'e', params: {}, tags: {}, runDir: dir });
   const t0 = performance.now();
   for (let i = 0; i < 2000; i++) run.logMetrics(i, { loss: i });
   const ms = performance.now() - t0;
   assert.ok(ms < 1500, `2000 logMetrics calls took ${ms} ms`);
   await run.end('FINISHED');
-  await tracker.close();
+  await tracking.close();
   assert.equal(readRecord(dir).metrics.loss!.length, 2000);
   assert.ok(warnings.some((w) => w.includes('ablate sync')), warnings.join('\n'));
 });
 
 test('client: bad tracking URIs are clear user errors', () => {
   assert.throws(() => new MlflowClient('sqlite:///x.db'), /not an http\(s\) URL/);
-  assert.throws(() => new MlflowTracker({ trackingUri: 'file:///tmp/mlruns' }), /not an http\(s\) server/);
+  const log = { info: () => undefined, warn: () => undefined, debug: () => undefined };
+  assert.throws(() => new MlflowSink({ trackingUri: 'file:///tmp/mlruns', log }), /not an http\(s\) server/);
 });
 
 test('run names from a sweep cell diff', () => {
   assert.equal(runNameFromDiff({ dataset: { labeled_fraction: 0.125 }, trainer: { type: 'adversarial' } }), 'labeled_fraction=0.125,type=adversarial');
 });
 
-test('auto tracker: mlflow when a tracking URI is set, local otherwise', async () => {
+test('auto tracker: mlflow when a tracking URI is set, the record alone otherwise', async () => {
   const { autoTracker } = await import('../../plugins/trackers/auto.js');
   const infos: string[] = [];
   const ctx = { log: { info: (m: string) => void infos.push(m), warn: () => undefined, debug: () => undefined } } as unknown as Parameters<typeof autoTracker.create>[1];
   const saved = process.env.MLFLOW_TRACKING_URI;
   try {
     delete process.env.MLFLOW_TRACKING_URI;
-    const local = await autoTracker.create({ system_tags: false }, ctx);
-    assert.ok(!(local instanceof MlflowTracker));
+    const local = await autoTracker.create({}, ctx);
+    assert.ok(!(local instanceof MlflowSink));
     assert.ok(infos.some((m) => m.includes('MLFLOW_TRACKING_URI')));
     process.env.MLFLOW_TRACKING_URI = 'http://127.0.0.1:9';
-    const remote = await autoTracker.create({ system_tags: false }, ctx);
-    assert.ok(remote instanceof MlflowTracker);
-    assert.equal((remote as MlflowTracker).client.trackingUri, 'http://127.0.0.1:9');
+    const remote = await autoTracker.create({}, ctx);
+    assert.ok(remote instanceof MlflowSink);
+    assert.equal(remote.client.trackingUri, 'http://127.0.0.1:9');
   } finally {
     if (saved === undefined) delete process.env.MLFLOW_TRACKING_URI;
     else process.env.MLFLOW_TRACKING_URI = saved;
