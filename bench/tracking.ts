@@ -11,9 +11,15 @@ import os from 'node:os';
 import path from 'node:path';
 // @ts-expect-error -- plain .mjs helper shared with the command line
 import { startMlflowServer } from '../scripts/mlflow-server.mjs';
-import { MlflowClient, MlflowTracker, createLocalTracker, syncRuns } from '../src/tracking/index.js';
+import { trackingWith } from '../src/tracking/open.js';
+import { syncRuns } from '../src/tracking/sync.js';
+import { MlflowClient } from '../plugins/trackers/mlflow/client.js';
+import { MlflowSink } from '../plugins/trackers/mlflow/sink.js';
 
-const quiet = { info: () => undefined, warn: () => undefined };
+const quiet = { info: () => undefined, warn: () => undefined, debug: () => undefined };
+/** The local record alone (`trackers: []`). */
+const createLocalTracker = (opts: { log: typeof quiet }) => trackingWith([], opts.log);
+const toMlflow = (uri: string) => ({ name: 'mlflow', sink: new MlflowSink({ trackingUri: uri, log: quiet }) });
 const tmp = (p: string) => mkdtempSync(path.join(os.tmpdir(), `ablate-bench-${p}-`));
 const server = (await startMlflowServer()) as { uri: string; startupMs: number; stop(): Promise<void> };
 const results: Record<string, string> = { 'server startup': `${server.startupMs} ms` };
@@ -44,7 +50,7 @@ try {
   }
   // 3. live shipping of a run
   {
-    const tracker = new MlflowTracker({ trackingUri: server.uri, log: quiet, intervalMs: 1000 });
+    const tracker = trackingWith([{ name: 'mlflow', sink: new MlflowSink({ trackingUri: server.uri, log: quiet, intervalMs: 1000 }) }], quiet);
     const run = await tracker.startRun({ name: 'live', experiment: 'bench', params: { a: '1' }, tags: {}, runDir: tmp('live') });
     const steps = 5000;
     const t0 = performance.now();
@@ -67,10 +73,10 @@ try {
     }
     await parent.end('FINISHED');
     let t0 = performance.now();
-    await syncRuns(root, { trackingUri: server.uri });
+    await syncRuns(root, toMlflow(server.uri));
     results['sync, 11 runs / 30000 points'] = `${(performance.now() - t0).toFixed(0)} ms`;
     t0 = performance.now();
-    await syncRuns(root, { trackingUri: server.uri });
+    await syncRuns(root, toMlflow(server.uri));
     results['re-sync (nothing new)'] = `${(performance.now() - t0).toFixed(0)} ms`;
   }
 } finally {

@@ -17,7 +17,7 @@ export {
   type PluginTool,
 } from './plugin/define.js';
 export { AblateError, AblateErrors, type SourceLocation } from './errors.js';
-// Tracking: MLflow client, local record, trackers (used by plugins/trackers and the CLI).
+// Tracking: the local record a sink may read or replay (the sink contract is in plugin/contracts).
 export * from './tracking/index.js';
 // Data: seeded rng, decoding, image ops, partitions, prefetching streams (for dataset/transform plugins).
 export * from './data/index.js';

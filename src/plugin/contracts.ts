@@ -339,7 +339,7 @@ export interface TrackedRun {
   startTime: number;
   params: Record<string, string>;
   tags: Record<string, string>;
-  /** Per metric key: its history when asked for (`historyOf`), else at least the last point. */
+  /** Per metric key: its whole history when `history(key)` asked for it, else at least the last point. */
   metrics: Record<string, { step: number; timestamp: number; value: number }[]>;
 }
 
@@ -358,9 +358,9 @@ export interface TrackingSink {
   sync?(runDir: string): Promise<SinkSyncResult>;
   /**
    * Reads runs back (`ablate report` on a target that is not a folder): `target` names what to
-   * read in the sink's own terms (an experiment, a parent run).
+   * read in the sink's own terms (an experiment, or a parent run: then the parent and its children).
    */
-  readRuns?(target: string, opts: { historyOf: readonly string[] }): Promise<{ title: string; runs: TrackedRun[] }>;
+  readRuns?(target: string, opts: { history(metricKey: string): boolean }): Promise<{ title: string; runs: TrackedRun[] }>;
 }
 
 // ─── launching ───────────────────────────────────────────────────────────────────────────────

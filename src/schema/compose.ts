@@ -100,6 +100,8 @@ export function composeExperimentSchema(registry: PluginRegistry, opts: ComposeO
   }
   for (const [slot, spec] of Object.entries(LIST_SLOTS)) {
     properties[slot] = { type: 'array', description: `${spec.description} Default: [${spec.default.map((d) => `{type: ${d.type}}`).join(', ')}].`, items: { $ref: componentRef(spec.kind) } };
+    // Files may still use the former spelling (read as a one-element list before validation).
+    if (spec.formerly) properties[spec.formerly] = { $ref: componentRef(spec.kind), deprecated: true, description: `Former spelling of \`${slot}: [...]\` (a one-element list).` };
   }
   for (const [block, schema] of Object.entries(engineBlocksSchema)) properties[block] = schema;
   properties.sweep = {

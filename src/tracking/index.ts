@@ -1,13 +1,7 @@
 /**
- * The tracking API offered to plugins (through src/index.ts) and to the CLI commands.
+ * What plugins need of tracking (re-exported by src/index.ts): the record they may read or replay,
+ * its metric-value encoding, and the system tags. The sink contract itself is in
+ * plugin/contracts.ts. The engine and the CLI import the rest from the modules directly.
  */
-export { MlflowClient, MlflowError, chunkBatch, fromKv, toKv } from './mlflow-client.js';
-export type { MlflowClientOptions, MlflowRun, MlflowRunInfo, MlflowExperiment, MetricPoint, LogBatch, KeyValue, ArtifactFile } from './mlflow-client.js';
-export { LIMITS, isValidKey, sanitizeKey, encodeMetricValue, decodeMetricValue } from './limits.js';
-export { RecordWriter, readRecord, readEventsFrom, isRunDir, recordPaths, newRunId, type RunRecord } from './record.js';
-export { Shipper, RUN_ID_TAG, findRunByClientId, readShipState, type ShipState } from './shipper.js';
-export { openTracking, trackingWith, RecordedRun, type Tracking, type NamedSink } from './open.js';
-export { systemTags } from './provenance.js';
-export { runNameFromDiff } from './params.js';
-export { syncRuns, findRunDirs, type SyncResult, type SyncOptions } from './sync.js';
-export { runsFromMlflow } from './mlflow-runs.js';
+export { readEventsFrom, readRecord, recordPaths, type RunRecord, type MetricHistoryPoint } from './record.js';
+export { encodeMetricValue, decodeMetricValue } from './metric-values.js';

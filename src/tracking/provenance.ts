@@ -1,7 +1,7 @@
 /**
- * System tags every run carries whatever the tracker: where the code came from (git commit,
- * branch, dirty flag), how it was started and on what. The Python MLflow client adds the git
- * ones itself; a REST client has to (shared/reference/mlflow.md §1, system tags).
+ * System tags every run carries whatever its trackers: where the code came from (git commit,
+ * branch, dirty flag, remote), who started it, how and on what. A tracker with its own names for
+ * these (MLflow's `mlflow.source.git.commit` …) maps them when it ships.
  */
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
@@ -20,9 +20,8 @@ let cached: Record<string, string> | undefined;
 export function systemTags(cwd = process.cwd()): Record<string, string> {
   if (cached) return { ...cached };
   const tags: Record<string, string> = {
-    'mlflow.source.type': 'LOCAL',
-    'mlflow.source.name': process.argv.slice(1).map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ').slice(0, 500) || 'node',
-    'mlflow.user': safeUser(),
+    'ablate.source.name': process.argv.slice(1).map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ').slice(0, 500) || 'node',
+    'ablate.user': safeUser(),
     'ablate.host': os.hostname(),
     'ablate.node_version': process.version,
     'ablate.platform': `${process.platform}-${process.arch}`,
@@ -31,13 +30,13 @@ export function systemTags(cwd = process.cwd()): Record<string, string> {
   if (command) tags['ablate.command'] = command.slice(0, 2000);
   const commit = git(['rev-parse', 'HEAD'], cwd);
   if (commit) {
-    tags['mlflow.source.git.commit'] = commit;
+    tags['ablate.git.commit'] = commit;
     const branch = git(['rev-parse', '--abbrev-ref', 'HEAD'], cwd);
-    if (branch) tags['mlflow.source.git.branch'] = branch;
+    if (branch) tags['ablate.git.branch'] = branch;
     const status = git(['status', '--porcelain', '--untracked-files=no'], cwd);
-    tags['mlflow.source.git.dirty'] = status === undefined ? 'unknown' : String(status.length > 0);
+    tags['ablate.git.dirty'] = status === undefined ? 'unknown' : String(status.length > 0);
     const remote = git(['config', '--get', 'remote.origin.url'], cwd);
-    if (remote) tags['mlflow.source.git.repoURL'] = remote;
+    if (remote) tags['ablate.git.repo_url'] = remote;
   }
   cached = tags;
   return { ...tags };

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { AblateError } from '../errors.js';
-import { decodeMetricValue, encodeMetricValue } from './limits.js';
+import { decodeMetricValue, encodeMetricValue } from './metric-values.js';
 import type { DatasetInput, RecordEvent, RunStatus, StartEvent } from '../plugin/contracts.js';
 
 export type { RecordEvent, StartEvent };

@@ -36,7 +36,7 @@ test('a run trains, checkpoints, evaluates and logs to the tracker', async () =>
   const tags = Object.assign({}, ...ev.filter((e) => e.t === 'tags').map((e) => e.tags));
   assert.equal(tags['ablate.config_hash'], exp.hash);
   assert.equal(tags['ablate.backend'], 'cpu');
-  assert.ok(tags['mlflow.source.name']);
+  assert.ok(tags['ablate.source.name']);
   const params = Object.assign({}, ...ev.filter((e) => e.t === 'params').map((e) => e.p));
   assert.equal(params['trainer.batch_size'], '2');
   const metricSteps = ev.filter((e) => e.t === 'metrics' && 'loss' in (e.m as object)).map((e) => e.step);

@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
-import { readShipState, trackingWith } from '../../src/tracking/index.js';
+import { trackingWith } from '../../src/tracking/open.js';
+import { readShipState } from '../../plugins/trackers/mlflow/shipper.js';
 import { MlflowSink } from '../../plugins/trackers/mlflow/index.js';
 import { serverForTests } from './mlflow-server.js';
 

@@ -4,19 +4,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  chunkBatch,
-  isValidKey,
-  sanitizeKey,
-  encodeMetricValue,
-  decodeMetricValue,
-  RecordWriter,
-  readRecord,
-  trackingWith,
-  runNameFromDiff,
-  LIMITS,
-  MlflowClient,
-} from '../../src/tracking/index.js';
+import { RecordWriter, readRecord } from '../../src/tracking/record.js';
+import { encodeMetricValue, decodeMetricValue } from '../../src/tracking/metric-values.js';
+import { trackingWith } from '../../src/tracking/open.js';
+import { runNameFromDiff } from '../../src/tracking/params.js';
+import { MlflowClient, chunkBatch } from '../../plugins/trackers/mlflow/client.js';
+import { LIMITS, isValidKey, sanitizeKey } from '../../plugins/trackers/mlflow/limits.js';
 import { consoleSink } from '../../plugins/trackers/console.js';
 import { MlflowSink } from '../../plugins/trackers/mlflow/index.js';
 

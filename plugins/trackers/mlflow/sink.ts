@@ -4,8 +4,10 @@
  * finished record through the same Shipper. The record, not this sink, is the truth: an outage
  * costs a warning, and the rest is shipped when the server answers, at the end, or by `sync`.
  */
-import { AblateError, type Logger, type SinkRun, type SinkRunInfo, type SinkSyncResult, type TrackingSink } from '../../../src/index.js';
-import { MlflowClient, MlflowError, Shipper, findRunByClientId } from '../../../src/index.js';
+import { AblateError, type Logger, type SinkRun, type SinkRunInfo, type SinkSyncResult, type TrackedRun, type TrackingSink } from '../../../src/index.js';
+import { MlflowClient, MlflowError } from './client.js';
+import { readRuns } from './read.js';
+import { Shipper, findRunByClientId } from './shipper.js';
 
 export interface MlflowSinkOptions {
   /** Server URL; default MLFLOW_TRACKING_URI. */
@@ -127,6 +129,11 @@ export class MlflowSink implements TrackingSink {
     const id = shipper.clientRunId;
     if (id) this.shippers.set(id, shipper);
     return { outcome: wasDone ? 'up-to-date' : 'synced', detail: `MLflow run ${shipper.mlflowRunId} on ${this.client.trackingUri}`, requests: shipper.stats.requests };
+  }
+
+  readRuns(target: string, opts: { history(metricKey: string): boolean }): Promise<{ title: string; runs: TrackedRun[] }> {
+    // Reading is one-off: a few more retries than live logging, since nothing waits on it.
+    return readRuns(new MlflowClient(this.client.trackingUri, { maxRetries: 3 }), target, opts);
   }
 }
 

@@ -8,10 +8,13 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { AblateError } from '../../errors.js';
 import { AGGREGATES, buildTable, runsFromFolder, toMarkdown, toPng, toSvg, type Aggregate, type ReportSpec, type ReportTable } from '../../report/index.js';
-import { runsFromMlflow } from '../../tracking/mlflow-runs.js';
-import { resolveTrackingUri } from '../../tracking/trackers.js';
+import { runsFromTracker } from '../../tracking/remote-runs.js';
+import { buildSink } from '../../tracking/standalone.js';
+import { registryFor } from '../../plugin/bootstrap.js';
 
 export interface ReportCommandOptions {
+  /** Tracker to read a target that is not a folder from (default: mlflow). */
+  from?: string;
   trackingUri?: string;
   metric?: string;
   rows?: string;
@@ -55,7 +58,10 @@ export async function runReport(
     title = path.basename(path.resolve(target));
     outDir = opts.out ?? path.join(target, 'report');
   } else {
-    const got = await runsFromMlflow(resolveTrackingUri(opts.trackingUri), target, { ...(spec.metric ? { metric: spec.metric } : {}), aggregate });
+    const from = opts.from ?? 'mlflow';
+    const log = { info: () => undefined, warn: (m: string) => void process.stderr.write(`warning: ${m}\n`), debug: () => undefined };
+    const { sink } = await buildSink(await registryFor([]), from, opts.trackingUri ? { tracking_uri: opts.trackingUri } : {}, log);
+    const got = await runsFromTracker(sink, from, target, { ...(spec.metric ? { metric: spec.metric } : {}), aggregate });
     runs = got.runs;
     title = got.title;
     outDir = opts.out ?? path.join('reports', target.replace(/[^A-Za-z0-9_.-]+/g, '_'));
@@ -81,7 +87,8 @@ export function register(program: Command): void {
     .command('report')
     .description("a metric's table from a sweep's runs (rows × columns from the sweep's axes, mean ± std over seeds) as Markdown and a plot")
     .argument('<target>', 'a sweep run folder (local records), or an MLflow experiment name or sweep parent run id')
-    .option('--tracking-uri <uri>', 'MLflow server for experiment/run targets (default: $MLFLOW_TRACKING_URI)')
+    .option('--from <tracker>', 'tracker that reads targets which are not folders', 'mlflow')
+    .option('--tracking-uri <uri>', "that tracker's server URL (its tracking_uri option; MLflow's default: $MLFLOW_TRACKING_URI)")
     .option('--metric <keys>', "metric key(s) to tabulate, first found wins (default: the runs' evaluation.headline)")
     .option('--rows <axes>', "sweep axis label(s), or params.<key> / tags.<key>, for the rows (default: the sweep's variant axis, plus any axis not placed elsewhere)")
     .option('--cols <axes>', "axis (or axes) for the columns (default: the sweep's first grid axis that is not the seed)")

@@ -17,6 +17,8 @@ export interface SyncCommandOptions {
   trackingUri?: string;
   /** A plugin module offering the tracker (a user's own sink). */
   plugin?: string[];
+  /** More options of the tracker, `key=value`. */
+  option?: string[];
   json?: boolean;
 }
 
@@ -25,7 +27,7 @@ export async function runSync(target: string, opts: SyncCommandOptions, out: (li
   const registry = await registryFor((opts.plugin ?? []).map((spec) => ({ spec, baseDir: process.cwd() })));
   const warn = (l: string) => process.stderr.write(`warning: ${l}\n`);
   const log: Logger = { info: opts.json ? () => undefined : out, warn, debug: () => undefined };
-  const sink = await buildSink(registry, type, opts.trackingUri ? { tracking_uri: opts.trackingUri } : {}, log);
+  const sink = await buildSink(registry, type, { ...optionPairs(opts.option ?? []), ...(opts.trackingUri ? { tracking_uri: opts.trackingUri } : {}) }, log);
   const t0 = performance.now();
   let results: SyncResult[];
   try {
@@ -51,6 +53,16 @@ export async function runSync(target: string, opts: SyncCommandOptions, out: (li
   return results;
 }
 
+function optionPairs(pairs: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of pairs) {
+    const eq = p.indexOf('=');
+    if (eq <= 0) throw new AblateError('cli.bad-option', `--option '${p}' is not key=value`, { hint: 'e.g. --option flush_timeout_s=120' });
+    out[p.slice(0, eq)] = p.slice(eq + 1);
+  }
+  return out;
+}
+
 export function register(program: Command): void {
   program
     .command('sync')
@@ -59,6 +71,7 @@ export function register(program: Command): void {
     .option('--to <tracker>', 'tracker type to replay into', 'mlflow')
     .option('--tracking-uri <uri>', "the tracker's server URL (its tracking_uri option; MLflow's default: $MLFLOW_TRACKING_URI)")
     .option('--plugin <module...>', 'plugin module(s) offering the tracker, for a tracker of your own')
+    .option('--option <key=value...>', "the tracker's other options (numbers and booleans are read as such)")
     .option('--json', 'print a JSON summary')
     .action(async (target: string, opts: SyncCommandOptions) => {
       await runSync(target, opts);

@@ -11,12 +11,25 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { LIMITS, decodeMetricValue, isValidKey, sanitizeKey } from './limits.js';
-import { MlflowClient, MlflowError, chunkBatch, type KeyValue, type LogBatch, type MetricPoint } from './mlflow-client.js';
-import { readEventsFrom, recordPaths, type RecordEvent, type StartEvent } from './record.js';
+import { decodeMetricValue, readEventsFrom, recordPaths, type RecordEvent, type StartEvent } from '../../../src/index.js';
+import { LIMITS, isValidKey, sanitizeKey } from './limits.js';
+import { MlflowClient, MlflowError, chunkBatch, type KeyValue, type LogBatch, type MetricPoint } from './client.js';
 
 /** The tag that ties an MLflow run to its local record. */
 export const RUN_ID_TAG = 'ablate.run_id';
+/**
+ * ablate's system tags under the names MLflow's UI shows them by (mlflow/utils/mlflow_tags.py);
+ * they are sent under both names, so the run page shows the source and git commit.
+ */
+const MLFLOW_SYSTEM_TAGS: Readonly<Record<string, string>> = {
+  'ablate.source.name': 'mlflow.source.name',
+  'ablate.user': 'mlflow.user',
+  'ablate.git.commit': 'mlflow.source.git.commit',
+  'ablate.git.branch': 'mlflow.source.git.branch',
+  'ablate.git.dirty': 'mlflow.source.git.dirty',
+  'ablate.git.repo_url': 'mlflow.source.git.repoURL',
+};
+
 /** Most entities gathered before a log-batch group is sent (and the offset saved). */
 const GROUP_ENTITIES = 5000;
 
@@ -209,8 +222,14 @@ export class Shipper {
       return Object.keys(e.p).length;
     }
     if (e.t === 'tags') {
-      for (const [k, v] of Object.entries(e.tags)) group.tags!.push({ key: this.key(k), value: v });
-      return Object.keys(e.tags).length;
+      let n = 0;
+      for (const [k, v] of Object.entries(e.tags)) {
+        group.tags!.push({ key: this.key(k), value: v });
+        const alias = MLFLOW_SYSTEM_TAGS[k];
+        if (alias) group.tags!.push({ key: alias, value: v });
+        n += alias ? 2 : 1;
+      }
+      return n;
     }
     if (e.t === 'metrics') {
       for (const [k, v] of Object.entries(e.m)) group.metrics!.push({ key: this.key(k), value: decodeMetricValue(v), timestamp: e.ts, step: e.step });

@@ -1,7 +1,7 @@
 /**
  * MLflow's server-side limits (mlflow/utils/validation.py, 3.x) and the client-side checks that
- * keep a request from being rejected or silently truncated. Kept in one place so the shipper, the
- * sync command and the tests agree on them.
+ * keep a request from being rejected or silently truncated. Kept in one place so the client, the
+ * shipper and the tests agree on them.
  */
 export const LIMITS = {
   batchMetrics: 1000,
@@ -43,24 +43,4 @@ export function sanitizeKey(key: string): string {
   if (k.length === 0) k = '_';
   if (k.length > LIMITS.keyLength) k = k.slice(k.length - LIMITS.keyLength).replace(/^\/+/, '');
   return k;
-}
-
-/**
- * Encodes a metric value the way MLflow's protobuf-JSON parser expects: JSON has no NaN/±Inf and
- * `JSON.stringify(NaN)` gives `null`, which the server rejects.
- */
-export function encodeMetricValue(v: number): number | string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (v === Infinity) return 'Infinity';
-  if (v === -Infinity) return '-Infinity';
-  return v;
-}
-
-/** Inverse of `encodeMetricValue`; also accepts what the server returns (numbers, or the strings). */
-export function decodeMetricValue(v: unknown): number {
-  if (typeof v === 'number') return v;
-  if (v === 'NaN') return NaN;
-  if (v === 'Infinity') return Infinity;
-  if (v === '-Infinity') return -Infinity;
-  return Number(v);
 }

@@ -8,8 +8,8 @@
 import { readFile, copyFile, mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AblateError } from '../errors.js';
-import { LIMITS, decodeMetricValue, encodeMetricValue } from './limits.js';
+import { AblateError, decodeMetricValue, encodeMetricValue } from '../../../src/index.js';
+import { LIMITS } from './limits.js';
 
 // ─── wire types ──────────────────────────────────────────────────────────────────────────────
 
@@ -249,6 +249,23 @@ export class MlflowClient {
     }
   }
 
+  /** Every active experiment (MLflow 2.0 removed experiments/list), following page tokens. */
+  async searchExperiments(opts: { filter?: string; pageSize?: number } = {}): Promise<MlflowExperiment[]> {
+    const out: MlflowExperiment[] = [];
+    let pageToken: string | undefined;
+    do {
+      const r = await this.api<{ experiments?: MlflowExperiment[]; next_page_token?: string }>('POST', 'experiments/search', {
+        max_results: opts.pageSize ?? 1000,
+        view_type: 'ACTIVE_ONLY',
+        ...(opts.filter ? { filter: opts.filter } : {}),
+        ...(pageToken ? { page_token: pageToken } : {}),
+      });
+      out.push(...(r.experiments ?? []));
+      pageToken = r.next_page_token || undefined;
+    } while (pageToken);
+    return out;
+  }
+
   async getExperiment(id: string): Promise<MlflowExperiment> {
     return (await this.api<{ experiment: MlflowExperiment }>('GET', 'experiments/get', { experiment_id: id })).experiment;
   }
@@ -327,7 +344,7 @@ export class MlflowClient {
   }
 
   /** All runs matching `filter` (MLflow search syntax), following page tokens. */
-  async searchRuns(experimentIds: string[], filter = '', opts: { orderBy?: string[]; maxResults?: number } = {}): Promise<MlflowRun[]> {
+  async searchRuns(experimentIds: string[], filter = '', opts: { orderBy?: string[]; maxResults?: number; pageSize?: number } = {}): Promise<MlflowRun[]> {
     const out: MlflowRun[] = [];
     let pageToken: string | undefined;
     const limit = opts.maxResults ?? Infinity;
@@ -336,7 +353,7 @@ export class MlflowClient {
         experiment_ids: experimentIds,
         filter,
         run_view_type: 'ACTIVE_ONLY',
-        max_results: Math.min(1000, limit - out.length),
+        max_results: Math.min(opts.pageSize ?? 1000, limit - out.length),
         order_by: opts.orderBy,
         page_token: pageToken,
       });

@@ -1,0 +1,57 @@
+/**
+ * A tracker of the user's own, listed under `plugins:` and `trackers:`, gets every event of a run
+ * from the record; `ablate sync --to <its type> --plugin <module>` replays a folder into it.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadExperiment } from '../../src/config/load.js';
+import { runExperiment } from '../../src/engine/run.js';
+import { readRecord } from '../../src/tracking/record.js';
+import { runSync } from '../../src/cli/commands/sync.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const quiet = { info() {}, warn() {}, debug() {} };
+const lines = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+
+test("a user's sink gets the run's events in order, as recorded; sync --to replays into it", async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-user-sink-'));
+  const sinkFile = path.join(dir, 'sink.jsonl');
+  const exp = path.join(dir, 'tiny.yaml');
+  writeFileSync(
+    exp,
+    [
+      'name: user-sink',
+      `plugins: [${JSON.stringify(path.join(here, '../engine/tiny-plugins.ts'))}, ${JSON.stringify(path.join(here, 'fixtures/collect-sink.ts'))}]`,
+      'runtime: {backend: cpu}',
+      'model: {type: test-tiny-model}',
+      'optimizer: {type: test-sgd, lr: 0.5}',
+      'dataset: {type: test-tiny-data}',
+      'metrics: {acc: {type: test-pixel-acc}}',
+      'trainer: {type: test-supervised, iterations: 3}',
+      'progress: {bar: never, log_every: 0}',
+      `output: {dir: ${JSON.stringify(path.join(dir, 'runs'))}}`,
+      `trackers: [{type: local}, {type: test-collect, file: ${JSON.stringify(sinkFile)}}]`,
+      '',
+    ].join('\n'),
+  );
+  const run = await runExperiment(await loadExperiment(exp), { log: quiet, runName: 'mine' });
+  assert.equal(run.status, 'FINISHED');
+  const got = lines(sinkFile);
+  assert.deepEqual(got[0], { opened: 'mine', id: run.runId });
+  assert.deepEqual(got.at(-1), { ended: 'mine' });
+  const events = got.slice(1, -1);
+  const recorded = readFileSync(path.join(run.runDir, 'tracking', 'record.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(events, recorded, 'the sink saw exactly the record, event by event');
+
+  const plugin = [path.join(here, 'fixtures/collect-sink.ts')];
+  // Its `file` option is required: a standalone tracker is validated like any component.
+  await assert.rejects(runSync(path.join(dir, 'runs'), { to: 'test-collect', plugin }, () => undefined), /options of the 'test-collect' tracker are not valid: .*file/);
+  const synced = path.join(dir, 'synced.jsonl');
+  const results = await runSync(path.join(dir, 'runs'), { to: 'test-collect', plugin, option: [`file=${synced}`] }, () => undefined);
+  assert.deepEqual(results.map((r) => [r.name, r.outcome, r.detail]), [['mine', 'synced', synced]]);
+  assert.deepEqual(lines(synced), [{ synced: 'mine', id: run.runId, metrics: Object.keys(readRecord(run.runDir).metrics).length }]);
+});
