@@ -203,7 +203,7 @@ describe('MLflow integration', { skip }, () => {
     assert.equal(hist.length, 300, 'no duplicate metric points after re-sending');
   });
 
-  test('report from MLflow: by sweep parent run id and by experiment name', async () => {
+  test("report from MLflow: by the sweep parent's MLflow run id, by ablate's run id (any experiment) and by experiment name", async () => {
     const tracker = mlflowTracking({ trackingUri: server!.uri, log: quiet(), intervalMs: 100 });
     const dir = tmp('report');
     const parent = await tracker.startRun({ name: 'table', experiment: 'it-report', params: {}, tags: {}, runDir: dir });
@@ -223,7 +223,8 @@ describe('MLflow integration', { skip }, () => {
     await parent.end('FINISHED');
     await tracker.close();
     const parentRunId = readShipState(dir, server!.uri)!.runId;
-    for (const target of [parentRunId, 'it-report']) {
+    // ablate's own run id: not in the default experiment '0', so found only by searching every experiment.
+    for (const target of [parentRunId, parent.id, 'it-report']) {
       const layout = { rows: 'params.trainer.type', cols: 'params.dataset.labeled_fraction', over: 'params.seed', metric: 'val/miou' };
       const { table, markdown } = await runReport(target, { trackingUri: server!.uri, out: tmp('report-out'), png: false, ...layout }, () => undefined);
       assert.deepEqual(table.rows.levels, ['supervised', 'adversarial'], target);
@@ -273,6 +274,18 @@ describe('MLflow integration', { skip }, () => {
     const got = await client.getRun(run.info.run_id);
     assert.equal(got.data.params?.length, 250);
     assert.equal((await client.getMetricHistory(run.info.run_id, 'm3')).length, 1000);
+  });
+
+  test('report errors are clear: an unknown target, and a server that cannot be reached', async () => {
+    await assert.rejects(runReport('0123456789abcdef0123456789abcdef', { trackingUri: server!.uri, out: tmp('report-none'), png: false }, () => undefined), /'0123456789abcdef0123456789abcdef' is neither an experiment on .*, nor a run id there/);
+    await assert.rejects(runReport('some-experiment', { trackingUri: 'http://127.0.0.1:9', out: tmp('report-down'), png: false }, () => undefined), /cannot reach http:\/\/127\.0\.0\.1:9/);
+  });
+
+  test('searching experiments follows page tokens', async () => {
+    const all = await client.searchExperiments();
+    assert.ok(all.length > 3, `the tests made several experiments (${all.length})`);
+    const paged = await client.searchExperiments({ pageSize: 2 });
+    assert.deepEqual(paged.map((e) => e.experiment_id).sort(), all.map((e) => e.experiment_id).sort());
   });
 
   test('get-or-create experiment is safe when callers race', async () => {

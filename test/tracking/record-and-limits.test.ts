@@ -7,6 +7,7 @@ import path from 'node:path';
 import { RecordWriter, readRecord } from '../../src/tracking/record.js';
 import { encodeMetricValue, decodeMetricValue } from '../../src/tracking/metric-values.js';
 import { trackingWith } from '../../src/tracking/open.js';
+import { syncRuns } from '../../src/tracking/sync.js';
 import { runNameFromDiff } from '../../src/tracking/params.js';
 import { MlflowClient, chunkBatch } from '../../plugins/trackers/mlflow/client.js';
 import { LIMITS, isValidKey, sanitizeKey } from '../../plugins/trackers/mlflow/limits.js';
@@ -144,6 +145,27 @@ test('mlflow sink with an unreachable server: logging stays local and fast, noth
   await tracking.close();
   assert.equal(readRecord(dir).metrics.loss!.length, 2000);
   assert.ok(warnings.some((w) => w.includes('ablate sync')), warnings.join('\n'));
+});
+
+test('sync to an unreachable server: the first run fails clearly, the others are not attempted, records untouched', async () => {
+  const root = tmp();
+  const log = { info: () => undefined, warn: () => undefined, debug: () => undefined };
+  const tracking = trackingWith([], log);
+  const parent = await tracking.startRun({ name: 'sweep', experiment: 'e', params: {}, tags: {}, runDir: root });
+  for (const c of ['a', 'b']) {
+    const run = await tracking.startRun({ name: c, experiment: 'e', params: {}, tags: {}, runDir: path.join(root, c), parentRunId: parent.id });
+    run.logMetrics(0, { loss: 1 });
+    await run.end('FINISHED');
+  }
+  await parent.end('FINISHED');
+  const before = ['', 'a', 'b'].map((d) => readFileSync(path.join(root, d, 'tracking', 'record.jsonl'), 'utf8'));
+  const sink = new MlflowSink({ trackingUri: 'http://127.0.0.1:9', log });
+  const results = await syncRuns(root, { name: 'mlflow', sink }, { warn: () => undefined });
+  await sink.close();
+  assert.deepEqual(results.map((r) => [r.name, r.outcome]), [['sweep', 'failed'], ['a', 'failed'], ['b', 'failed']]);
+  assert.match(results[0]!.error!, /cannot reach http:\/\/127\.0\.0\.1:9/);
+  for (const r of results.slice(1)) assert.match(r.error!, /not attempted: http:\/\/127\.0\.0\.1:9 is unreachable/);
+  assert.deepEqual(['', 'a', 'b'].map((d) => readFileSync(path.join(root, d, 'tracking', 'record.jsonl'), 'utf8')), before);
 });
 
 test('client: bad tracking URIs are clear user errors', () => {

@@ -43,8 +43,10 @@ export class MlflowSink implements TrackingSink {
   readonly client: MlflowClient;
   private readonly opts: MlflowSinkOptions;
   private readonly log: Logger;
-  /** Shippers of the runs this process started or synced, by client run id (parents are found here first). */
+  /** Shippers of the runs this sink started, by client run id: close() ships what they have left. */
   private readonly shippers = new Map<string, Shipper>();
+  /** MLflow run ids of the runs this sink ended or synced, by client run id (their children's parents). */
+  private readonly known = new Map<string, string>();
   /** Set once a sync found the server unreachable: the other runs would only repeat the wait. */
   private unreachable: string | undefined;
 
@@ -60,7 +62,7 @@ export class MlflowSink implements TrackingSink {
       client: this.client,
       runDir,
       // A parent started (or synced) by this process is known without asking the server.
-      resolveParent: async (parent, experimentId) => this.shippers.get(parent)?.mlflowRunId ?? findRunByClientId(this.client, experimentId, parent),
+      resolveParent: async (parent, experimentId) => this.shippers.get(parent)?.mlflowRunId ?? this.known.get(parent) ?? findRunByClientId(this.client, experimentId, parent),
       warn: (m) => this.log.warn(m),
       info: (m) => this.log.info(m),
       ...(intervalMs !== undefined ? { intervalMs } : {}),
@@ -103,6 +105,9 @@ export class MlflowSink implements TrackingSink {
       end: async () => {
         const ok = await flush();
         shipper.stop();
+        // Ended: close() has nothing more to wait for; children still find it as their parent.
+        this.shippers.delete(info.id);
+        if (shipper.mlflowRunId) this.known.set(info.id, shipper.mlflowRunId);
         if (!ok) {
           this.log.warn(`run ${info.name} could not be fully shipped to ${this.client.trackingUri}; it is complete locally: replay it with \`ablate sync ${info.runDir} --to mlflow\``);
         }
@@ -110,7 +115,7 @@ export class MlflowSink implements TrackingSink {
     };
   }
 
-  /** Ships what is left of every run this sink started (runs not ended stay RUNNING). */
+  /** Ships what is left of the runs this sink started and that did not end (they stay RUNNING). */
   async close(): Promise<void> {
     await Promise.all([...this.shippers.values()].map((s) => s.flush(this.opts.flushTimeoutMs ?? 60_000).catch(() => false)));
     for (const s of this.shippers.values()) s.stop();
@@ -127,7 +132,7 @@ export class MlflowSink implements TrackingSink {
       throw e;
     }
     const id = shipper.clientRunId;
-    if (id) this.shippers.set(id, shipper);
+    if (id && shipper.mlflowRunId) this.known.set(id, shipper.mlflowRunId);
     return { outcome: wasDone ? 'up-to-date' : 'synced', detail: `MLflow run ${shipper.mlflowRunId} on ${this.client.trackingUri}`, requests: shipper.stats.requests };
   }
 
