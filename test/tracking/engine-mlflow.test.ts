@@ -91,10 +91,11 @@ test('engine sweep logged to a real MLflow server: nesting, params, metrics, art
   }
 
   // The same table from the server (by the parent's MLflow id) and from the local folders.
-  const spec = { fraction: 'params.optimizer.lr', metric: 'pixel_acc,acc', png: false } as const;
+  const spec = { cols: 'params.optimizer.lr', metric: 'pixel_acc,acc', png: false } as const;
   const fromServer = await runReport(parentState.runId, { ...spec, trackingUri: uri, out: path.join(out, 'rep1') }, () => undefined);
   const fromLocal = await runReport(r.sweepDir, { ...spec, out: path.join(out, 'rep2') }, () => undefined);
-  assert.deepEqual(fromServer.table.fractions, ['0.05', '0.5']);
+  assert.deepEqual([...fromServer.table.cols.levels].sort(), ['0.05', '0.5']);
+  assert.equal(fromServer.table.cells.length, 2);
   assert.deepEqual(fromLocal.table.cells, fromServer.table.cells);
 
   // The console sink saw the same runs: the parent and both cells, their metrics and their end.
