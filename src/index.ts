@@ -26,3 +26,5 @@ export * as nn from './nn/index.js';
 export * as weights from './weights/index.js';
 // A trainer's step: compiled to one TensorFlow graph per iteration when the run compiles, read back, disposed.
 export { defineStep, type Step, type StepFn, type StepHost, type StepOutputs, type StepStatus, type RuntimeInfo } from './runtime/step.js';
+// Where ablate's files are (a launcher starts `<packageRoot>/bin/ablate.js` in its child processes).
+export { packageRoot } from './package-root.js';

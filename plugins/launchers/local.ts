@@ -9,26 +9,13 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { definePlugin, type LaunchCell, type LaunchCellStatus, type LaunchResult, type Launcher, type Logger } from '../../src/index.js';
+import { definePlugin, packageRoot, type LaunchCell, type LaunchCellStatus, type LaunchResult, type Launcher, type Logger } from '../../src/index.js';
 
 interface LocalOptions {
   parallel: number;
 }
 
-/** `bin/ablate.js` of this package, found upwards from here (works from plugins/ and dist/plugins/). */
-function findAblateBin(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const bin = path.join(dir, 'bin', 'ablate.js');
-    if (existsSync(bin) && existsSync(path.join(dir, 'package.json'))) return bin;
-    const up = path.dirname(dir);
-    if (up === dir) return path.resolve('bin', 'ablate.js');
-    dir = up;
-  }
-}
-
-const ablateBin = findAblateBin();
+const ablateBin = path.join(packageRoot(), 'bin', 'ablate.js');
 
 function statusOfExit(code: number | null, signal: NodeJS.Signals | null): LaunchResult['status'] {
   if (code === 0) return 'FINISHED';

@@ -3,30 +3,12 @@
  * (every module when help is asked for), and each command imports its heavy machinery in its
  * action. User mistakes print as located errors with exit code 2; bugs print their stack.
  */
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { commands } from './commands/index.js';
 import { formatError, exitCodeOf } from './format.js';
-
-/** The package root (the folder of ablate's package.json), from src/ or dist/src/. */
-export function packageRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = path.join(dir, 'package.json');
-    if (existsSync(pkg)) {
-      try {
-        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'ablate') return dir;
-      } catch {
-        /* keep looking */
-      }
-    }
-    const up = path.dirname(dir);
-    if (up === dir) return process.cwd();
-    dir = up;
-  }
-}
+import { packageRoot } from '../package-root.js';
 
 function version(): string {
   try {

@@ -9,9 +9,9 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { AblateError } from '../errors.js';
 import type { AnyPlugin } from './define.js';
+import { codeRoot } from '../package-root.js';
 
 let builtins: Promise<PluginRegistry> | undefined;
 
@@ -74,9 +74,6 @@ interface CachedPlugin {
   source: string;
 }
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-/** src/plugin → the package root (or dist/src/plugin → dist). */
-const codeRoot = path.resolve(here, '..', '..');
 
 function sourceFingerprint(): string {
   const h = createHash('sha256');

@@ -28,7 +28,7 @@ function fmtMetric(v: number): string {
 
 export async function quickstart(opts: QuickstartOptions, out: (line: string) => void = print): Promise<RunOutcome> {
   const t0 = performance.now();
-  const { packageRoot } = await import('../main.js');
+  const { packageRoot } = await import('../../package-root.js');
   const { loadExperiment } = await import('../../config/index.js');
   const { runExperiment } = await import('../../engine/run.js');
   const { stderrLogger } = await import('../../logger.js');

@@ -28,7 +28,7 @@ export function register(program: Command): void {
     .option('-o, --out <dir>', 'output folder (default: the schemas/ folder of ablate)')
     .option('--check', 'do not write; exit 1 if the files on disk are stale')
     .action(async (opts: { out?: string; check?: boolean }) => {
-      const { packageRoot } = await import('../main.js');
+      const { packageRoot } = await import('../../package-root.js');
       const dir = path.resolve(opts.out ?? path.join(packageRoot(), 'schemas'));
       const files = await schemaFiles();
       const stale: string[] = [];
