@@ -1,19 +1,21 @@
 /**
- * One AdvSemiSeg iteration (spec §3.3) timed per backend, against PyTorch on the same shapes in
- * the same run (bench/iteration_torch.py through tools/.venv):
- *   G fwd/bwd on an unlabeled batch (semi-adv BCE + confident-pseudo-label CE),
- *   G fwd/bwd on a labeled batch (CE + λ_adv BCE through D), D fwd/bwd on fake (labeled +
- *   unlabeled predictions) and real (one-hot GT), then SGD-momentum on G and Adam on D.
- * ablate's side uses its own optimizer plugins (plugins/optimizers: sgd, adam), as training does.
+ * One iteration of the real `adversarial-semi` trainer (plugins/methods/adversarial: Hung et al.,
+ * BMVC 2018) timed per backend, against PyTorch on the same shapes in the same run
+ * (bench/iteration_torch.py through tools/.venv). The ablate side is built as `ablate run` builds
+ * it: experiments/quickstart.yaml through the plugin container (deeplabv2, fcdisc, sgd, adam, the
+ * three loss plugins), with the self-training branch on from the first iteration, and its step is
+ * `trainer.step` itself; only the data set is replaced by fixed synthetic batches of the same shapes
+ * (so the timing is the step's, not the image decoder's). Each timed step includes what the trainer
+ * does around its graph: turning the batches into tensors and reading the losses back.
  * Not a test: numbers depend on the machine and on its load.
  *
  * Usage: node --import tsx bench/iteration.ts [--backends tensorflow,wasm] [--eager] [--intra 1] [--depth 18 --width 16
  *        --crop 64 --batch 8 --ndf 16 --rates 1,2,3,4 --bn-affine trainable] [--steps 5 --warmup 2] [--rounds 1] [--profile]
  *        [--profile-shapes] [--ops] [--no-torch] [--torch-omp both|default|passive]
  *
- * ablate's step runs as training runs it: compiled into one TensorFlow graph after two recorded
- * steps on tfjs-node (src/runtime/capture; runtime.compile), eagerly on other backends; --eager
- * keeps it op by op. PyTorch runs eagerly, as its users run it.
+ * The step runs as training runs it (BuildContext.runtime.compile): one TensorFlow graph per
+ * iteration on tfjs-node (src/runtime, defineStep), op by op on other backends; --eager keeps it op
+ * by op everywhere. PyTorch runs eagerly, as its users run it.
  *
  * PyTorch runs under both OpenMP wait policies by default: `default` (threads spin between
  * parallel regions; fastest on an idle machine) and `PASSIVE` (threads sleep; the only usable one
@@ -27,13 +29,10 @@ import path from 'node:path';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { selectBackend, type BackendName } from '../src/runtime/index.js';
-import { tf, nn } from '../src/index.js';
-import { CompiledStep } from '../src/runtime/capture/compiled-step.js';
-import type { BuildContext, NamedTensorMap, Network, Optimizer, Scalar, Tensor, Tensor4D } from '../src/index.js';
-import { DeepLabV2 } from '../plugins/models/deeplabv2/index.js';
-import { FcDiscriminator } from '../plugins/methods/adversarial/fcdisc.js';
-import { sgdOptimizer } from '../plugins/optimizers/sgd.js';
-import { adamOptimizer } from '../plugins/optimizers/adam.js';
+import { tf, definePlugin, SeededRng, type Batch, type BatchStream, type SegmentationDataset } from '../src/index.js';
+import { loadExperiment } from '../src/config/index.js';
+import { builtinRegistry } from '../src/plugin/bootstrap.js';
+import { ExperimentContainer } from '../src/plugin/container.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -59,49 +58,73 @@ const cfg = {
 };
 const backends = arg('backends', 'tensorflow,wasm').split(',') as BackendName[];
 
-// ─── losses (compositions of src/ primitives, so the bench does not depend on the loss plugins) ─
-
-/** Mean CE over pixels whose label is not 255. */
-function ce(logits: Tensor4D, labels: Tensor): Scalar {
-  const valid = tf.cast(tf.notEqual(labels, 255), 'float32');
-  const safe = tf.where(tf.notEqual(labels, 255), labels, tf.zerosLike(labels));
-  // ablate's per-pixel CE (src/nn/loss.ts, what the loss plugins use): one fused op on tfjs-node.
-  const perPixel = nn.softmaxCrossEntropy(logits, tf.cast(safe, 'int32'));
-  return tf.div(tf.sum(tf.mul(perPixel, valid)), tf.maximum(tf.sum(valid), 1)) as Scalar;
-}
+// ─── the trainer, built as a run builds it, on synthetic batches ────────────────────────────
 
 /**
- * BCE-with-logits against a constant target, mean over pixels where keep = 1. Written as
- * softplus(x) − x·t, as the bce_adv plugin does (its gradient is exactly σ(x) − t; the relu/abs form
- * goes through tfjs-node's Step kernel, which builds full-size ones/fill arrays in JS).
+ * Fixed batches of the bench's shapes, one per stream name: images ~ N(0, 1); labels uniform over
+ * the classes with a void band (top rows for the labeled stream, bottom rows for the others), as
+ * bench/torch_common.py's stand-in batches.
  */
-function bce(logits: Tensor4D, target: number, keep?: Tensor): Scalar {
-  const x = tf.squeeze(logits, [3]);
-  const l = tf.sub(tf.softplus(x), tf.mul(x, target));
-  if (!keep) return tf.mean(l) as Scalar;
-  return tf.div(tf.sum(tf.mul(l, keep)), tf.maximum(tf.sum(keep), 1)) as Scalar;
+function syntheticBatch(name: string, subset: 'labeled' | 'unlabeled', n: number, s: number, classes: number): Batch {
+  const rng = new SeededRng(name.length * 7919 + 1);
+  const images = Float32Array.from({ length: n * s * s * 3 }, () => rng.normal());
+  const band = name === 'labeled' ? [0, 4] : [s - 4, s];
+  const labels = Int32Array.from({ length: n * s * s }, (_, i) => {
+    const row = Math.floor(i / s) % s;
+    return row >= band[0]! && row < band[1]! ? 255 : rng.int(0, classes);
+  });
+  return { ids: Array.from({ length: n }, (_, i) => `${name}-${i}`), shape: [n, s, s, 3], images, ...(subset === 'labeled' ? { labels } : {}) };
 }
 
-/** Just enough of a BuildContext for an optimizer plugin: its target network. */
-function optimizerContext(slot: string, network: Network): BuildContext {
-  const none = () => {
-    throw new Error(`bench: ${slot} asked for something other than its target`);
-  };
-  const log = { info: () => {}, warn: () => {}, debug: () => {} };
-  return { slot, seed: 0, runDir: undefined, baseDir: root, log, target: async <T>() => network as T, get: none, has: () => false, build: none };
-}
+const syntheticDataset = definePlugin<'dataset', { num_classes: number; crop: number }>({
+  kind: 'dataset',
+  type: 'bench-synthetic',
+  description: 'Fixed synthetic batches of the bench shapes (bench/iteration.ts only).',
+  options: { type: 'object', properties: { num_classes: { type: 'integer' }, crop: { type: 'integer' } }, additionalProperties: false },
+  create(o): SegmentationDataset {
+    return {
+      numClasses: o.num_classes,
+      ignoreIndex: 255,
+      classNames: Array.from({ length: o.num_classes }, (_, i) => `class${i}`),
+      partition: { labeled: [], unlabeled: [] },
+      stream(name, { subset, batchSize }): BatchStream {
+        const batch = syntheticBatch(name, subset, batchSize, o.crop, o.num_classes);
+        return { next: async () => batch, getState: () => ({}), setState() {}, close() {} };
+      },
+      async *evaluation() {},
+      badSampleCount: () => 0,
+    };
+  },
+});
 
-function addGrads(a: NamedTensorMap, b: NamedTensorMap): NamedTensorMap {
-  const out: NamedTensorMap = { ...a };
-  for (const [k, g] of Object.entries(b)) {
-    const prev = out[k];
-    out[k] = prev ? tf.add(prev, g) : g;
-    if (prev) {
-      prev.dispose();
-      g.dispose();
-    }
-  }
-  return out;
+/** experiments/quickstart.yaml with the bench's shapes, PyTorch's optimizer settings and synthetic data. */
+let experimentOnce: ReturnType<typeof loadTrainerExperiment> | undefined;
+const trainerExperiment = () => (experimentOnce ??= loadTrainerExperiment());
+
+async function loadTrainerExperiment() {
+  const registry = await builtinRegistry();
+  const resolved = await loadExperiment(path.join(root, 'experiments', 'quickstart.yaml'), {
+    registry,
+    set: [
+      `model.depth=${cfg.depth}`,
+      `model.base_width=${cfg.width}`,
+      `model.num_classes=${cfg.classes}`,
+      `model.rates=[${cfg.rates.join(',')}]`,
+      `model.bn.affine=${cfg.bnAffine}`,
+      'model.pretrained=null',
+      `discriminator.ndf=${cfg.ndf}`,
+      `trainer.batch_size=${cfg.batch}`,
+      'trainer.iterations=1000000',
+      // Every branch from the first iteration: the unlabeled pass and the self-training loss.
+      'trainer.semi_start=0',
+      // PyTorch side: SGD(lr 2.5e-4, momentum 0.9), Adam(lr 1e-4, betas (0.9, 0.99)), no weight decay.
+      'optimizer.weight_decay=0',
+      'scheduler.lr=2.5e-4',
+      'discriminator_scheduler.lr=1e-4',
+    ],
+  });
+  registry.registerAll([syntheticDataset], 'bench');
+  return { registry, config: { ...resolved.config, dataset: { type: 'bench-synthetic', num_classes: cfg.classes, crop: cfg.crop } }, baseDir: resolved.baseDir };
 }
 
 interface OpTime {
@@ -159,98 +182,31 @@ async function runBackend(backend: BackendName, steps: number): Promise<BackendR
   // As experiments/mini-voc sets it (runtime.threads.intra: 1); --intra 0 keeps TensorFlow's default.
   const intra = Number(arg('intra', '1'));
   const sel = await selectBackend({ backend, log: () => {}, ...(intra > 0 ? { threads: { intra } } : {}) });
-  const G = new DeepLabV2(
-    {
-      depth: cfg.depth,
-      base_width: cfg.width,
-      num_classes: cfg.classes,
-      rates: cfg.rates,
-      bn: { affine: cfg.bnAffine, statistics: 'batch', momentum: 0.1, eps: 1e-5 },
-      upsampling: 'bilinear',
-      pretrained: null,
-      pretrained_strip_prefix: '',
-      classifier_lr_multiplier: 10,
-    },
-    'model',
-    0,
-  );
-  const D = new FcDiscriminator({ ndf: cfg.ndf, num_classes: cfg.classes, leaky_slope: 0.2, lr_multiplier: 1 }, 'discriminator', 1);
-  const gVars = G.parameterGroups().flatMap((g) => g.variables);
-  const dVars = D.parameterGroups().flatMap((g) => g.variables);
-  // PyTorch side: SGD(lr 2.5e-4, momentum 0.9), Adam(lr 1e-4, betas (0.9, 0.99)), no weight decay.
-  const optG: Optimizer = await sgdOptimizer.create({ momentum: 0.9, dampening: 0, nesterov: false, weight_decay: 0, lr_multipliers: {}, weight_decays: {} }, optimizerContext('optimizer', G));
-  const optD: Optimizer = await adamOptimizer.create({ betas: [0.9, 0.99], eps: 1e-8, weight_decay: 0, decoupled_weight_decay: false, lr_multipliers: {}, weight_decays: {} }, optimizerContext('discriminator_optimizer', D));
-  optG.learningRate = 2.5e-4;
-  optD.learningRate = 1e-4;
-  const { batch: n, crop: s, classes: c } = cfg;
-  const xl = tf.randomNormal([n, s, s, 3], 0, 1, 'float32', 1) as Tensor4D;
-  const xu = tf.randomNormal([n, s, s, 3], 0, 1, 'float32', 2) as Tensor4D;
-  const band = (rows: [number, number]) => tf.tidy(() => {
-    const r = tf.range(0, s).reshape([1, s, 1]);
-    return tf.logicalAnd(tf.greaterEqual(r, rows[0]), tf.less(r, rows[1])).tile([n, 1, s]);
-  });
-  const withVoid = (seed: number, rows: [number, number]) => tf.tidy(() => tf.where(band(rows), tf.fill([n, s, s], 255, 'int32'), tf.randomUniform([n, s, s], 0, c, 'int32', seed)));
-  const yl = withVoid(3, [0, 4]);
-  const yr = withVoid(4, [s - 4, s]);
-
-  // The step takes its batch as inputs and returns the loss as a tensor (read after the step), so
-  // that it can run as one TensorFlow graph (src/runtime/capture).
-  const step = (inputs: readonly Tensor[]): { loss: Tensor } => {
-    const [xl, xu, yl, yr] = inputs as [Tensor4D, Tensor4D, Tensor, Tensor];
-    // 1. unlabeled branch: G gets semi-adv BCE (+ pseudo-label CE); D's variables get no gradient.
-    let predU!: Tensor4D;
-    const gu = tf.variableGrads(() => {
-      predU = tf.keep(G.apply(xu, { training: true }));
-      const dU = D.apply(tf.softmax(predU), { training: true });
-      // The pseudo-label is a constant target, made from detached values (as the reference's numpy
-      // round trip does), so argmax and the comparison are not on the tape.
-      const conf = tf.squeeze(tf.sigmoid(nn.stopGradient(dU)), [3]);
-      const pseudo = tf.where(tf.less(conf, 0.2), tf.fill(conf.shape, 255, 'int32'), tf.argMax(nn.stopGradient(predU), 3));
-      return tf.add(tf.mul(bce(dU, 1), 0.001), tf.mul(ce(predU, pseudo), 0.1)) as Scalar;
-    }, gVars);
-    // 2. labeled branch: CE + λ_adv·BCE(D(softmax(pred)), 1) ignoring void pixels.
-    let predL!: Tensor4D;
-    const keepL = tf.tidy(() => tf.cast(tf.notEqual(yl, 255), 'float32'));
-    const gl = tf.variableGrads(() => {
-      predL = tf.keep(G.apply(xl, { training: true }));
-      const dL = D.apply(tf.softmax(predL), { training: true });
-      return tf.add(ce(predL, yl), tf.mul(bce(dL, 1, keepL), 0.01)) as Scalar;
-    }, gVars);
-    // 3. D on fake (both predictions, detached) and on real one-hot GT, each /2.
-    const fake = tf.tidy(() => tf.softmax(tf.concat([predL, predU])));
-    const keepFake = tf.tidy(() => tf.concat([keepL, tf.onesLike(keepL)]));
-    const keepR = tf.tidy(() => tf.cast(tf.notEqual(yr, 255), 'float32'));
-    const onehot = tf.tidy(() => tf.mul(tf.oneHot(tf.minimum(yr, tf.scalar(c - 1, 'int32')), c), tf.expandDims(keepR, 3)) as Tensor4D);
-    const df = tf.variableGrads(() => tf.div(bce(D.apply(fake as Tensor4D, { training: true }), 0, keepFake), 2) as Scalar, dVars);
-    const dr = tf.variableGrads(() => tf.div(bce(D.apply(onehot, { training: true }), 1, keepR), 2) as Scalar, dVars);
-    const gGrads = addGrads(gu.grads, gl.grads);
-    const dGrads = addGrads(df.grads, dr.grads);
-    optG.applyGradients(gGrads);
-    optD.applyGradients(dGrads);
-    tf.dispose([predU, predL, fake, keepFake, keepL, keepR, onehot, gu.value, df.value, dr.value, ...Object.values(gGrads), ...Object.values(dGrads)]);
-    return { loss: gl.value };
-  };
-  // As the trainers run it (runtime.compile, default true): one TensorFlow graph per step once
-  // recorded; --eager times the op-by-op execution instead.
-  const compiled = flag('eager') ? undefined : new CompiledStep(step, (m) => console.log(`  ${m}`));
-  const inputs = [xl, xu, yl, yr];
-  const runStep = () => {
-    const { loss } = compiled ? compiled.run(inputs) : step(inputs);
-    const value = loss.dataSync()[0]!;
-    loss.dispose();
-    return value;
+  const experiment = await trainerExperiment();
+  const logged: string[] = [];
+  const log = { info: (m: string) => (logged.push(m), console.log(`  ${m}`)), warn: (m: string) => console.log(`  warning: ${m}`), debug() {} };
+  // What the engine passes (runtime.compile): --eager turns compilation off.
+  const container = new ExperimentContainer({ ...experiment, log, runtime: { backend: sel.name, compile: !flag('eager') } });
+  const trainer = await container.get('trainer', 'trainer');
+  const schedulers = await Promise.all(['scheduler', 'discriminator_scheduler'].map((slot) => container.get(slot, 'scheduler')));
+  let iteration = 0;
+  // One iteration as the engine runs it: schedules set the learning rates, then the trainer steps.
+  const runStep = async () => {
+    for (const s of schedulers) s.step(iteration);
+    const { scalars } = await trainer.step(iteration++);
+    return scalars.loss_seg!;
   };
 
   const result: BackendResult = { backend: sel.name, stepMs: [] };
   try {
-    // A compiled step needs 3 calls (eager, then two recordings) before it runs as a graph.
-    for (let i = 0; i < Math.max(cfg.warmup, compiled && sel.name.startsWith('tensorflow') ? 3 : 0); i++) runStep();
-    if (compiled?.status().some((s) => s.compiled)) result.backend += ' (compiled step)';
+    // A compiled key is recorded and loaded on its first iteration (docs/engine.md).
+    for (let i = 0; i < Math.max(cfg.warmup, 1); i++) await runStep();
+    if (logged.some((m) => / compiled: \d+ TensorFlow ops/.test(m))) result.backend += ' (compiled step)';
     const before = tf.memory().numTensors;
     const opTimer = flag('ops') ? timeTensorFlowOps() : undefined;
     for (let i = 0; i < steps; i++) {
       const t0 = performance.now();
-      const loss = runStep();
+      const loss = await runStep();
       result.stepMs.push(performance.now() - t0);
       if (!Number.isFinite(loss)) throw new Error(`loss is ${loss}`);
     }
@@ -258,8 +214,8 @@ async function runBackend(backend: BackendName, steps: number): Promise<BackendR
     const leaked = tf.memory().numTensors - before;
     if (leaked !== 0) console.error(`  ${backend}: ${leaked} tensors leaked over ${steps} steps`);
     if (flag('profile')) {
-      const prof = await tf.profile(() => {
-        runStep();
+      const prof = await tf.profile(async () => {
+        await runStep();
       });
       const byKernel = new Map<string, { ms: number; count: number }>();
       const byShape = flag('profile-shapes');
@@ -275,12 +231,8 @@ async function runBackend(backend: BackendName, steps: number): Promise<BackendR
   } catch (e) {
     result.error = (e as Error).message;
   } finally {
-    compiled?.dispose();
-    G.dispose();
-    D.dispose();
-    optG.dispose();
-    optD.dispose();
-    tf.dispose([xl, xu, yl, yr]);
+    await trainer.close?.();
+    await container.dispose();
   }
   return result;
 }
