@@ -1,4 +1,4 @@
-"""PyTorch reference for bench/iteration.ts: one AdvSemiSeg iteration (spec §3.3) on the same shapes.
+"""PyTorch reference for bench/iteration.ts: one AdvSemiSeg iteration (Hung et al., BMVC 2018; the released train.py) on the same shapes.
 
 Prints one JSON line: {"step_ms": [...], "conv_gflop": <conv FLOPs of one step, approximate>,
 "torch": version, "threads": n, "conv_ms": <conv kernel time per step, with --conv-time>}. Run by bench/iteration.ts; standalone:
@@ -41,7 +41,7 @@ def main():
     torch.manual_seed(0)
     G = DeepLabV2(depth=a.depth, base_width=a.width, num_classes=a.classes, rates=[int(r) for r in a.rates.split(',')])
     D = FCDiscriminator(a.classes, ndf=a.ndf)
-    # The reference freezes BN affine parameters (spec §1.3); the mini-VOC experiments train them.
+    # The reference freezes BN affine parameters (its DeepLab-v2 keeps them fixed); the mini-VOC experiments train them.
     for m in G.modules():
         if a.bn_affine == 'frozen' and isinstance(m, torch.nn.BatchNorm2d):
             m.weight.requires_grad_(False)

@@ -26,7 +26,7 @@ export function cityscapesLabelMap(): Int16Array {
   return map;
 }
 
-/** The paper's setting (spec §5, recalled): images resized to 512×1024, no random crop or scale. */
+/** The paper's setting (Hung et al., BMVC 2018, Cityscapes experiments): images resized to 512×1024, no random crop or scale. */
 export const CITYSCAPES_DEFAULTS: CityscapesOptions = {
   root: 'data/cityscapes',
   train_split: 'train',

@@ -55,7 +55,7 @@ export interface PipelineOptions {
   cache: boolean;
 }
 
-/** The released AdvSemiSeg code's input: BGR mean subtracted, then fed as RGB (spec §4). */
+/** The released AdvSemiSeg code's input: BGR mean subtracted, then fed as RGB (Hung et al.'s released train.py, IMG_MEAN). */
 export const REFERENCE_NORMALIZE: NormalizeOptions = { mean: [122.67891434, 116.66876762, 104.00698793], std: [1, 1, 1], order: 'rgb' };
 
 const sizeOrNull = (description: string, dflt: Size | null): JsonSchema => ({

@@ -1,5 +1,5 @@
 /**
- * `fcdisc`: AdvSemiSeg's fully convolutional discriminator (spec §2): five 4×4 stride-2 convs with
+ * `fcdisc`: AdvSemiSeg's fully convolutional discriminator (Hung et al., BMVC 2018; the released model/discriminator.py): five 4×4 stride-2 convs with
  * padding 1 and bias, widths ndf, 2ndf, 4ndf, 8ndf, 1, LeakyReLU after the first four, no
  * normalisation, PyTorch-default init. The N×h×w×1 logit map is upsampled bilinearly
  * (align_corners=True) to the input size, as the reference's training script does.
