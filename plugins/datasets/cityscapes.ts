@@ -94,6 +94,7 @@ export const cityscapesDataset = definePlugin<'dataset', Partial<CityscapesOptio
       numClasses: 19,
       classNames: CITYSCAPES_CLASSES,
       labelMap: cityscapesLabelMap(),
+      name: 'cityscapes',
     });
   },
 });

@@ -9,6 +9,7 @@
  * `transforms:` is an optional list of extra transform components (your own plugins included),
  * applied to the training streams after mirror and before normalisation.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -20,6 +21,7 @@ import {
   writePartitionFile,
   type BuildContext,
   type ComponentConfig,
+  type DatasetInput,
   type FileEntry,
   type JsonSchema,
   type Transform,
@@ -187,6 +189,20 @@ export interface DatasetFiles {
   labelMap?: Int16Array;
   /** How colour label files map to stored values (RGB triples, value i at 3i), e.g. VOC's palette. */
   labelColours?: Uint8Array;
+  /** The data set's name in the tracker's dataset inputs (default: the plugin's slot). */
+  name?: string;
+}
+
+/**
+ * The training partition as dataset inputs (MLflow's `log_input`): the labeled and the unlabeled
+ * ids actually used, each identified by the digest of its ids, so two runs on the same images share
+ * a dataset in the MLflow UI whatever folder they read them from.
+ */
+export function partitionInputs(name: string, source: string, partition: { labeled: readonly string[]; unlabeled: readonly string[] }, labeledFraction: number): DatasetInput[] {
+  const digest = (ids: readonly string[]) => createHash('sha256').update(ids.join('\n')).digest('hex').slice(0, 16);
+  const inputs: DatasetInput[] = [{ name: `${name}-labeled`, digest: digest(partition.labeled), source, context: 'training', profile: { images: partition.labeled.length, labeled_fraction: labeledFraction } }];
+  if (partition.unlabeled.length > 0) inputs.push({ name: `${name}-unlabeled`, digest: digest(partition.unlabeled), source, context: 'training', profile: { images: partition.unlabeled.length } });
+  return inputs;
 }
 
 /** Builds the dataset: partition (read or split and written), transforms, file checks. */
@@ -283,6 +299,7 @@ export async function buildFileDataset(o: PipelineOptions, ctx: BuildContext, fi
     prefetch: o.prefetch,
     cache: o.cache,
     skipped: train.missing + val.missing,
+    describeInputs: () => partitionInputs(files.name ?? ctx.slot, files.source, partition, o.labeled_fraction),
     log: ctx.log,
   });
 }

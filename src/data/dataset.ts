@@ -3,7 +3,7 @@
  * `mini-voc` and `cityscapes` plugins. The plugins find the files and build the transforms; this
  * class decodes, checks, caches, partitions, streams and serves the evaluation split.
  */
-import type { BatchStream, EvalSample, Sample, SegmentationDataset, StreamOptions, Transform } from '../plugin/contracts.js';
+import type { BatchStream, DatasetInput, EvalSample, Sample, SegmentationDataset, StreamOptions, Transform } from '../plugin/contracts.js';
 import type { Logger } from '../plugin/define.js';
 import { AblateError } from '../errors.js';
 import { BadSampleError, decodeLabel, decodeRgb, labelColourLookup, toFloatImage } from './decode.js';
@@ -51,6 +51,8 @@ export interface FileDatasetOptions {
   cache: boolean;
   /** Samples already left out before streaming (e.g. missing files under `skip`), for the count. */
   skipped?: number;
+  /** What the run uses, as the tracker's dataset inputs (the plugin knows its name and source). */
+  describeInputs?: () => DatasetInput[];
   log: Logger;
 }
 
@@ -91,6 +93,10 @@ export class FileSegmentationDataset implements SegmentationDataset {
 
   badSampleCount(): number {
     return this.bad.size + (this.o.skipped ?? 0);
+  }
+
+  describeInputs(): DatasetInput[] {
+    return this.o.describeInputs?.() ?? [];
   }
 
   /** Records a bad sample (skip) or throws a located error (error). */

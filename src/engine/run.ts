@@ -6,7 +6,6 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
 import { tf } from '../runtime/tf.js';
 import { AblateError } from '../errors.js';
 import { ExperimentContainer, configuredSlots } from '../plugin/container.js';
@@ -98,16 +97,10 @@ function lrScalars(optimizers: ReadonlyMap<string, Optimizer>): Record<string, n
   return out;
 }
 
-/** The training partition as MLflow dataset inputs: identity = digest of the ids actually used. */
-function logDatasetInputs(run: TrackerRun, config: Record<string, unknown>, dataset: SegmentationDataset): void {
-  if (!run.logInput) return;
-  const d = (config.dataset ?? {}) as Record<string, unknown>;
-  const type = String(d.type ?? 'dataset');
-  const source = typeof d.root === 'string' ? d.root : type;
-  const digest = (ids: readonly string[]) => createHash('sha256').update(ids.join('\n')).digest('hex').slice(0, 16);
-  const { labeled, unlabeled } = dataset.partition;
-  run.logInput({ name: `${type}-labeled`, digest: digest(labeled), source, context: 'training', profile: { images: labeled.length, labeled_fraction: d.labeled_fraction ?? null } });
-  if (unlabeled.length > 0) run.logInput({ name: `${type}-unlabeled`, digest: digest(unlabeled), source, context: 'training', profile: { images: unlabeled.length } });
+/** The dataset's own description of what the run uses, as the tracker's dataset inputs. */
+function logDatasetInputs(run: TrackerRun, dataset: SegmentationDataset): void {
+  if (!run.logInput || !dataset.describeInputs) return;
+  for (const input of dataset.describeInputs()) run.logInput(input);
 }
 
 /** Main entry: trains (or resumes) one experiment. User mistakes throw AblateError before the run starts. */
@@ -210,7 +203,7 @@ async function train({ resolved, opts, settings, log, t0, runDir, runName, resum
     }
     const dataset = await container.get('dataset', 'dataset');
     if (dataset.partition.file && existsSync(dataset.partition.file)) trackerRun.logArtifact(dataset.partition.file, 'data');
-    logDatasetInputs(trackerRun, config, dataset);
+    logDatasetInputs(trackerRun, dataset);
   } catch (e) {
     return finish({ status: 'FAILED', iteration: start, metrics: {}, error: e as Error, itPerSec: 0 });
   }

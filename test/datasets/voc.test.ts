@@ -50,6 +50,20 @@ test('voc: labeled = floor(f·N) of a seeded shuffle, written to the run folder 
   await assert.rejects(buildDataset({ type: 'voc', root: fx.root, partition_file: file }, { log: quiet }), (e: unknown) => e instanceof AblateError && /'nope' is not in the training list/.test(e.message));
 });
 
+test('voc describes its own inputs: the labeled and unlabeled ids actually used, by digest, with their source', async () => {
+  const { createHash } = await import('node:crypto');
+  const fx = await writeVocFixture({ train: 12 });
+  const ds = await buildDataset({ type: 'voc', root: fx.root, labeled_fraction: 0.3, split_seed: 5 }, { log: quiet });
+  const digest = (ids: readonly string[]) => createHash('sha256').update(ids.join('\n')).digest('hex').slice(0, 16);
+  const source = path.join(fx.root, 'ImageSets/Segmentation/train_aug.txt');
+  assert.deepEqual(ds.describeInputs!(), [
+    { name: 'voc-labeled', digest: digest(ds.partition.labeled), source, context: 'training', profile: { images: 3, labeled_fraction: 0.3 } },
+    { name: 'voc-unlabeled', digest: digest(ds.partition.unlabeled), source, context: 'training', profile: { images: 9 } },
+  ]);
+  const full = await buildDataset({ type: 'voc', root: fx.root }, { log: quiet });
+  assert.deepEqual(full.describeInputs!().map((i) => [i.name, i.profile]), [['voc-labeled', { images: 12, labeled_fraction: 1 }]]);
+});
+
 test('voc: streams give fixed-size batches with aligned labels; unlabeled has no labels; drop_last and resume', async () => {
   const fx = await writeVocFixture({ train: 12, classes: 4 });
   const ds = await buildDataset({ type: 'voc', root: fx.root, labeled_fraction: 0.5, crop: 16, scale: { min: 0.5, max: 1.6, steps: 12 }, mirror: true, normalize: null }, { log: quiet });

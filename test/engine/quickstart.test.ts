@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { builtinRegistry } from '../../src/plugin/bootstrap.js';
@@ -31,6 +31,9 @@ test('quickstart trains a few iterations and reports its headline metric, the ru
   assert.match(text, /^ +miou on the evaluation split: \d+\.\d\d%$/m, 'the headline metric the experiment names');
   assert.match(text, /MLFLOW_TRACKING_URI=\S+ npx ablate sync \S+/);
   assert.ok(existsSync(path.join(r.runDir, 'config.yaml')));
+  // The run logs the inputs the dataset describes (labeled and unlabeled ids at 1/8 of 16 images).
+  const inputs = readFileSync(path.join(r.runDir, 'tracking', 'record.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { t: string; input?: { name: string; profile?: { images?: number } } }).filter((e) => e.t === 'input');
+  assert.deepEqual(inputs.map((e) => [e.input!.name, e.input!.profile?.images]), [['mini-voc-labeled', 2], ['mini-voc-unlabeled', 14]]);
   assert.deepEqual(listCheckpoints(r.runDir).map((c) => c.iteration), [3]);
   assert.ok(existsSync(path.join(r.runDir, 'eval', 'iter-0000003', 'confusion_matrix.csv')), 'the confusion matrix is written');
 });
