@@ -62,6 +62,10 @@ export interface SweepOptions {
   wait?: boolean;
   /** While waiting for cells that run elsewhere: called after each look at the run folders. */
   onPoll?: (cells: readonly CellProgress[]) => void;
+  /** Between looks at cells that run elsewhere (ms; default 2000). */
+  pollMs?: number;
+  /** Called once cells were handed to a launcher that runs them elsewhere (before any waiting). */
+  onSubmitted?: (sweepDir: string, parentRunId: string, handles: readonly LaunchHandle[]) => void;
   /** The sweep's axes (which is the variant axis, values in order), for reports; default: from the cells' labels. */
   axes?: readonly SweepAxisInfo[];
 }
@@ -202,7 +206,8 @@ export async function runSweep(cells: readonly SweepCellInput[], opts: SweepOpti
   const submission = await launcher.submit(launchCells, { sweepDir, runInProcess, ...(opts.signal ? { signal: opts.signal } : {}) });
   writeLaunchRecord(sweepDir, { launcher: launcherType(config), parentRunId: parent.id, baseDir: base.baseDir, handles: submission.handles });
   // The cells run here (`done`), or elsewhere: then their run folders say when each has ended.
-  const waited = submission.done ?? (opts.wait ? waitForCells(launchCells, launcher, submission.handles, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onPoll ? { onPoll: opts.onPoll } : {}) }) : undefined);
+  if (!submission.done) opts.onSubmitted?.(sweepDir, parent.id, submission.handles);
+  const waited = submission.done ?? (opts.wait ? waitForCells(launchCells, launcher, submission.handles, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onPoll ? { onPoll: opts.onPoll } : {}), ...(opts.pollMs ? { intervalMs: opts.pollMs } : {}) }) : undefined);
   const launchedResults = await waited;
   if (!launchedResults) {
     // Submitted and returning: the parent run stays RUNNING until the last cell has ended.

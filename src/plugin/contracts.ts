@@ -441,6 +441,12 @@ export interface LaunchCellStatus {
  * knows nothing of training; the run folders are the truth about outcomes.
  */
 export interface Launcher {
+  /**
+   * True when the cells run elsewhere (a cluster): `submit` returns once they are queued, without
+   * `done`. `ablate sweep` then leaves a small monitor process behind that ends the sweep's
+   * parent run when the last cell has ended.
+   */
+  readonly detached?: boolean;
   submit(cells: readonly LaunchCell[], ctx: LaunchContext): Promise<LaunchSubmission>;
   /** The launcher's view of submitted cells, one entry per handle (UNKNOWN when it cannot tell). */
   status(handles: readonly LaunchHandle[]): Promise<LaunchCellStatus[]>;

@@ -86,6 +86,20 @@ test('a 4-cell sweep with array_parallelism 2 submits, returns, finishes on Slur
   await sweepStatus(submitted.sweepDir, {}, (l) => shown.push(l));
   assert.match(shown.join('\n'), /4 cell\(s\): 4 FINISHED/);
 
+  // The monitor `ablate sweep` left behind ends the parent run once the last cell has ended.
+  assert.match(lines.join('\n'), /monitor: process \d+ ends the sweep's parent run/);
+  const parentEnd = async () => {
+    for (let t = 0; t < 120; t++) {
+      const events = readFileSync(path.join(submitted.sweepDir, 'tracking', 'record.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { t: string; status?: string });
+      if (events.at(-1)!.t === 'end') return events.at(-1)!.status;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    return 'RUNNING';
+  };
+  assert.equal(await parentEnd(), 'FINISHED', readFileSync(path.join(submitted.sweepDir, 'monitor.log'), 'utf8'));
+  assert.ok(existsSync(path.join(submitted.sweepDir, 'summary.md')));
+  assert.match(readFileSync(path.join(submitted.sweepDir, 'monitor.log'), 'utf8'), /sweep FINISHED/);
+
   // The same sweep on this machine: same cells, same hashes, same final metrics.
   const local = await runSweep(file, { set: [], launcher: 'local' }, silent);
   assert.equal(local.status, 'FINISHED');

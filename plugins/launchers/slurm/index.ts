@@ -98,6 +98,7 @@ export const slurmLauncher = definePlugin<'launcher', SlurmOptions>({
       return handles.map((h) => toCellStatus(h.name, q.get(h.id)));
     };
     return {
+      detached: true,
       async submit(cells, launch) {
         const dir = slurmDir(launch.sweepDir);
         const logDir = path.join(dir, 'logs');

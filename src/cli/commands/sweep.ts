@@ -3,7 +3,7 @@
  * `--dry-run` it expands the sweep, resolves and validates every cell (all errors of all cells at
  * once) and prints each cell's name, run identity and diff, running nothing.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { collect, withSet, print } from '../options.js';
 
 export function register(program: Command): void {
@@ -13,13 +13,14 @@ export function register(program: Command): void {
     .option('--resume <sweep folder>', 'complete an earlier run of this sweep: keep finished cells, continue the others from their checkpoints')
     .option('--launcher <type>', "run the cells with this launcher (its defaults) instead of the configured one; the cells and their hashes stay the same (e.g. try a Slurm sweep here: --launcher local)")
     .option('--wait', 'with a launcher that submits (slurm): block until every cell has ended, showing their states')
+    .addOption(new Option('--monitor').hideHelp())
     .allowUnknownOption(false)
-    .action(async (file: string, opts: { set: string[]; json?: boolean; dryRun?: boolean; resume?: string; wait?: boolean; launcher?: string }) => {
+    .action(async (file: string, opts: { set: string[]; json?: boolean; dryRun?: boolean; resume?: string; wait?: boolean; launcher?: string; monitor?: boolean }) => {
       if (!opts.dryRun) {
         // A literal dynamic import: the heavy engine loads only when a sweep runs, and a broken
         // module fails loudly with its own error instead of being mistaken for a missing feature.
         const { runSweep } = await import('./sweep-run.js');
-        await runSweep(file, { set: opts.set, json: opts.json, ...(opts.resume ? { resume: opts.resume } : {}), ...(opts.wait ? { wait: true } : {}), ...(opts.launcher ? { launcher: opts.launcher } : {}) });
+        await runSweep(file, { set: opts.set, json: opts.json, ...(opts.resume ? { resume: opts.resume } : {}), ...(opts.wait ? { wait: true } : {}), ...(opts.launcher ? { launcher: opts.launcher } : {}), ...(opts.monitor ? { monitor: true } : {}) });
         return;
       }
       const { expandSweep } = await import('../../config/load.js');
