@@ -8,6 +8,7 @@
  * Each cell is named from its diff (`labeled_fraction=0.125,method=adv-semi,seed=1`: axis labels are
  * the last segment of the dotted key unless that is ambiguous), sorted by label.
  */
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { AblateError } from '../errors.js';
 import { didYouMean } from '../plugin/registry.js';
@@ -95,6 +96,7 @@ export function parseSweep(raw: unknown, state: ConfigState, errors: AblateError
           continue;
         }
         variants[name] = diff ?? {};
+        if (isPlainObject(diff) && diff.extends !== undefined) checkVariantExtends(diff.extends, `sweep.variants.${name}.extends`, state, errors);
       }
       const label = typeof raw.variant_axis === 'string' ? raw.variant_axis : 'variant';
       if (Object.keys(variants).length > 0) axes.push({ key: label, label, values: Object.keys(variants), isVariant: true });
@@ -171,13 +173,31 @@ export function planCells(spec: SweepSpec, state: ConfigState): SweepCellPlan[] 
   return cells;
 }
 
+/** A variant's `extends` entries must name existing files (checked once, located at the entry). */
+function checkVariantExtends(ext: unknown, statePath: string, state: ConfigState, errors: AblateError[]): void {
+  const entries = Array.isArray(ext) ? ext.map((spec, i) => ({ spec, at: joinPath(statePath, i) })) : [{ spec: ext, at: statePath }];
+  const resolved = variantFiles(ext, statePath, state);
+  let k = 0;
+  for (const { spec, at } of entries) {
+    const origin = state.nearestOrigin(at);
+    if (typeof spec !== 'string' || spec.length === 0) {
+      errors.push(new ConfigError('config.bad-extends', `extends entries must be file paths (found ${JSON.stringify(spec)})`, { origin, key: at }));
+      continue;
+    }
+    const target = resolved[k++]!;
+    const st = statSync(target, { throwIfNoEntry: false });
+    if (!st) errors.push(new ConfigError('config.extends-not-found', `extends '${spec}': file not found (${target})`, { origin, key: at, hint: 'paths in extends are relative to the file that lists them' }));
+    else if (st.isDirectory()) errors.push(new ConfigError('config.extends-not-a-file', `extends '${spec}': ${target} is a directory, not a YAML file`, { origin, key: at }));
+  }
+}
+
 /** A variant's `extends` (one path or a list), resolved against the file that wrote the variant. */
 function variantFiles(ext: unknown, statePath: string, state: ConfigState): string[] {
   if (ext === undefined || ext === null) return [];
   const specs = Array.isArray(ext) ? ext : [ext];
   const from = state.originOf(statePath)?.file ?? state.nearestOrigin(statePath)?.file;
   const dir = from ? path.dirname(from) : process.cwd();
-  return specs.filter((s): s is string => typeof s === 'string').map((s) => path.resolve(dir, s));
+  return specs.filter((s): s is string => typeof s === 'string' && s.length > 0).map((s) => path.resolve(dir, s));
 }
 
 function nest(dotted: string, value: unknown): Record<string, unknown> {

@@ -200,7 +200,8 @@ function toConfigError(e: ErrorObject, state: ConfigState, registry: PluginRegis
   // In a fragment, references may point at keys defined elsewhere: do not type-check them.
   if (opts.fragment && typeof data === 'string' && hasReference(data)) return undefined;
   const mk = (code: string, message: string, key: string, hint?: string, atKey = false) => {
-    const origin = state.nearestOrigin(key);
+    // A key missing at the top level has no node to point at: name the experiment file.
+    const origin = state.nearestOrigin(key) ?? (opts.mainFile ? { kind: 'file' as const, file: opts.mainFile } : undefined);
     return new ConfigError(code, message, { origin, key: key || undefined, atKey, hint, notes: notesFor(state, origin, opts) });
   };
   switch (e.keyword) {
@@ -218,7 +219,7 @@ function toConfigError(e: ErrorObject, state: ConfigState, registry: PluginRegis
       if (missing === 'type' && kindOfSchema(parent)) return undefined; // the discriminator error says it better
       const slot = p === '' ? SLOTS[missing] : undefined;
       const hint = slot ? `${slot.description} Registered ${slot.kind} types: ${registry.types(slot.kind).join(', ') || '(none)'}` : undefined;
-      return mk('config.missing-key', `missing required key '${missing}' in ${where(p)}`, p, hint);
+      return mk('config.missing-key', `missing required key '${missing}' in ${where(p)}`, p === '' ? missing : p, hint);
     }
     case 'discriminator': {
       const kind = kindOfSchema(parent) ?? 'component';

@@ -105,3 +105,16 @@ test('a grid axis that repeats a value is an error in validate, located at the r
   );
   assert.match(errs[0]!.message, /lists 1 twice \(items 0 and 2\)/);
 });
+
+test('a variant extending a missing file or a directory is located at its extends entry', async () => {
+  const { checkFile } = await import('../../src/config/index.js');
+  const dir = writeTree({ 'sub/x.yaml': 'name: x\n', 's.yaml': `${MINIMAL}sweep:\n  variants:\n    a: {extends: nope.yaml}\n    b: {extends: [sub/x.yaml, sub]}\n` });
+  const errs = await errorsOf(() => checkFile(path.join(dir, 's.yaml'), { registry }));
+  assert.deepEqual(
+    errs.map((e) => [e.code, e.where?.key, e.where?.line]),
+    [
+      ['config.extends-not-found', 'sweep.variants.a.extends', 8],
+      ['config.extends-not-a-file', 'sweep.variants.b.extends.1', 9],
+    ],
+  );
+});
