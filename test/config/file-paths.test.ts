@@ -12,8 +12,7 @@ import { PluginRegistry } from '../../src/plugin/registry.js';
 import { AblateError } from '../../src/errors.js';
 import { definePlugin, componentSchema, type PluginKind, type JsonSchema } from '../../src/index.js';
 import { errorsOf, writeTree } from './helpers.js';
-
-const quiet = { info() {}, warn() {}, debug() {} };
+import { quietLog } from '../support/log.js';
 
 function fake(kind: PluginKind, type: string, properties: Record<string, JsonSchema>, create: (o: Record<string, unknown>, ctx: { baseDir: string; slot: string }) => unknown = () => ({})) {
   return definePlugin({ kind, type, description: `Test ${kind} ${type}.`, options: { type: 'object', properties, additionalProperties: false }, create: create as never });
@@ -220,7 +219,7 @@ test('errors: a wrong value names the key and the fragment; a missing file at bu
   const e = await loadExperiment(path.join(dir, 'a/exp.yaml'), { registry });
   const hint = pathHint(e.paths, 'dataset.root', 'data.missing-file');
   assert.match(hint ?? '', /'dataset\.root' was written "\.\.\/\.\.\/data\/voc" in .*shared\/_base_\/data\.yaml:3:\d+, relative to .*shared\/_base_/);
-  const container = new ExperimentContainer({ registry, config: e.config, baseDir: e.baseDir, log: quiet, explainKey: (key, code) => pathHint(e.paths, key, code) });
+  const container = new ExperimentContainer({ registry, config: e.config, baseDir: e.baseDir, log: quietLog, explainKey: (key, code) => pathHint(e.paths, key, code) });
   await assert.rejects(
     () => container.get('dataset', 'dataset'),
     (err: AblateError) => {

@@ -17,14 +17,14 @@ import { loadExperiment } from '../../src/config/index.js';
 import { runExperiment } from '../../src/engine/run.js';
 import { listCheckpoints } from '../../src/engine/checkpoint.js';
 import { readSafetensors } from '../../src/weights/safetensors.js';
+import { quietLog } from '../support/log.js';
 
-const quiet = { info() {}, warn() {}, debug() {} };
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 test('adversarial-semi on mini-VOC: interrupt + resume = uninterrupted, bit for bit', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-resume-'));
   const data = path.join(dir, 'mini-voc');
-  await (await builtinRegistry()).get('dataset', 'mini-voc').tool!.run({ out: data, train: 12, val: 2, size: 64 }, quiet);
+  await (await builtinRegistry()).get('dataset', 'mini-voc').tool!.run({ out: data, train: 12, val: 2, size: 64 }, quietLog);
   const resolved = await loadExperiment(path.join(root, 'experiments', 'quickstart.yaml'), {
     set: [
       `dataset.root=${data}`,
@@ -42,14 +42,14 @@ test('adversarial-semi on mini-VOC: interrupt + resume = uninterrupted, bit for 
       'progress.bar=never',
     ],
   });
-  const full = await runExperiment(resolved, { log: quiet, runDir: path.join(dir, 'full') });
+  const full = await runExperiment(resolved, { log: quietLog, runDir: path.join(dir, 'full') });
   assert.equal(full.status, 'FINISHED', full.error?.stack);
 
   const ctrl = new AbortController();
-  const part = await runExperiment(resolved, { log: quiet, runDir: path.join(dir, 'split'), signal: ctrl.signal, onIteration: (it) => it === 2 && ctrl.abort() });
+  const part = await runExperiment(resolved, { log: quietLog, runDir: path.join(dir, 'split'), signal: ctrl.signal, onIteration: (it) => it === 2 && ctrl.abort() });
   assert.equal(part.status, 'KILLED', part.error?.stack);
   assert.equal(part.iteration, 3);
-  const resumed = await runExperiment(resolved, { log: quiet, resume: part.runDir });
+  const resumed = await runExperiment(resolved, { log: quietLog, resume: part.runDir });
   assert.equal(resumed.status, 'FINISHED', resumed.error?.stack);
 
   const a = readSafetensors(listCheckpoints(full.runDir).at(-1)!.tensorsFile).tensors;

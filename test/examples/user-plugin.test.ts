@@ -6,8 +6,7 @@ import assert from 'node:assert/strict';
 import { loadExperiment } from '../../src/config/index.js';
 import { ExperimentContainer } from '../../src/plugin/container.js';
 import { AblateError, AblateErrors, type Optimizer } from '../../src/index.js';
-
-const silent = { info() {}, warn() {}, debug() {} };
+import { quietLog } from '../support/log.js';
 
 test('a TypeScript user plugin is loaded, validated, documented and injected', async () => {
   const exp = await loadExperiment('examples/cosine-schedule.yaml');
@@ -19,7 +18,7 @@ test('a TypeScript user plugin is loaded, validated, documented and injected', a
   assert.equal(exp.registry.source('scheduler', 'cosine'), './plugins/cosine.ts');
 
   // Only the optimizer's chain is built: the model is tiny, nothing trains.
-  const container = new ExperimentContainer({ registry: exp.registry, config: exp.config, baseDir: exp.baseDir, log: silent });
+  const container = new ExperimentContainer({ registry: exp.registry, config: exp.config, baseDir: exp.baseDir, log: quietLog });
   const sched = await container.get('scheduler', 'scheduler');
   const optimizer = await container.get('optimizer', 'optimizer');
   const n = scheduler.max_iterations as number;

@@ -2,11 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { localLauncher } from '../../plugins/launchers/local.js';
 import type { BuildContext, LaunchCell, LaunchResult, Launcher } from '../../src/index.js';
-
-const quiet = { info() {}, warn() {}, debug() {} };
+import { quietLog } from '../support/log.js';
 
 async function local(parallel = 1): Promise<Launcher> {
-  return localLauncher.create({ parallel }, { slot: 'launcher', seed: 0, runDir: undefined, baseDir: '.', log: quiet } as unknown as BuildContext);
+  return localLauncher.create({ parallel }, { slot: 'launcher', seed: 0, runDir: undefined, baseDir: '.', log: quietLog } as unknown as BuildContext);
 }
 
 const cell = (name: string): LaunchCell => ({ name, resolvedFile: `${name}.yaml`, runDir: `/nonexistent/${name}` });

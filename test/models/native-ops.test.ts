@@ -9,22 +9,13 @@ import { tf, nn } from '../../src/index.js';
 import type { Scalar, Tensor, Tensor4D } from '../../src/index.js';
 import { selectBackend, type BackendName } from '../../src/runtime/index.js';
 import { dilatedFilterGrad, dilatedFilterGradConv } from '../../src/nn/native.js';
+import { relErr } from '../support/numeric.js';
 
 let haveTf = true;
 try {
   await selectBackend({ backend: 'tensorflow', deterministic: true, log: () => {} });
 } catch {
   haveTf = false;
-}
-
-function rel(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0;
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i]! - b[i]!));
-    s = Math.max(s, Math.abs(b[i]!));
-  }
-  return d / Math.max(s, 1e-12);
 }
 
 /** Runs fn on a backend; returns every output and gradient as arrays. */
@@ -63,7 +54,7 @@ for (const [h, w, rate] of [
     const native = await run('tensorflow', body);
     const portable = await run('cpu', body);
     ['forward', 'dX', 'dW'].forEach((what, i) => {
-      const e = rel(native[i]!, portable[i]!);
+      const e = relErr(native[i]!, portable[i]!);
       assert.ok(e < 1e-5, `${what}: relative error ${e.toExponential(2)}`);
     });
   });
@@ -88,7 +79,7 @@ test('batch norm (train) and relu: tensorflow fused ops = composition on cpu, in
   const native = await run('tensorflow', body);
   const portable = await run('cpu', body);
   ['loss', 'dX', 'dγ', 'dβ', 'running_mean', 'running_var'].forEach((what, i) => {
-    const e = rel(native[i]!, portable[i]!);
+    const e = relErr(native[i]!, portable[i]!);
     assert.ok(e < 1e-4, `${what}: relative error ${e.toExponential(2)}`);
   });
 });
@@ -99,7 +90,7 @@ test('both dW lowerings (per-tap matmuls, one strided conv) agree with each othe
     const dy = tf.tensor4d(lcg(2 * 7 * 6 * 4, 7), [2, 7, 6, 4]);
     return [dilatedFilterGrad(x, dy, [3, 3, 3, 4], 2), dilatedFilterGradConv(x, dy, [3, 3, 3, 4], 2)];
   });
-  assert.ok(rel(a!, b!) < 1e-5);
+  assert.ok(relErr(a!, b!) < 1e-5);
 });
 
 test('softmax cross-entropy: one fused TensorFlow op = −Σ logSoftmax·oneHot on cpu (value and d/d logits)', { skip: !haveTf && 'tensorflow addon not built' }, async () => {
@@ -117,7 +108,7 @@ test('softmax cross-entropy: one fused TensorFlow op = −Σ logSoftmax·oneHot 
   const native = await run('tensorflow', body);
   const portable = await run('cpu', body);
   ['ce', 'd/d logits'].forEach((what, i) => {
-    const e = rel(native[i]!, portable[i]!);
+    const e = relErr(native[i]!, portable[i]!);
     assert.ok(e < 1e-5, `${what}: relative error ${e.toExponential(2)}`);
   });
 });

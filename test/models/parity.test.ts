@@ -14,22 +14,11 @@ import type { Network, Tensor4D, Scalar, Variable } from '../../src/index.js';
 import { selectBackend, type BackendName } from '../../src/runtime/index.js';
 import { DeepLabV2, type DeepLabV2Options } from '../../plugins/models/deeplabv2/index.js';
 import { FcDiscriminator } from '../../plugins/methods/adversarial/fcdisc.js';
+import { relErr } from '../support/numeric.js';
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'parity');
 const FWD_TOL = 1e-4;
 const GRAD_TOL = 1e-3;
-
-/** max |a − b| / max |b|: relative to the reference's scale. */
-function rel(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length, 'length mismatch');
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / Math.max(scale, 1e-12);
-}
 
 interface Case {
   file: string;
@@ -103,14 +92,14 @@ for (const c of CASES) {
           return tf.sum(tf.mul(out, r)) as Scalar;
         }, [...trainable, x]);
 
-        const outErr = rel(await out!.data(), get('fixture.output_train').data);
+        const outErr = relErr(await out!.data(), get('fixture.output_train').data);
         assert.ok(outErr <= FWD_TOL, `training forward: relative error ${outErr.toExponential(2)} > ${FWD_TOL}`);
         const lossRef = get('fixture.loss').data[0]!;
         assert.ok(Math.abs((await value.data())[0]! - lossRef) <= 1e-3 * Math.max(1, Math.abs(lossRef)), 'loss');
 
         const gx = grads[x.name];
         assert.ok(gx, 'no input gradient');
-        const gxErr = rel(await gx.data(), get('fixture.grad.input').data);
+        const gxErr = relErr(await gx.data(), get('fixture.grad.input').data);
         assert.ok(gxErr <= GRAD_TOL, `d loss/d input: relative error ${gxErr.toExponential(2)} > ${GRAD_TOL}`);
 
         const state = net.stateDict();
@@ -120,7 +109,7 @@ for (const c of CASES) {
           if (!ref) continue; // running statistics
           const g = grads[v.name];
           assert.ok(g, `no gradient for ${name}`);
-          const e = rel(await g.data(), weights.torchToTfjs(ref).data);
+          const e = relErr(await g.data(), weights.torchToTfjs(ref).data);
           assert.ok(e <= GRAD_TOL, `d loss/d ${name}: relative error ${e.toExponential(2)} > ${GRAD_TOL}`);
           checked++;
         }
@@ -129,12 +118,12 @@ for (const c of CASES) {
         for (const [name, v] of state) {
           const ref = fixture.tensors.get(`fixture.after.${name}`);
           if (!ref) continue;
-          const e = rel(await (v as Variable).data(), ref.data);
+          const e = relErr(await (v as Variable).data(), ref.data);
           assert.ok(e <= FWD_TOL, `${name} after one training forward: relative error ${e.toExponential(2)}`);
         }
 
         const evalOut = net.apply(x as unknown as Tensor4D, { training: false });
-        const evalErr = rel(await evalOut.data(), get('fixture.output_eval').data);
+        const evalErr = relErr(await evalOut.data(), get('fixture.output_eval').data);
         assert.ok(evalErr <= FWD_TOL, `eval forward: relative error ${evalErr.toExponential(2)} > ${FWD_TOL}`);
         tf.dispose([x, r, value, out!, evalOut, ...Object.values(grads)]);
       } finally {

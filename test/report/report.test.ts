@@ -13,15 +13,15 @@ import { trackingWith } from '../../src/tracking/open.js';
 import { asReciprocal, buildTable, cellAt, levelLabels, meanStd, runsFromFolder, DEFAULT_SPEC } from '../../src/report/index.js';
 import { runReport } from '../../src/cli/commands/report.js';
 import { runSweep } from '../../src/cli/commands/sweep-run.js';
+import { quietLog } from '../support/log.js';
 
-const log = { info: () => undefined, warn: () => undefined, debug: () => undefined };
 const here = path.dirname(fileURLToPath(import.meta.url));
 const tinyPlugins = path.join(here, '..', 'engine', 'tiny-plugins.ts');
 
 /** Params-only runs (no sweep tags): 3 methods × 3 fractions × 2 seeds, minus (full, adv-semi). */
 async function makeRuns(): Promise<{ dir: string; expected: Map<string, number[]> }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-report-'));
-  const tracker = trackingWith([], log);
+  const tracker = trackingWith([], quietLog);
   const parent = await tracker.startRun({ name: 'paper', experiment: 'e', params: {}, tags: {}, runDir: dir });
   const expected = new Map<string, number[]>();
   const methods = ['supervised', 'adversarial', 'adversarial-semi'];
@@ -112,7 +112,7 @@ test('report options: another metric and aggregate, and clear errors for an unkn
 
 test('a resumed run (its resume-NNNNNNN/ record) counts once, with the resumed metrics and status', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-report-resume-'));
-  const tracker = trackingWith([], log);
+  const tracker = trackingWith([], quietLog);
   const params = { 'trainer.type': 'supervised', 'dataset.labeled_fraction': '0.125', seed: '0' };
   const first = await tracker.startRun({ name: 'r', experiment: 'e', params, tags: {}, runDir: path.join(dir, 'r') });
   first.logMetrics(100, { 'train/loss': 2, 'val/miou': 0.2 });

@@ -10,13 +10,13 @@ import { CompiledStep } from '../../src/runtime/capture/compiled-step.js';
 import { tf, nn, type Optimizer, type Scalar, type Tensor, type Tensor4D } from '../../src/index.js';
 import { DeepLabV2 } from '../../plugins/models/deeplabv2/index.js';
 import { FcDiscriminator } from '../../plugins/methods/adversarial/fcdisc.js';
-import { create, relErr } from '../trainers/support.js';
-
-const quiet = (): void => {};
+import { create } from '../trainers/support.js';
+import { relErr, UNIT_SCALE } from '../support/numeric.js';
+import { quietLine } from '../support/log.js';
 
 async function tensorflowLoads(): Promise<boolean> {
   try {
-    await selectBackend({ backend: 'tensorflow', log: quiet });
+    await selectBackend({ backend: 'tensorflow', log: quietLine });
     return true;
   } catch {
     return false;
@@ -135,7 +135,7 @@ async function train(prefix: string, compile: boolean, steps: number) {
 }
 
 test('a compiled step trains like the eager step (SGD + Adam, changing learning rates, two keyed programs)', { skip }, async () => {
-  await selectBackend({ backend: 'tensorflow', log: quiet });
+  await selectBackend({ backend: 'tensorflow', log: quietLine });
   const before = tf.memory().numTensors;
   const eager = await train('e', false, 12);
   const compiled = await train('c', true, 12);
@@ -157,7 +157,7 @@ test('a compiled step trains like the eager step (SGD + Adam, changing learning 
 });
 
 test('from the same state, one compiled step computes what one eager step does (every variable, both keys)', { skip }, async () => {
-  await selectBackend({ backend: 'tensorflow', log: quiet });
+  await selectBackend({ backend: 'tensorflow', log: quietLine });
   const eager = await setup('pe');
   const graph = await setup('pg');
   let semi = false;
@@ -173,9 +173,9 @@ test('from the same state, one compiled step computes what one eager step does (
       const inputs = batch(i);
       const a = eager.step(inputs, semi);
       const b = compiled.run(inputs, semi ? 'semi' : 'plain');
-      for (const k of ['loss', 'lossD']) assert.ok(relErr(b[k]!.dataSync(), a[k]!.dataSync()) < 1e-5, `step ${i} ${k}: ${b[k]!.dataSync()[0]} vs ${a[k]!.dataSync()[0]}`);
+      for (const k of ['loss', 'lossD']) assert.ok(relErr(b[k]!.dataSync(), a[k]!.dataSync(), UNIT_SCALE) < 1e-5, `step ${i} ${k}: ${b[k]!.dataSync()[0]} vs ${a[k]!.dataSync()[0]}`);
       const [ea, ga] = [eager.variables(), graph.variables()];
-      ea.forEach((e, j) => assert.ok(relErr(ga[j]!, e) < 1e-5, `step ${i}, state tensor ${j} ${eager.names()[j]}: relative error ${relErr(ga[j]!, e)}`));
+      ea.forEach((e, j) => assert.ok(relErr(ga[j]!, e, UNIT_SCALE) < 1e-5, `step ${i}, state tensor ${j} ${eager.names()[j]}: relative error ${relErr(ga[j]!, e, UNIT_SCALE)}`));
       tf.dispose([...inputs, ...Object.values(a), ...Object.values(b)]);
     }
     assert.ok(compiled.status().every((s) => s.compiled));
@@ -187,7 +187,7 @@ test('from the same state, one compiled step computes what one eager step does (
 });
 
 test('a step that reads values back or bakes in changing JavaScript numbers stays eager and says why', { skip }, async () => {
-  await selectBackend({ backend: 'tensorflow', log: quiet });
+  await selectBackend({ backend: 'tensorflow', log: quietLine });
   const v = tf.variable(tf.ones([3]), true, 'capture-test-v');
   const logs: string[] = [];
   let n = 0;
@@ -220,7 +220,7 @@ test('a step that reads values back or bakes in changing JavaScript numbers stay
 });
 
 test('a compiled step that fails inside TensorFlow says so and how to see which op', { skip }, async () => {
-  await selectBackend({ backend: 'tensorflow', log: quiet });
+  await selectBackend({ backend: 'tensorflow', log: quietLine });
   const logits = tf.variable(tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]), true, 'capture-test-logits');
   // TensorFlow checks the labels when the op runs: 7 is no class of 3.
   const step = new CompiledStep((inputs) => ({ y: nn.softmaxCrossEntropy(logits, inputs[0]!) }));
@@ -243,7 +243,7 @@ test('a compiled step that fails inside TensorFlow says so and how to see which 
 });
 
 test('on other backends a compiled step simply runs eagerly', async () => {
-  await selectBackend({ backend: 'cpu', log: quiet });
+  await selectBackend({ backend: 'cpu', log: quietLine });
   const v = tf.variable(tf.zeros([2]), true, 'capture-test-cpu');
   const step = new CompiledStep(() => {
     v.assign(tf.tidy(() => tf.add(v, 1)));

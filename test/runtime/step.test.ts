@@ -8,12 +8,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { selectBackend } from '../../src/runtime/index.js';
 import { tf, defineStep, SeededRng, type Rng, type StepHost, type Tensor, type Tensor4D } from '../../src/index.js';
-
-const quiet = (): void => {};
+import { quietLine } from '../support/log.js';
 
 async function tensorflowLoads(): Promise<boolean> {
   try {
-    await selectBackend({ backend: 'tensorflow', log: quiet });
+    await selectBackend({ backend: 'tensorflow', log: quietLine });
     return true;
   } catch {
     return false;
@@ -28,7 +27,7 @@ function host(compile: boolean, log: string[] = []): StepHost {
 }
 
 test('defineStep reads named scalars back and disposes inputs, outputs and intermediates (eager)', async () => {
-  await selectBackend({ backend: 'cpu', log: quiet });
+  await selectBackend({ backend: 'cpu', log: quietLine });
   const w = tf.variable(tf.ones([3]), true, 'step-test/w');
   const step = defineStep(host(false), ([x]) => {
     const loss = tf.sum(tf.mul(x!, w));
@@ -51,7 +50,7 @@ test('defineStep reads named scalars back and disposes inputs, outputs and inter
 });
 
 test('defineStep compiles only when BuildContext.runtime.compile says so', { skip }, async () => {
-  await selectBackend({ backend: 'tensorflow', log: quiet });
+  await selectBackend({ backend: 'tensorflow', log: quietLine });
   const w = tf.variable(tf.ones([4]), true, 'step-test/w2');
   const fn = ([x]: readonly Tensor[]) => {
     const loss = tf.sum(tf.mul(x!, w));
@@ -137,7 +136,7 @@ async function trainCutMix(compile: boolean, iterations: number): Promise<{ loss
 }
 
 test('a random box drawn from the generator and fed as an input: compiled equals eager, one draw per iteration', { skip }, async () => {
-  await selectBackend({ backend: 'tensorflow', log: quiet });
+  await selectBackend({ backend: 'tensorflow', log: quietLine });
   const iterations = 5;
   const eager = await trainCutMix(false, iterations);
   const compiled = await trainCutMix(true, iterations);
@@ -150,7 +149,7 @@ test('a random box drawn from the generator and fed as an input: compiled equals
 });
 
 test('what the rule prevents: a box drawn inside the step is drawn on every replay of the first call', { skip }, async () => {
-  await selectBackend({ backend: 'tensorflow', log: quiet });
+  await selectBackend({ backend: 'tensorflow', log: quietLine });
   const kernel = tf.variable(tf.fill([1, 1, 3, 1], 0.5), true, 'step-test/cutmix-inside');
   const rng = new CountingRng(42);
   const inner = cutMixStep(kernel);

@@ -4,12 +4,12 @@ import { COMPOSED_WASM_KERNELS, selectBackend } from '../../src/runtime/index.js
 import { tf } from '../../src/runtime/tf.js';
 import type { Tensor, Tensor4D } from '../../src/runtime/tf.js';
 import { assertClose, on, seeded } from './helpers.js';
+import { quietLine } from '../support/log.js';
 
-const quiet = (): void => {};
 const TOL = 1e-5;
 
 test('selecting wasm registers every composed kernel', async () => {
-  await selectBackend({ backend: 'wasm', log: quiet });
+  await selectBackend({ backend: 'wasm', log: quietLine });
   for (const k of COMPOSED_WASM_KERNELS) assert.ok(tf.getKernel(k, 'wasm'), `${k} registered on wasm`);
 });
 
@@ -127,7 +127,7 @@ test('UnsortedSegmentSum on wasm equals cpu (gather gradient, duplicates, out-of
 });
 
 test('composed kernels leave their inputs intact and leak no tensors', async () => {
-  await selectBackend({ backend: 'wasm', log: quiet });
+  await selectBackend({ backend: 'wasm', log: quietLine });
   const x = seeded([1, 6, 6, 2], 14);
   const dy = seeded([1, 6, 6, 3], 15);
   const before = Array.from(await x.data());
@@ -148,7 +148,7 @@ test('composed kernels leave their inputs intact and leak no tensors', async () 
 });
 
 test('a tiny conv net trains on wasm with a constant tensor count', async () => {
-  await selectBackend({ backend: 'wasm', log: quiet });
+  await selectBackend({ backend: 'wasm', log: quietLine });
   const x = seeded([4, 8, 8, 2], 16) as Tensor4D;
   const target = tf.tidy(() => tf.cast(tf.greater(tf.mean(x, 3, true), 0), 'float32'));
   const w1 = tf.variable(tf.mul(seeded([3, 3, 2, 4], 17), 0.5));

@@ -20,13 +20,12 @@ import { runExperiment } from '../../src/engine/run.js';
 import { fileURLToPath } from 'node:url';
 import { testRegistry, tinyExperiment } from '../engine/tiny-plugins.js';
 import { serverForTests } from './mlflow-server.js';
+import { quietLog } from '../support/log.js';
 
 const { server, skip } = await serverForTests();
 after(async () => {
   await server?.stop();
 });
-
-const quiet = { info() {}, warn() {}, debug() {} };
 
 function cells(out: string, uri: string): SweepCellInput[] {
   return [0.5, 0.05].map((lr) => {
@@ -54,7 +53,7 @@ test('engine sweep logged to a real MLflow server: nesting, params, metrics, art
   }) as typeof process.stdout.write;
   let r;
   try {
-    r = await runSweep(cells(out, uri), { registry: testRegistry(), file: 'lr-sweep.yaml', log: quiet, out: () => {} });
+    r = await runSweep(cells(out, uri), { registry: testRegistry(), file: 'lr-sweep.yaml', log: quietLog, out: () => {} });
   } finally {
     process.stdout.write = write;
   }
@@ -136,7 +135,7 @@ test('the former `tracker: {type: mlflow}` spelling still logs the run to MLflow
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-old-spelling-'));
   const resolved = await loadExperiment(experimentFile(dir, ['tracker:', '  type: mlflow', `  tracking_uri: ${uri}`, '  flush_interval_ms: 200']));
   assert.deepEqual(resolved.config.trackers, [{ type: 'mlflow', tracking_uri: uri, flush_interval_ms: 200, flush_timeout_s: 60, start_timeout_s: 10 }]);
-  const run = await runExperiment(resolved, { log: quiet, runName: 'old-spelling' });
+  const run = await runExperiment(resolved, { log: quietLog, runName: 'old-spelling' });
   assert.equal(run.status, 'FINISHED');
   const state = readShipState(run.runDir, uri);
   assert.ok(state?.done, 'the run was shipped completely');
@@ -157,7 +156,7 @@ test('`ablate sync --to mlflow` replays a run that was recorded locally only', {
   let run;
   try {
     // `auto` without a tracking URI: the record alone.
-    run = await runExperiment(await loadExperiment(experimentFile(dir, ['trackers: [{type: auto}]'])), { log: quiet, runName: 'offline-then-synced' });
+    run = await runExperiment(await loadExperiment(experimentFile(dir, ['trackers: [{type: auto}]'])), { log: quietLog, runName: 'offline-then-synced' });
   } finally {
     if (saved !== undefined) process.env.MLFLOW_TRACKING_URI = saved;
   }

@@ -14,6 +14,7 @@ import { trackingWith } from '../../src/tracking/open.js';
 import { readShipState } from '../../plugins/trackers/mlflow/shipper.js';
 import { MlflowSink } from '../../plugins/trackers/mlflow/index.js';
 import { serverForTests } from './mlflow-server.js';
+import { quietLog } from '../support/log.js';
 
 const CHROMIUM = process.env.ABLATE_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.cache/screenshots');
@@ -37,8 +38,7 @@ after(async () => {
 
 test('MLflow UI shows the sweep parent, its child runs and their params', { skip, timeout: 240_000 }, async () => {
   const uri = server!.uri;
-  const quiet = { info: () => undefined, warn: () => undefined, debug: () => undefined };
-  const tracker = trackingWith([{ name: 'mlflow', sink: new MlflowSink({ trackingUri: uri, log: quiet, intervalMs: 100 }) }], quiet);
+  const tracker = trackingWith([{ name: 'mlflow', sink: new MlflowSink({ trackingUri: uri, log: quietLog, intervalMs: 100 }) }], quietLog);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-ui-'));
   const parent = await tracker.startRun({ name: 'paper-table', experiment: 'ui-sweep', params: { 'sweep.axes': 'dataset.labeled_fraction' }, tags: {}, runDir: dir });
   for (const frac of ['0.125', '0.5']) {

@@ -12,9 +12,9 @@ import { loadExperiment } from '../../src/config/load.js';
 import { runExperiment } from '../../src/engine/run.js';
 import { readRecord } from '../../src/tracking/record.js';
 import { runSync } from '../../src/cli/commands/sync.js';
+import { quietLog } from '../support/log.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const quiet = { info() {}, warn() {}, debug() {} };
 const lines = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
 
 test("a user's sink gets the run's events in order, as recorded; sync --to replays into it", async () => {
@@ -38,7 +38,7 @@ test("a user's sink gets the run's events in order, as recorded; sync --to repla
       '',
     ].join('\n'),
   );
-  const run = await runExperiment(await loadExperiment(exp), { log: quiet, runName: 'mine' });
+  const run = await runExperiment(await loadExperiment(exp), { log: quietLog, runName: 'mine' });
   assert.equal(run.status, 'FINISHED');
   const got = lines(sinkFile);
   assert.deepEqual(got[0], { opened: 'mine', id: run.runId });
