@@ -20,7 +20,7 @@ export const autoTracker = definePlugin<'tracker', AutoOptions>({
   },
   create(o, ctx): TrackingSink {
     const uri = o.tracking_uri ?? process.env.MLFLOW_TRACKING_URI;
-    if (uri) return new MlflowSink({ trackingUri: uri, log: ctx.log });
+    if (uri) return new MlflowSink({ trackingUri: uri, uriKey: `${ctx.slot}.tracking_uri`, log: ctx.log });
     ctx.log.info('no MLFLOW_TRACKING_URI: runs are recorded in their run folders only (`ablate sync --to mlflow` sends them to a server later)');
     return { startRun: async () => ({}) };
   },

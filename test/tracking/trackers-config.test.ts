@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadExperiment } from '../../src/config/load.js';
 import { ExperimentContainer } from '../../src/plugin/container.js';
-import { trackerSlots } from '../../src/tracking/open.js';
+import { openTracking, trackerSlots } from '../../src/tracking/open.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const tiny = path.join(here, '../engine/tiny-plugins.ts');
@@ -86,4 +86,22 @@ test('both spellings in one file are a located error, not a silent choice', asyn
     assert.equal(e.where?.line, base.length + 1);
     return true;
   });
+});
+
+test('a tracker that cannot be built is an error at its place in the list', async () => {
+  const dir = files({ 'no-uri.yaml': [...base, 'trackers: [{type: console}, {type: mlflow}]'] });
+  const exp = await loadExperiment(path.join(dir, 'no-uri.yaml'));
+  const saved = process.env.MLFLOW_TRACKING_URI;
+  delete process.env.MLFLOW_TRACKING_URI;
+  try {
+    const log = { info() {}, warn() {}, debug() {} };
+    const container = new ExperimentContainer({ registry: exp.registry, config: exp.config, baseDir: dir, log });
+    await assert.rejects(openTracking(container, log), (e: Error & { code?: string; where?: { key?: string } }) => {
+      assert.equal(e.code, 'tracking.no-uri');
+      assert.equal(e.where?.key, 'trackers.1.tracking_uri');
+      return true;
+    });
+  } finally {
+    if (saved !== undefined) process.env.MLFLOW_TRACKING_URI = saved;
+  }
 });

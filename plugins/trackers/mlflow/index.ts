@@ -35,6 +35,7 @@ export const mlflowTracker = definePlugin<'tracker', MlflowOptions>({
   create(o, ctx) {
     return new MlflowSink({
       trackingUri: o.tracking_uri,
+      uriKey: `${ctx.slot}.tracking_uri`,
       intervalMs: o.flush_interval_ms,
       flushTimeoutMs: o.flush_timeout_s * 1000,
       startTimeoutMs: o.start_timeout_s * 1000,

@@ -12,6 +12,8 @@ import { Shipper, findRunByClientId } from './shipper.js';
 export interface MlflowSinkOptions {
   /** Server URL; default MLFLOW_TRACKING_URI. */
   trackingUri?: string;
+  /** The config key an error about the URL points at (e.g. `trackers.0.tracking_uri`). */
+  uriKey?: string;
   /** How often the background shipper sends what was recorded (ms). */
   intervalMs?: number;
   /** How long the end of a run waits for the server to take everything (ms). */
@@ -54,7 +56,7 @@ export class MlflowSink implements TrackingSink {
     this.opts = opts;
     this.log = opts.log;
     // Few quick retries per request: the shipper's own loop handles long outages.
-    this.client = new MlflowClient(resolveTrackingUri(opts.trackingUri), { maxRetries: 2, backoffMs: 200, timeoutMs: 30_000 });
+    this.client = new MlflowClient(resolveTrackingUri(opts.trackingUri, opts.uriKey), { maxRetries: 2, backoffMs: 200, timeoutMs: 30_000 });
   }
 
   private shipperFor(runDir: string, intervalMs?: number): Shipper {
