@@ -216,10 +216,15 @@ test('voc bad data: missing file, corrupt JPEG, out-of-range label, size mismatc
   await assert.rejects(buildDataset({ type: 'voc', root: path.join(fx.root, 'nowhere') }, { log: quiet }), (e: unknown) => e instanceof AblateError && e.code === 'data.missing-list');
 });
 
-test('voc: the stream refuses what cannot work (no unlabeled data, fewer samples than a dropped batch)', async () => {
+test('voc: the stream refuses what cannot work (no unlabeled data, fewer samples than a dropped batch, an unknown subset)', async () => {
   const fx = await writeVocFixture({ train: 5 });
   const full = await buildDataset({ type: 'voc', root: fx.root, labeled_fraction: 1, crop: 8 }, { log: quiet });
-  assert.throws(() => full.stream('unlabeled', { subset: 'unlabeled', batchSize: 2, seed: 0 }), (e: unknown) => e instanceof AblateError && e.code === 'data.empty-stream');
+  // Named by the trainer: the message says which of its streams it is.
+  assert.throws(() => full.stream('student', { subset: 'unlabeled', batchSize: 2, seed: 0 }), (e: unknown) => e instanceof AblateError && e.code === 'data.empty-stream' && /the student stream has no samples/.test(e.message));
+  assert.throws(
+    () => full.stream('real', { subset: 'groundTruth' as 'labeled', batchSize: 2, seed: 0 }),
+    (e: unknown) => e instanceof AblateError && e.code === 'data.bad-stream-subset' && /the real stream asks for subset 'groundTruth'/.test(e.message),
+  );
   const dl = await buildDataset({ type: 'voc', root: fx.root, crop: 8, drop_last: true }, { log: quiet });
   assert.throws(() => dl.stream('labeled', { subset: 'labeled', batchSize: 10, seed: 0 }), (e: unknown) => e instanceof AblateError && /drop_last/.test(e.message));
 });
