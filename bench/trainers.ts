@@ -18,6 +18,7 @@ import { loadExperiment } from '../src/config/index.js';
 import { ExperimentContainer } from '../src/plugin/container.js';
 import { ensureBackend, runtimeInfo } from '../src/engine/backend.js';
 import { tf, type RuntimeInfo } from '../src/index.js';
+import { SeededRng } from '../src/data/rng.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name: string, dflt: string) => {
@@ -55,9 +56,10 @@ async function timeTrainer(name: string, sets: string[], runtime: RuntimeInfo): 
   const c = new ExperimentContainer({ registry: resolved.registry, config: resolved.config, baseDir: resolved.baseDir, log: quiet, runtime });
   const trainer = await c.get('trainer', 'trainer');
   const times: number[] = [];
+  const stepContext = { rng: new SeededRng(0) };
   for (let it = 0; it < warmup + steps; it++) {
     const t0 = performance.now();
-    await trainer.step(it);
+    await trainer.step(it, stepContext);
     if (it >= warmup) times.push(performance.now() - t0);
   }
   await trainer.close?.();

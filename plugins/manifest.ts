@@ -1,8 +1,9 @@
 /**
- * Every built-in plugin, in one place. Adding a built-in = one import and one entry here; there is
- * no other discovery (no import side effects, no directory scanning).
+ * Every built-in plugin and plugin pack, in one place. Adding a built-in = one import and one entry
+ * here; there is no other discovery (no import side effects, no directory scanning). A pack brings
+ * its plugins and the kinds and slots they need.
  */
-import type { AnyPlugin } from '../src/index.js';
+import type { PluginEntry } from '../src/index.js';
 import { constantScheduler } from './schedulers/constant.js';
 import { polyScheduler } from './schedulers/poly.js';
 import { stepScheduler } from './schedulers/step.js';
@@ -12,7 +13,7 @@ import { sgdOptimizer } from './optimizers/sgd.js';
 import { adamOptimizer } from './optimizers/adam.js';
 import { miouMetric } from './metrics/miou.js';
 import { supervisedTrainer } from './methods/supervised/trainer.js';
-import { adversarialTrainer, adversarialSemiTrainer, fcdiscDiscriminator, bceAdvLoss, semiMaskedCeLoss } from './methods/adversarial/index.js';
+import { adversarialPack } from './methods/adversarial/index.js';
 import { mlflowTracker } from './trackers/mlflow/index.js';
 import { localTracker } from './trackers/local.js';
 import { consoleTracker } from './trackers/console.js';
@@ -23,7 +24,9 @@ import { vocDataset, miniVocDataset, cityscapesDataset } from './datasets/index.
 import { randomScaleTransform, randomCropTransform, mirrorTransform, normalizeTransform, padTransform, resizeTransform } from './transforms/index.js';
 import { deeplabv2Model } from './models/deeplabv2/index.js';
 
-export const builtinPlugins: readonly AnyPlugin[] = [
+export const builtinPlugins: readonly PluginEntry[] = [
+  // method packs (their plugins and the kinds and slots they add)
+  adversarialPack,
   // schedulers
   constantScheduler,
   polyScheduler,
@@ -31,8 +34,6 @@ export const builtinPlugins: readonly AnyPlugin[] = [
   warmupScheduler,
   // losses
   ce2dLoss,
-  bceAdvLoss,
-  semiMaskedCeLoss,
   // optimizers
   sgdOptimizer,
   adamOptimizer,
@@ -40,8 +41,6 @@ export const builtinPlugins: readonly AnyPlugin[] = [
   miouMetric,
   // trainers
   supervisedTrainer,
-  adversarialTrainer,
-  adversarialSemiTrainer,
   // trackers
   mlflowTracker,
   localTracker,
@@ -52,7 +51,6 @@ export const builtinPlugins: readonly AnyPlugin[] = [
   slurmLauncher,
   // networks
   deeplabv2Model,
-  fcdiscDiscriminator,
   // datasets
   vocDataset,
   miniVocDataset,

@@ -5,9 +5,13 @@
 export { tf } from './runtime/tf.js';
 export * from './plugin/contracts.js';
 export { PLUGIN_KINDS, type PluginKind } from './plugin/kinds.js';
+export type { SlotSpec } from './plugin/slots.js';
 export {
   definePlugin,
+  definePack,
   componentSchema,
+  type PluginPack,
+  type PluginEntry,
   type PluginDefinition,
   type AnyPlugin,
   type BuildContext,

@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { JsonSchema } from '../plugin/define.js';
 import type { PluginKind } from '../plugin/kinds.js';
 import type { PluginRegistry } from '../plugin/registry.js';
-import { LIST_SLOTS, MAP_SLOTS, SLOTS } from '../plugin/slots.js';
+import { LIST_SLOTS } from '../plugin/slots.js';
 import type { ConfigState } from './merge.js';
 import type { Origin } from './origin.js';
 import { getPath, isPlainObject, joinPath } from './paths.js';
@@ -145,8 +145,8 @@ export function visitPathOptions(tree: Record<string, unknown>, registry: Plugin
       value.forEach((item, i) => walk(schema.items as JsonSchema, item, joinPath(key, i)));
     }
   };
-  for (const [slot, spec] of Object.entries(SLOTS)) visitComponent(tree[slot], slot, spec.kind);
-  for (const [slot, spec] of Object.entries(MAP_SLOTS)) {
+  for (const [slot, spec] of registry.slots()) visitComponent(tree[slot], slot, spec.kind);
+  for (const [slot, spec] of registry.mapSlots()) {
     const map = tree[slot];
     if (isPlainObject(map)) for (const name of Object.keys(map)) visitComponent(map[name], joinPath(slot, name), spec.kind);
   }

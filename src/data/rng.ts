@@ -69,6 +69,15 @@ export class SeededRng implements Rng {
   pick<T>(items: readonly T[]): T {
     return items[this.int(0, items.length)] as T;
   }
+
+  /** The whole generator state (one 32-bit word): draws after setState(getState()) repeat exactly. */
+  getState(): number {
+    return this.state;
+  }
+
+  setState(state: number): void {
+    this.state = state | 0;
+  }
 }
 
 /** A Fisher–Yates shuffle of a copy of `items`. */

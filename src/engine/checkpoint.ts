@@ -1,9 +1,11 @@
 /**
- * Checkpoints: every network's state dict, every optimizer's state, the trainer's own state (data
- * stream positions) and the iteration to continue from. Tensors go to `iter-NNNNNNN.safetensors`
- * (named `<slot>/<name>`, e.g. `model/layer1.0.conv1.weight`, `optimizer/<state key>`), everything
- * else to the JSON sidecar `iter-NNNNNNN.json`, written last: a checkpoint exists only once its
- * sidecar does, so a crash while writing never leaves a half checkpoint that resume would pick.
+ * Checkpoints: every network's state dict (the slots' and the trainer's own), every optimizer's
+ * state, the trainer's own state (data stream positions), the run's step generator and the
+ * iteration to continue from. Tensors go to `iter-NNNNNNN.safetensors`, named `<slot>/<name>`
+ * (e.g. `model/layer1.0.conv1.weight`, `optimizer/<state key>`) or `trainer/<network>/<name>` for
+ * a trainer's network; everything else to the JSON sidecar `iter-NNNNNNN.json`, written last: a
+ * checkpoint exists only once its sidecar does, so a crash while writing never leaves a half
+ * checkpoint that resume would pick.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -16,11 +18,20 @@ export const CHECKPOINT_DIR = 'checkpoints';
 const FORMAT = 1;
 
 export interface CheckpointParts {
-  /** Networks by slot (`model`, `discriminator`). */
+  /** Networks by slot (`model`, a pack's `discriminator` …). */
   networks: ReadonlyMap<string, Network>;
-  /** Optimizers by slot (`optimizer`, `discriminator_optimizer`). */
+  /** The trainer's own networks, by the name it gives them. */
+  trainerNetworks?: ReadonlyMap<string, Network>;
+  /** Optimizers by slot (`optimizer`, …). */
   optimizers: ReadonlyMap<string, Optimizer>;
   trainer?: Trainer;
+  /** The run's step generator. */
+  rng?: { getState(): number; setState(state: number): void };
+}
+
+/** Every network of a checkpoint with the prefix of its tensor names. */
+export function networkPrefixes(parts: Pick<CheckpointParts, 'networks' | 'trainerNetworks'>): [prefix: string, net: Network][] {
+  return [...parts.networks, ...[...(parts.trainerNetworks ?? [])].map(([name, net]) => [`trainer/${name}`, net] as [string, Network])];
 }
 
 export interface CheckpointMeta {
@@ -31,6 +42,8 @@ export interface CheckpointMeta {
   seed: number;
   createdAt: string;
   trainerState: Record<string, unknown>;
+  /** State of the run's step generator (absent in checkpoints written before it existed). */
+  rngState?: number;
   /** Why it was written: periodic, final, interrupted. */
   reason: string;
   tensors: string;
@@ -60,14 +73,18 @@ export function saveCheckpoint(runDir: string, parts: CheckpointParts, meta: Omi
   const dir = path.join(runDir, CHECKPOINT_DIR);
   mkdirSync(dir, { recursive: true });
   const tensors = new Map<string, TensorToWrite>();
-  for (const [slot, net] of parts.networks) {
-    for (const [name, v] of net.stateDict()) tensors.set(`${slot}/${name}`, capture(`${slot}/${name}`, v));
+  const put = (key: string, t: tf.Tensor) => {
+    if (tensors.has(key)) throw new AblateError('checkpoint.name-clash', `two parts of the run write the checkpoint tensor '${key}'`, { hint: 'slots, optimizer state keys and trainer network names must not overlap', exitCode: 1 });
+    tensors.set(key, capture(key, t));
+  };
+  for (const [prefix, net] of networkPrefixes(parts)) {
+    for (const [name, v] of net.stateDict()) put(`${prefix}/${name}`, v);
   }
   for (const [slot, opt] of parts.optimizers) {
     // tidy: should getState build fresh tensors (e.g. a step count), they die here; live slot
     // variables and kept tensors are never disposed by tidy.
     tf.tidy(() => {
-      for (const [name, t] of Object.entries(opt.getState())) tensors.set(`${slot}/${name}`, capture(`${slot}/${name}`, t));
+      for (const [name, t] of Object.entries(opt.getState())) put(`${slot}/${name}`, t);
     });
   }
   const s = stem(meta.iteration);
@@ -79,6 +96,7 @@ export function saveCheckpoint(runDir: string, parts: CheckpointParts, meta: Omi
     ...meta,
     createdAt: new Date().toISOString(),
     trainerState: parts.trainer?.getState() ?? {},
+    ...(parts.rng ? { rngState: parts.rng.getState() } : {}),
     tensors: path.basename(tensorsFile),
   };
   const tmp = `${metaFile}.tmp-${process.pid}`;
@@ -169,10 +187,10 @@ function assignNetwork(slot: string, net: Network, tensors: ReadonlyMap<string, 
 }
 
 /** Loads the networks only (evaluation). */
-export function restoreNetworks(entry: CheckpointEntry, networks: ReadonlyMap<string, Network>): CheckpointMeta {
+export function restoreNetworks(entry: CheckpointEntry, parts: Pick<CheckpointParts, 'networks' | 'trainerNetworks'>): CheckpointMeta {
   const meta = readCheckpointMeta(entry);
   const { tensors } = readSafetensors(entry.tensorsFile);
-  for (const [slot, net] of networks) assignNetwork(slot, net, tensors, entry.tensorsFile);
+  for (const [prefix, net] of networkPrefixes(parts)) assignNetwork(prefix, net, tensors, entry.tensorsFile);
   return meta;
 }
 
@@ -180,7 +198,7 @@ export function restoreNetworks(entry: CheckpointEntry, networks: ReadonlyMap<st
 export function restoreCheckpoint(entry: CheckpointEntry, parts: CheckpointParts): CheckpointMeta {
   const meta = readCheckpointMeta(entry);
   const { tensors } = readSafetensors(entry.tensorsFile);
-  for (const [slot, net] of parts.networks) assignNetwork(slot, net, tensors, entry.tensorsFile);
+  for (const [prefix, net] of networkPrefixes(parts)) assignNetwork(prefix, net, tensors, entry.tensorsFile);
   for (const [slot, opt] of parts.optimizers) {
     const prefix = `${slot}/`;
     const state: NamedTensorMap = {};
@@ -192,5 +210,6 @@ export function restoreCheckpoint(entry: CheckpointEntry, parts: CheckpointParts
     tf.dispose(Object.values(state));
   }
   parts.trainer?.setState(meta.trainerState);
+  if (parts.rng && meta.rngState !== undefined) parts.rng.setState(meta.rngState);
   return meta;
 }

@@ -8,22 +8,10 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tf } from '../runtime/tf.js';
 import { AblateError } from '../errors.js';
-import { ExperimentContainer, configuredSlots } from '../plugin/container.js';
+import { ExperimentContainer } from '../plugin/container.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import { stderrLogger, type Logger } from '../logger.js';
-import type { PluginKind } from '../plugin/kinds.js';
-import type {
-  ComponentOf,
-  Metric,
-  Network,
-  Optimizer,
-  RunStatus,
-  Scheduler,
-  SegmentationDataset,
-  SegmentationModel,
-  Trainer,
-  TrackerRun,
-} from '../plugin/contracts.js';
+import type { Optimizer, RunStatus, SegmentationDataset, SegmentationModel, StepContext, Trainer, TrackerRun } from '../plugin/contracts.js';
 import { systemTags } from '../tracking/provenance.js';
 import { openTracking } from '../tracking/open.js';
 import { ensureBackend, runtimeInfo } from './backend.js';
@@ -31,11 +19,16 @@ import type { BackendSelection } from '../runtime/backend.js';
 import { engineSettings, type EngineSettings } from './schema.js';
 import { Progress } from './progress.js';
 import { evaluate, type EvaluationResult } from './evaluate.js';
-import { listCheckpoints, restoreCheckpoint, saveCheckpoint, type CheckpointEntry, type CheckpointParts } from './checkpoint.js';
+import { listCheckpoints, restoreCheckpoint, saveCheckpoint, type CheckpointEntry } from './checkpoint.js';
 import { openRunDir } from './run-dir.js';
 import { pathHint } from '../config/file-paths.js';
 import type { RunnableExperiment } from '../config/load.js';
 import { flattenParams } from '../config/canonical.js';
+import { assembleRun, evaluatedNetwork, metricsOf, type RunComponents } from './components.js';
+import { SeededRng, deriveSeed } from '../data/rng.js';
+
+/** The step generator's seed is derived like a slot's, under a name no slot can have. */
+const STEP_RNG_SLOT = '@step-rng';
 
 export interface RunOptions {
   /** Used when the resolved experiment carries no registry of its own. */
@@ -73,14 +66,6 @@ export interface RunOutcome {
   itPerSec: number;
 }
 
-/** Slots of the given kinds that the experiment configures, with their components. */
-async function componentsOf<K extends PluginKind>(container: ExperimentContainer, config: Record<string, unknown>, kinds: readonly K[]): Promise<Map<string, ComponentOf[K]>> {
-  const out = new Map<string, ComponentOf[K]>();
-  for (const [slot, binding] of configuredSlots(config)) {
-    if ((kinds as readonly PluginKind[]).includes(binding.kind)) out.set(slot, await container.get(slot, binding.kind as K));
-  }
-  return out;
-}
 
 /** Which reported scalars count as losses for the NaN check. */
 function lossKeys(scalars: Record<string, number>): string[] {
@@ -89,6 +74,7 @@ function lossKeys(scalars: Record<string, number>): string[] {
   return losses.length > 0 ? losses : keys;
 }
 
+/** Every optimizer slot's learning rates, per parameter group (the core's and packs' slots alike). */
 function lrScalars(optimizers: ReadonlyMap<string, Optimizer>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [slot, opt] of optimizers) {
@@ -183,20 +169,18 @@ async function train({ resolved, opts, settings, log, t0, runDir, runName, resum
   };
 
   // ── components ──
-  let trainer: Trainer;
-  let parts: CheckpointParts;
-  let schedulers: Map<string, Scheduler>;
-  let optimizers: Map<string, Optimizer>;
+  let parts: RunComponents;
+  let evaluated: SegmentationModel;
   let start = 0;
   let lastCheckpoint: string | undefined;
+  // The run's seeded generator for what a step draws (StepContext.rng); its state is checkpointed.
+  const rng = new SeededRng(deriveSeed(Number(config.seed ?? 0), STEP_RNG_SLOT));
   try {
-    trainer = await container.get('trainer', 'trainer');
-    const networks = (await componentsOf(container, config, ['model', 'discriminator'] as const)) as Map<string, Network>;
-    optimizers = (await componentsOf(container, config, ['optimizer'] as const)) as Map<string, Optimizer>;
-    schedulers = (await componentsOf(container, config, ['scheduler'] as const)) as Map<string, Scheduler>;
-    parts = { networks, optimizers, trainer };
+    parts = await assembleRun(container);
+    // Named now, so a wrong `evaluation.network` fails before training, not at the first evaluation.
+    evaluated = await evaluatedNetwork(settings.evaluation.network, container, parts.trainerNetworks);
     if (resumeFrom) {
-      const meta = restoreCheckpoint(resumeFrom, parts);
+      const meta = restoreCheckpoint(resumeFrom, { ...parts, rng });
       start = meta.iteration;
       lastCheckpoint = resumeFrom.tensorsFile;
       log.info(`resuming ${runDir} at iteration ${start}`);
@@ -207,6 +191,8 @@ async function train({ resolved, opts, settings, log, t0, runDir, runName, resum
   } catch (e) {
     return finish({ status: 'FAILED', iteration: start, metrics: {}, error: e as Error, itPerSec: 0 });
   }
+  const { trainer, optimizers, schedulers } = parts;
+  const stepContext: StepContext = { rng };
 
   const iterations = trainer.iterations;
   const progress = new Progress({
@@ -220,21 +206,19 @@ async function train({ resolved, opts, settings, log, t0, runDir, runName, resum
   });
 
   const writeCheckpoint = (iteration: number, reason: string) => {
-    const entry = saveCheckpoint(runDir, parts, { iteration, configHash: resolved.hash, seed: Number(config.seed ?? 0), reason }, settings.checkpoint.keepLast);
+    const entry = saveCheckpoint(runDir, { ...parts, rng }, { iteration, configHash: resolved.hash, seed: Number(config.seed ?? 0), reason }, settings.checkpoint.keepLast);
     lastCheckpoint = entry.tensorsFile;
     return entry;
   };
 
   let metrics: Record<string, number> = {};
   const runEvaluation = async (iteration: number): Promise<EvaluationResult | undefined> => {
-    const bySlot = (await componentsOf(container, config, ['metric'] as const)) as Map<string, Metric>;
-    const metricComponents = new Map([...bySlot].map(([slot, m]) => [slot.replace(/^metrics\./, ''), m] as const));
+    const metricComponents = await metricsOf(container);
     if (metricComponents.size === 0) return undefined;
-    const model = (await container.get('model', 'model')) as SegmentationModel;
     const dataset = (await container.get('dataset', 'dataset')) as SegmentationDataset;
     const artifactDir = path.join(runDir, 'eval', `iter-${String(iteration).padStart(7, '0')}`);
     mkdirSync(artifactDir, { recursive: true });
-    const r = await evaluate(model, dataset, metricComponents, { limit: settings.evaluation.limit, artifactDir });
+    const r = await evaluate(evaluated, dataset, metricComponents, { limit: settings.evaluation.limit, artifactDir });
     metrics = r.scalars;
     trackerRun.logMetrics(iteration, { ...r.scalars, 'eval/seconds': r.seconds, 'eval/images': r.images });
     for (const a of r.artifacts) trackerRun.logArtifact(a, `eval/iter-${String(iteration).padStart(7, '0')}`);
@@ -259,7 +243,7 @@ async function train({ resolved, opts, settings, log, t0, runDir, runName, resum
       }
       const ts = performance.now();
       for (const s of schedulers.values()) s.step(it);
-      const { scalars } = await trainer.step(it);
+      const { scalars } = await trainer.step(it, stepContext);
       const dt = (performance.now() - ts) / 1000;
       ema = ema === 0 ? dt : 0.9 * ema + 0.1 * dt;
       const itPerSec = ema > 0 ? 1 / ema : 0;

@@ -14,6 +14,8 @@ export const engineBlocksSchema: Record<'evaluation' | 'checkpoint' | 'output' |
       limit: { type: ['integer', 'null'], minimum: 1, default: null, description: 'Evaluate on the first N images only (null = the whole split).' },
       at_end: { type: 'boolean', default: true, description: 'Evaluate once more when training ends.' },
       headline: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: 'Evaluation scalars the sweep summary, `ablate report` and the quickstart show (e.g. [miou]); empty = the first scalar without a \'/\' in its name.' },
+      // No schema default: a default would enter every resolved config and change its hash.
+      network: { type: 'string', description: "Which network to score: a slot holding a network or the name of one of the trainer's own networks (e.g. an EMA teacher). Default: `model`." },
     },
     additionalProperties: false,
     default: {},
@@ -50,7 +52,7 @@ export const engineBlocksSchema: Record<'evaluation' | 'checkpoint' | 'output' |
 };
 
 export interface EngineSettings {
-  evaluation: { every: number; limit: number | null; atEnd: boolean; headline: string[] };
+  evaluation: { every: number; limit: number | null; atEnd: boolean; headline: string[]; network: string };
   checkpoint: { every: number; keepLast: number };
   output: { dir: string };
   progress: { bar: 'auto' | 'always' | 'never'; logEvery: number };
@@ -73,7 +75,7 @@ export function engineSettings(config: Record<string, unknown>): EngineSettings 
   const pr = block(config, 'progress');
   const bar = pr.bar === 'always' || pr.bar === 'never' ? pr.bar : 'auto';
   return {
-    evaluation: { every: num(ev.every, 0), limit: typeof ev.limit === 'number' ? ev.limit : null, atEnd: ev.at_end !== false, headline: Array.isArray(ev.headline) ? ev.headline.filter((k): k is string => typeof k === 'string') : [] },
+    evaluation: { every: num(ev.every, 0), limit: typeof ev.limit === 'number' ? ev.limit : null, atEnd: ev.at_end !== false, headline: Array.isArray(ev.headline) ? ev.headline.filter((k): k is string => typeof k === 'string') : [], network: typeof ev.network === 'string' ? ev.network : 'model' },
     checkpoint: { every: num(ck.every, 1000), keepLast: Math.max(1, num(ck.keep_last, 2)) },
     output: { dir: typeof out.dir === 'string' ? out.dir : 'runs' },
     progress: { bar, logEvery: num(pr.log_every, 0) },

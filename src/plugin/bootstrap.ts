@@ -12,6 +12,7 @@ import path from 'node:path';
 import { AblateError } from '../errors.js';
 import type { AnyPlugin } from './define.js';
 import { codeRoot } from '../package-root.js';
+import type { RegisteredPack } from './registry.js';
 
 let builtins: Promise<PluginRegistry> | undefined;
 
@@ -46,8 +47,7 @@ export async function registryFor(specs: readonly PluginSpec[], base?: PluginReg
   const hit = cacheable ? withUserPlugins.get(key) : undefined;
   if (hit) return hit;
   const building = (async () => {
-    const registry = new PluginRegistry();
-    for (const { plugin, source } of root.list()) registry.register(plugin, source);
+    const registry = root.copy();
     for (const { spec, baseDir } of specs) await loadUserPlugins([spec], baseDir, registry);
     return registry;
   })();
@@ -65,6 +65,13 @@ export async function registryFor(specs: readonly PluginSpec[], base?: PluginReg
 // fingerprint (path, size, mtime) of the plugin and core sources; a stale or missing cache falls
 // back to importing the manifest and rewrites the cache. Its plugins cannot be built.
 
+
+interface CachedPack {
+  name: string;
+  source: string;
+  kinds: RegisteredPack['kinds'];
+  slots: RegisteredPack['slots'];
+}
 
 interface CachedPlugin {
   kind: AnyPlugin['kind'];
@@ -125,26 +132,29 @@ export function schemaRegistry(): Promise<PluginRegistry> {
   schemaOnly ??= (async () => {
     const fingerprint = sourceFingerprint();
     const file = cacheFile();
-    let cached: CachedPlugin[] | undefined;
+    let cached: { packs: CachedPack[]; plugins: CachedPlugin[] } | undefined;
     try {
-      const data = JSON.parse(readFileSync(file, 'utf8')) as { fingerprint: string; plugins: CachedPlugin[] };
-      if (data.fingerprint === fingerprint) cached = data.plugins;
+      const data = JSON.parse(readFileSync(file, 'utf8')) as { fingerprint: string; packs?: CachedPack[]; plugins: CachedPlugin[] };
+      if (data.fingerprint === fingerprint && data.packs) cached = { packs: data.packs, plugins: data.plugins };
     } catch {
       cached = undefined;
     }
     if (!cached) {
       const real = await builtinRegistry();
-      cached = real.list().map(({ plugin, source }) => ({ kind: plugin.kind, type: plugin.type, description: plugin.description, options: plugin.options, source }));
+      const packs = real.packs().map(({ name, source, kinds, slots }) => ({ name, source, kinds, slots }));
+      const plugins = real.list().map(({ plugin, source }) => ({ kind: plugin.kind, type: plugin.type, description: plugin.description, options: plugin.options, source }));
       try {
         mkdirSync(path.dirname(file), { recursive: true });
-        writeFileSync(file, JSON.stringify({ fingerprint, plugins: cached }));
+        writeFileSync(file, JSON.stringify({ fingerprint, packs, plugins }));
       } catch {
         /* a read-only install just pays the import every time */
       }
       return real;
     }
     const registry = new PluginRegistry();
-    for (const c of cached) {
+    // A pack's kinds and slots first (its plugins follow below, like every cached plugin).
+    for (const { source, ...pack } of cached.packs) registry.registerPack({ ...pack, plugins: [] }, source);
+    for (const c of cached.plugins) {
       registry.register(
         {
           ...c,

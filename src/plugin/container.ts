@@ -11,7 +11,7 @@ import type { PluginKind } from './kinds.js';
 import type { BuildContext, ComponentConfig, Logger } from './define.js';
 import type { ComponentOf } from './contracts.js';
 import type { PluginRegistry } from './registry.js';
-import { LIST_SLOTS, MAP_SLOTS, SLOTS, slotIsActive } from './slots.js';
+import { LIST_SLOTS, slotIsActive } from './slots.js';
 import { currentRuntime, type RuntimeInfo } from '../runtime/step.js';
 import { deriveSeed } from '../data/rng.js';
 
@@ -48,17 +48,18 @@ function isComponentConfig(v: unknown): v is ComponentConfig {
   return typeof v === 'object' && v !== null && typeof (v as { type?: unknown }).type === 'string';
 }
 
-/** Which slots the experiment configures (explicitly or through a slot default). */
-export function configuredSlots(config: Record<string, unknown>): Map<string, SlotBinding> {
+/** Which slots the experiment configures (explicitly or through a slot default), among the registry's. */
+export function configuredSlots(config: Record<string, unknown>, registry: PluginRegistry): Map<string, SlotBinding> {
   const slots = new Map<string, SlotBinding>();
   const explicit = (slot: string) => isComponentConfig(config[slot]);
-  for (const [slot, spec] of Object.entries(SLOTS)) {
-    if (!slotIsActive(slot, explicit)) continue;
+  const table = registry.slots();
+  for (const [slot, spec] of table) {
+    if (!slotIsActive(table, slot, explicit)) continue;
     const value = config[slot];
     const componentConfig = isComponentConfig(value) ? value : (spec.default as ComponentConfig);
     slots.set(slot, { kind: spec.kind, config: componentConfig, target: spec.target });
   }
-  for (const [mapKey, spec] of Object.entries(MAP_SLOTS)) {
+  for (const [mapKey, spec] of registry.mapSlots()) {
     const entries = config[mapKey];
     if (typeof entries !== 'object' || entries === null) continue;
     for (const [name, value] of Object.entries(entries)) {
@@ -79,6 +80,8 @@ export class ExperimentContainer {
   private readonly slots: Map<string, SlotBinding>;
   /** Bound slots whose build has finished (resolved or failed). */
   private readonly settled = new Set<string>();
+  /** Bound slots built so far, with their components. */
+  private readonly bySlot = new Map<string, unknown>();
   /**
    * Which slots each build is waiting for right now (a count per edge: one build may await the
    * same slot twice). Cycles are found in this graph rather than in a single stack of builds, so
@@ -92,14 +95,17 @@ export class ExperimentContainer {
   private readonly built: unknown[] = [];
 
   constructor(private readonly opts: AssembleOptions) {
-    this.slots = configuredSlots(opts.config);
+    this.slots = configuredSlots(opts.config, opts.registry);
     for (const [slot, binding] of this.slots) {
       // The binding holds the pending build (a singleton), so every request shares one instance and
       // a failed build surfaces once, to whoever awaits it, not as an unhandled rejection.
       this.container.bind<Pending>(slot).toDynamicValue(() => {
         const pending = this.create(binding.kind, binding.config, slot, binding.target, slot);
         pending.then(
-          () => this.settled.add(slot),
+          (component) => {
+            this.settled.add(slot);
+            this.bySlot.set(slot, component);
+          },
           () => this.settled.add(slot),
         );
         return { pending };
@@ -113,6 +119,16 @@ export class ExperimentContainer {
 
   slotNames(): string[] {
     return [...this.slots.keys()];
+  }
+
+  /** The components of the slots built so far (the engine checkpoints those that are networks). */
+  builtSlots(): ReadonlyMap<string, unknown> {
+    return this.bySlot;
+  }
+
+  /** The kind each configured slot holds. */
+  kindOf(slot: string): PluginKind | undefined {
+    return this.slots.get(slot)?.kind;
   }
 
   /** The component in `slot`, built on first request together with what it depends on. */
@@ -209,7 +225,7 @@ export class ExperimentContainer {
       runtime: this.opts.runtime ?? currentRuntime(),
       target: async <T>() => {
         if (!target) throw new AblateError('experiment.no-target', `'${slot}' serves no other component`);
-        const targetKind = (SLOTS[target] ?? { kind }).kind;
+        const targetKind = (this.opts.registry.slot(target) ?? { kind }).kind;
         return (await this.request(target, targetKind, owner)) as T;
       },
       get: (otherSlot, otherKind) => this.request(otherSlot, otherKind, owner),

@@ -25,7 +25,7 @@ export interface ParameterGroup {
   weightDecay?: number;
 }
 
-/** Shared by segmentation models and discriminators. */
+/** Anything with weights: segmentation models, a method's extra networks (a pack's discriminator, a trainer's EMA teacher). */
 export interface Network {
   /** Groups of trainable variables; frozen variables (e.g. frozen BN affine) are not in any group. */
   parameterGroups(): ParameterGroup[];
@@ -47,14 +47,6 @@ export interface SegmentationModel extends Network {
    * statistics.
    */
   apply(images: Tensor4D, opts: { training: boolean }): Tensor4D;
-}
-
-export interface Discriminator extends Network {
-  /**
-   * Confidence logits N×H×W×1 at the input's height and width (the network runs at reduced
-   * resolution and upsamples bilinearly, as the reference implementation does).
-   */
-  apply(classProbabilities: Tensor4D, opts: { training: boolean }): Tensor4D;
 }
 
 // ─── optimisation ────────────────────────────────────────────────────────────────────────────
@@ -221,14 +213,33 @@ export interface StepResult {
   scalars: Record<string, number>;
 }
 
+/** What the engine hands every step besides its number. */
+export interface StepContext {
+  /**
+   * The run's seeded generator (seed derived from the experiment seed). Draw a step's random
+   * numbers (a crop box, a mixing ratio) from it in JavaScript, outside any compiled function, and
+   * feed them in as inputs: the engine checkpoints its state, so a resumed run draws what the
+   * uninterrupted run would have.
+   */
+  readonly rng: Rng;
+}
+
 /**
- * One training algorithm. The engine owns the loop (iterations, schedules, evaluation,
- * checkpoints, progress, NaN checks, Ctrl-C); a trainer owns what happens inside one iteration.
+ * One training algorithm. The engine owns the loop (iterations, schedules and their lr/* scalars,
+ * evaluation, checkpoints, progress, NaN checks, Ctrl-C); a trainer owns what happens inside one
+ * iteration.
  */
 export interface Trainer {
   readonly iterations: number;
   /** Performs iteration `iteration` (0-based). Must leave no new live tensors behind. */
-  step(iteration: number): Promise<StepResult>;
+  step(iteration: number, ctx: StepContext): Promise<StepResult>;
+  /**
+   * Optional: networks the trainer builds and owns (an EMA teacher), by name. The engine
+   * checkpoints and restores them with the run (tensors `trainer/<name>/<state-dict name>`), and
+   * `evaluation.network: <name>` scores one of them. Names must differ from the experiment's slots.
+   * The trainer releases them in `close()`.
+   */
+  networks?(): ReadonlyMap<string, Network>;
   /** Extra state to checkpoint beyond the components' own (e.g. stream positions). */
   getState(): Record<string, unknown>;
   setState(state: Record<string, unknown>): void;
@@ -454,10 +465,12 @@ export interface Launcher {
   cancel(handles: readonly LaunchHandle[]): Promise<void>;
 }
 
-/** Maps each kind to the instance its plugins create. */
+/**
+ * Maps each kind to the instance its plugins create. A plugin pack that adds a kind adds it here by
+ * module augmentation (`declare module ... { interface ComponentOf { critic: Critic } }`).
+ */
 export interface ComponentOf {
   model: SegmentationModel;
-  discriminator: Discriminator;
   optimizer: Optimizer;
   scheduler: Scheduler;
   loss: Loss;

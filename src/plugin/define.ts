@@ -7,6 +7,7 @@ import type { PluginKind } from './kinds.js';
 import type { ComponentOf } from './contracts.js';
 import type { RuntimeInfo } from '../runtime/step.js';
 import type { Logger } from '../logger.js';
+import type { SlotSpec } from './slots.js';
 
 /** A JSON Schema object (draft 2020-12 subset that ajv understands). */
 export type JsonSchema = { [keyword: string]: unknown };
@@ -74,6 +75,37 @@ export type AnyPlugin = PluginDefinition<PluginKind, any>;
 /** Identity function that gives a plugin object its static type. */
 export function definePlugin<K extends PluginKind, O = Record<string, unknown>>(def: PluginDefinition<K, O>): PluginDefinition<K, O> {
   return def;
+}
+
+/**
+ * A plugin pack: plugins that belong together (a method's trainer, losses and extra networks) plus
+ * the extension points they need: new kinds of component and new slots of the experiment. The
+ * adversarial pack, for example, contributes the `discriminator` kind and the `discriminator`,
+ * `discriminator_optimizer` and `discriminator_scheduler` slots. A pack types a kind it adds by
+ * augmenting `ComponentOf`:
+ *
+ *   declare module 'ablate' { interface ComponentOf { discriminator: Discriminator } }
+ */
+export interface PluginPack {
+  /** Shown by `ablate plugins` and in clash errors. */
+  readonly name: string;
+  readonly plugins: readonly AnyPlugin[];
+  /** Kinds of component this pack adds (names not taken by the core or another pack). */
+  readonly kinds?: readonly PluginKind[];
+  /** Top-level slots this pack adds, by key; their kinds are core kinds or this pack's. */
+  readonly slots?: Readonly<Record<string, SlotSpec>>;
+}
+
+/** Identity function that gives a pack object its static type. */
+export function definePack(pack: PluginPack): PluginPack {
+  return pack;
+}
+
+/** What a manifest or a `plugins:` module lists: plugins and packs. */
+export type PluginEntry = AnyPlugin | PluginPack;
+
+export function isPack(entry: unknown): entry is PluginPack {
+  return typeof entry === 'object' && entry !== null && Array.isArray((entry as { plugins?: unknown }).plugins) && typeof (entry as { create?: unknown }).create !== 'function';
 }
 
 /**

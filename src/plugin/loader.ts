@@ -1,14 +1,14 @@
 /**
  * Loads user plugins named in an experiment's `plugins:` list: a path relative to the experiment
  * file (`.js`, `.mjs`, or `.ts` through tsx) or an npm package name. A module exports its plugins
- * as `default` (one plugin or an array) and/or a named `plugins` array.
+ * and packs as `default` (one, or an array) and/or a named `plugins` array.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AblateError } from '../errors.js';
-import type { AnyPlugin } from './define.js';
+import type { PluginEntry } from './define.js';
 import type { PluginRegistry } from './registry.js';
 
 let tsLoaderRegistered = false;
@@ -47,12 +47,12 @@ export function resolvePluginSpec(spec: string, baseDir: string): { url: string;
   }
 }
 
-function pluginsOf(mod: Record<string, unknown>): AnyPlugin[] {
+function pluginsOf(mod: Record<string, unknown>): PluginEntry[] {
   const found: unknown[] = [];
   const add = (v: unknown) => (Array.isArray(v) ? found.push(...v) : v !== undefined && found.push(v));
   add(mod.default);
   add(mod.plugins);
-  return found as AnyPlugin[];
+  return found as PluginEntry[];
 }
 
 /** Imports each spec and registers its plugins; returns the number registered per spec. */
@@ -70,7 +70,7 @@ export async function loadUserPlugins(specs: readonly string[], baseDir: string,
     const plugins = pluginsOf(mod);
     if (plugins.length === 0) {
       throw new AblateError('plugin.empty', `plugin module '${display}' exports no plugins`, {
-        hint: 'Export definePlugin(...) objects as the default export (one or an array) or as `export const plugins = [...]`.',
+        hint: 'Export definePlugin(...) objects or a definePack(...) as the default export (one or an array) or as `export const plugins = [...]`.',
       });
     }
     registry.registerAll(plugins, display);

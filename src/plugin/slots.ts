@@ -2,6 +2,8 @@
  * Where components sit in an experiment. A slot is a top-level key (or a key inside a map such as
  * `losses.seg`) that holds one component of a given kind. Slots are generic roles, not models: the
  * core knows that an optimizer serves a network and a scheduler serves an optimizer, nothing more.
+ * The tables below are the core's; plugin packs add slots of their own, and the registry holds
+ * the union (PluginRegistry.slots()).
  */
 import type { PluginKind } from './kinds.js';
 
@@ -15,22 +17,24 @@ export interface SlotSpec {
   required?: boolean;
 }
 
-/** Single-component slots, by top-level key. */
+export interface MapSlotSpec {
+  kind: PluginKind;
+  description: string;
+}
+
+/** The core's single-component slots, by top-level key. */
 export const SLOTS: Readonly<Record<string, SlotSpec>> = {
-  model: { kind: 'model', required: true, description: 'The network being trained (the generator, in adversarial training).' },
-  discriminator: { kind: 'discriminator', description: 'The discriminator of adversarial training.' },
+  model: { kind: 'model', required: true, description: 'The network being trained.' },
   optimizer: { kind: 'optimizer', target: 'model', required: true, description: "Optimises the model's parameter groups." },
   scheduler: { kind: 'scheduler', target: 'optimizer', default: { type: 'constant' }, description: "Sets the optimizer's learning rate each iteration." },
-  discriminator_optimizer: { kind: 'optimizer', target: 'discriminator', description: "Optimises the discriminator's parameters." },
-  discriminator_scheduler: { kind: 'scheduler', target: 'discriminator_optimizer', default: { type: 'constant' }, description: "Sets the discriminator optimizer's learning rate." },
   dataset: { kind: 'dataset', required: true, description: 'Training and evaluation data.' },
   trainer: { kind: 'trainer', required: true, description: 'What happens in one training iteration.' },
   launcher: { kind: 'launcher', default: { type: 'local' }, description: 'How the cells of a sweep are run.' },
 };
 
-/** Map slots: a top-level key whose every entry is a named component of one kind. */
-export const MAP_SLOTS: Readonly<Record<string, { kind: PluginKind; description: string }>> = {
-  losses: { kind: 'loss', description: 'Named losses; trainers look them up by name (e.g. `seg`, `adv`, `semi`).' },
+/** The core's map slots: a top-level key whose every entry is a named component of one kind. */
+export const MAP_SLOTS: Readonly<Record<string, MapSlotSpec>> = {
+  losses: { kind: 'loss', description: 'Named losses; trainers look them up by name (e.g. `seg`).' },
   metrics: { kind: 'metric', description: 'Named evaluation metrics (e.g. `miou`).' },
 };
 
@@ -55,11 +59,11 @@ export const LIST_SLOTS: Readonly<Record<string, ListSlotSpec>> = {
   },
 };
 
-/** A slot that defaults only makes sense when its target is configured (no discriminator → no D scheduler). */
-export function slotIsActive(slot: string, configured: (slot: string) => boolean): boolean {
-  const spec = SLOTS[slot];
+/** A slot that defaults only makes sense when its target is configured (no optimizer → no scheduler). */
+export function slotIsActive(slots: ReadonlyMap<string, SlotSpec>, slot: string, configured: (slot: string) => boolean): boolean {
+  const spec = slots.get(slot);
   if (!spec) return false;
   if (configured(slot)) return true;
   if (!spec.default) return false;
-  return spec.target === undefined || slotIsActive(spec.target, configured);
+  return spec.target === undefined || slotIsActive(slots, spec.target, configured);
 }

@@ -6,9 +6,10 @@
  * complete plugin names and their options from the same file.
  */
 import type { JsonSchema } from '../plugin/define.js';
-import { PLUGIN_KINDS, type PluginKind } from '../plugin/kinds.js';
+import type { PluginKind } from '../plugin/kinds.js';
+import { AblateError } from '../errors.js';
 import type { PluginRegistry } from '../plugin/registry.js';
-import { LIST_SLOTS, MAP_SLOTS, SLOTS } from '../plugin/slots.js';
+import { LIST_SLOTS } from '../plugin/slots.js';
 import { runtimeOptionsSchema } from '../runtime/schema.js';
 import { engineBlocksSchema } from '../engine/schema.js';
 
@@ -52,7 +53,7 @@ function stripRequired(schema: unknown): unknown {
 
 export function composeExperimentSchema(registry: PluginRegistry, opts: ComposeOptions = {}): JsonSchema {
   const defs: Record<string, unknown> = {};
-  for (const kind of PLUGIN_KINDS) {
+  for (const kind of registry.kinds()) {
     const plugins = registry.list(kind);
     const branches: unknown[] = [];
     for (const { plugin, source } of plugins) {
@@ -92,18 +93,24 @@ export function composeExperimentSchema(registry: PluginRegistry, opts: ComposeO
     },
     runtime: { ...runtimeOptionsSchema, default: {} },
   };
-  for (const [slot, spec] of Object.entries(SLOTS)) {
+  // Slots come from the registry: the core's and those the registered packs contribute.
+  for (const [slot, spec] of registry.slots()) {
+    if (slot in properties) throw new AblateError('plugin.slot-clash', `the slot '${slot}' clashes with the experiment's own '${slot}:' block`, { hint: 'a pack must name its slots differently' });
     properties[slot] = { $ref: componentRef(spec.kind), description: spec.description + (spec.default ? ` Default: {type: ${spec.default.type}}.` : '') };
   }
-  for (const [slot, spec] of Object.entries(MAP_SLOTS)) {
+  for (const [slot, spec] of registry.mapSlots()) {
     properties[slot] = { type: 'object', description: spec.description, additionalProperties: { $ref: componentRef(spec.kind) }, patternProperties: OPERATOR_KEYS };
   }
   for (const [slot, spec] of Object.entries(LIST_SLOTS)) {
+    if (slot in properties) throw new AblateError('plugin.slot-clash', `the slot '${slot}' clashes with the core's list '${slot}:'`, { hint: 'a pack must name its slots differently' });
     properties[slot] = { type: 'array', description: `${spec.description} Default: [${spec.default.map((d) => `{type: ${d.type}}`).join(', ')}].`, items: { $ref: componentRef(spec.kind) } };
     // Files may still use the former spelling (read as a one-element list before validation).
     if (spec.formerly) properties[spec.formerly] = { $ref: componentRef(spec.kind), deprecated: true, description: `Former spelling of \`${slot}: [...]\` (a one-element list).` };
   }
-  for (const [block, schema] of Object.entries(engineBlocksSchema)) properties[block] = schema;
+  for (const [block, schema] of Object.entries(engineBlocksSchema)) {
+    if (block in properties) throw new AblateError('plugin.slot-clash', `the slot '${block}' clashes with the engine's '${block}:' block`, { hint: 'a pack must name its slots differently' });
+    properties[block] = schema;
+  }
   properties.sweep = {
     type: 'object',
     description: 'A sweep: grid axes × named variants, minus exclusions. Every cell is resolved and validated before anything runs.',
@@ -125,9 +132,7 @@ export function composeExperimentSchema(registry: PluginRegistry, opts: ComposeO
     properties,
     patternProperties: OPERATOR_KEYS,
     additionalProperties: false,
-    required: Object.entries(SLOTS)
-      .filter(([, s]) => s.required)
-      .map(([k]) => k),
+    required: [...registry.slots()].filter(([, s]) => s.required).map(([k]) => k),
     $defs: defs,
   };
   if (opts.fragment) schema = stripRequired(schema) as JsonSchema;

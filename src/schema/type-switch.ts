@@ -10,13 +10,13 @@ import type { ConfigState } from '../config/merge.js';
 import { isPlainObject, isUnder } from '../config/paths.js';
 import type { PluginKind } from '../plugin/kinds.js';
 import type { PluginRegistry } from '../plugin/registry.js';
-import { LIST_SLOTS, MAP_SLOTS, SLOTS } from '../plugin/slots.js';
+import { LIST_SLOTS } from '../plugin/slots.js';
 
 /** The plugin kind expected at a path, when the path is a slot or an entry of a map or list slot. */
-function kindAt(path: string): PluginKind | undefined {
+function kindAt(path: string, registry: PluginRegistry): PluginKind | undefined {
   const segs = path.split('.');
-  if (segs.length === 1) return SLOTS[segs[0]!]?.kind;
-  if (segs.length === 2) return MAP_SLOTS[segs[0]!]?.kind ?? (/^\d+$/.test(segs[1]!) ? LIST_SLOTS[segs[0]!]?.kind : undefined);
+  if (segs.length === 1) return registry.slot(segs[0]!)?.kind;
+  if (segs.length === 2) return registry.mapSlots().get(segs[0]!)?.kind ?? (/^\d+$/.test(segs[1]!) ? LIST_SLOTS[segs[0]!]?.kind : undefined);
   return undefined;
 }
 
@@ -37,7 +37,7 @@ export function pruneSwitchedComponents(state: ConfigState, registry: PluginRegi
   for (const [path, { from: oldType, inherited }] of state.switched) {
     const node = getAt(state.tree, path);
     if (!isPlainObject(node) || typeof node.type !== 'string') continue;
-    const accepted = acceptedOptions(registry, node.type, kindAt(path));
+    const accepted = acceptedOptions(registry, node.type, kindAt(path, registry));
     if (!accepted) continue;
     // Only options inherited from below the switch, and untouched since, are the old plugin's.
     const stale = (k: string) => inherited.has(k) && state.originOf(`${path}.${k}`) === inherited.get(k);

@@ -19,9 +19,9 @@ import type { Origin } from '../config/origin.js';
 import { isPlainObject, joinPath } from '../config/paths.js';
 import { hasReference } from '../config/refs.js';
 import { PATH_FORMAT } from '../config/file-paths.js';
-import { PLUGIN_KINDS, type PluginKind } from '../plugin/kinds.js';
+import type { PluginKind } from '../plugin/kinds.js';
 import { didYouMean, type PluginRegistry } from '../plugin/registry.js';
-import { LIST_SLOTS, SLOTS, slotIsActive } from '../plugin/slots.js';
+import { LIST_SLOTS, slotIsActive } from '../plugin/slots.js';
 import { composeExperimentSchema } from './compose.js';
 
 type Validator = ValidateFunction;
@@ -90,8 +90,9 @@ const AJV_CACHE_VERSION = 'v2';
 /** Adds the slot defaults the container would use (`scheduler: {type: constant}`) so they are visible. */
 export function materializeSlotDefaults(state: ConfigState, registry: PluginRegistry): void {
   const configured = (slot: string) => isPlainObject(state.tree[slot]);
-  for (const [slot, spec] of Object.entries(SLOTS)) {
-    if (!spec.default || configured(slot) || !slotIsActive(slot, configured)) continue;
+  const slots = registry.slots();
+  for (const [slot, spec] of slots) {
+    if (!spec.default || configured(slot) || !slotIsActive(slots, slot, configured)) continue;
     // A default whose plugin is not registered (yet) is left to the container to report when used.
     if (!registry.has(spec.kind, spec.default.type)) continue;
     state.tree[slot] = { ...spec.default };
@@ -179,9 +180,9 @@ function where(p: string): string {
   return p === '' ? 'the experiment' : `'${p}'`;
 }
 
-function kindOfSchema(schema: unknown): PluginKind | undefined {
+function kindOfSchema(schema: unknown, registry: PluginRegistry): PluginKind | undefined {
   const k = isPlainObject(schema) ? schema['x-ablate-kind'] : undefined;
-  return typeof k === 'string' && (PLUGIN_KINDS as readonly string[]).includes(k) ? (k as PluginKind) : undefined;
+  return typeof k === 'string' && registry.hasKind(k) ? k : undefined;
 }
 
 function notesFor(state: ConfigState, origin: Origin | undefined, opts: ValidateOptions): string[] {
@@ -216,20 +217,20 @@ function toConfigError(e: ErrorObject, state: ConfigState, registry: PluginRegis
     }
     case 'required': {
       const missing = String((e.params as { missingProperty: string }).missingProperty);
-      if (missing === 'type' && kindOfSchema(parent)) return undefined; // the discriminator error says it better
-      const slot = p === '' ? SLOTS[missing] : undefined;
+      if (missing === 'type' && kindOfSchema(parent, registry)) return undefined; // the discriminator error says it better
+      const slot = p === '' ? registry.slot(missing) : undefined;
       const hint = slot ? `${slot.description} Registered ${slot.kind} types: ${registry.types(slot.kind).join(', ') || '(none)'}` : undefined;
       return mk('config.missing-key', `missing required key '${missing}' in ${where(p)}`, p === '' ? missing : p, hint);
     }
     case 'discriminator': {
-      const kind = kindOfSchema(parent) ?? 'component';
+      const kind = kindOfSchema(parent, registry) ?? 'component';
       const params = e.params as { error: string; tagValue?: unknown };
       const types = kind === 'component' ? [] : registry.types(kind as PluginKind);
       if (params.error === 'mapping') {
         const t = String(params.tagValue);
         if (opts.fragment && hasReference(t)) return undefined;
         const near = didYouMean(t, types);
-        const elsewhere = PLUGIN_KINDS.filter((k) => k !== kind && registry.has(k, t));
+        const elsewhere = registry.kinds().filter((k) => k !== kind && registry.has(k, t));
         const hint = [near ? `did you mean '${near}'?` : '', elsewhere.length ? `'${t}' is a ${elsewhere.join('/')} plugin, not a ${kind}.` : '', `registered ${kind} types: ${types.join(', ') || '(none)'}`].filter(Boolean).join(' ');
         return mk('plugin.unknown-type', `unknown ${kind} type '${t}' at ${where(p)}`, joinPath(p, 'type'), hint);
       }
@@ -237,7 +238,7 @@ function toConfigError(e: ErrorObject, state: ConfigState, registry: PluginRegis
       return mk('config.missing-type', `${where(p)} needs a 'type' naming a ${kind} plugin (found ${isPlainObject(data) && data.type !== undefined ? found(data.type) : 'none'})`, p, `registered ${kind} types: ${types.join(', ') || '(none)'}`);
     }
     case 'not': {
-      const kind = kindOfSchema(parent);
+      const kind = kindOfSchema(parent, registry);
       if (kind) return mk('plugin.unknown-type', `no ${kind} plugins are registered, so ${where(p)} cannot be built`, p, `add a ${kind} plugin to plugins/manifest.ts or list your own under plugins:`);
       return mk('config.invalid-value', `${where(p)} ${e.message ?? 'is invalid'}`, p);
     }

@@ -7,6 +7,7 @@ import { PluginRegistry } from '../../src/plugin/registry.js';
 import { AblateError, AblateErrors } from '../../src/errors.js';
 import { definePlugin, componentSchema, type PluginKind, type JsonSchema } from '../../src/index.js';
 import { constantScheduler } from '../../plugins/schedulers/constant.js';
+import { adversarialPack } from '../../plugins/methods/adversarial/index.js';
 
 function fake(kind: PluginKind, type: string, properties: Record<string, JsonSchema>, required: string[] = []) {
   return definePlugin({
@@ -29,7 +30,8 @@ export function testRegistry(): PluginRegistry {
         rates: { type: 'array', items: { type: 'integer' }, default: [6, 12], description: 'Atrous rates.' },
         upsample: { enum: ['bilinear', 'transposed'], default: 'bilinear', description: 'Upsampling.' },
       }),
-      fake('discriminator', 'fcdisc', { ndf: { type: 'integer', minimum: 1, default: 64, description: 'Width.' } }),
+      // The real pack's kind and slots, with a fake discriminator.
+      { ...adversarialPack, plugins: [fake('discriminator', 'fcdisc', { ndf: { type: 'integer', minimum: 1, default: 64, description: 'Width.' } })] },
       fake('optimizer', 'sgd', {
         lr: { type: 'number', exclusiveMinimum: 0, default: 2.5e-4, description: 'Learning rate.' },
         momentum: { type: 'number', minimum: 0, default: 0.9, description: 'Momentum.' },

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { runExperiment } from '../../src/engine/run.js';
 import { listCheckpoints } from '../../src/engine/checkpoint.js';
@@ -132,4 +133,107 @@ test('a failing component build ends the run FAILED with the error', async () =>
   assert.equal(r.status, 'FAILED');
   assert.match(r.error!.message, /unknown model type 'no-such-model'/);
   assert.ok(readdirSync(r.runDir).includes('config.yaml'));
+});
+
+/** The tiny experiment with the trainer that owns an EMA teacher. */
+function teacherExperiment(out: string, evaluation: Record<string, unknown> = {}) {
+  const e = tinyExperiment(out, { checkpoint: { every: 4, keep_last: 3 }, evaluation });
+  e.config.trainer = { ...(e.config.trainer as Record<string, unknown>), type: 'test-teacher', decay: 0.7, teacher_name: 'teacher' };
+  const canonicalYaml = `${JSON.stringify(e.config, null, 2)}\n`;
+  return { ...e, canonicalYaml, hash: createHash('sha256').update(canonicalYaml).digest('hex') };
+}
+
+function logged(runDir: string, key: string, sub = ''): Map<number, number> {
+  return new Map(records(runDir, sub).filter((e) => e.t === 'metrics' && key in (e.m as object)).map((e) => [e.step as number, (e.m as Record<string, number>)[key]!]));
+}
+
+test("a trainer's own network and the step generator survive checkpoint → resume bit for bit", async () => {
+  const out = tmp();
+  const exp = teacherExperiment(out);
+  const full = await runExperiment(exp, { registry: testRegistry(), log: quiet, runDir: path.join(out, 'full') });
+  assert.equal(full.status, 'FINISHED', full.error?.message);
+  const ctrl = new AbortController();
+  const part = await runExperiment(exp, { registry: testRegistry(), log: quiet, runDir: path.join(out, 'split'), signal: ctrl.signal, onIteration: (it) => it === 6 && ctrl.abort() });
+  assert.equal(part.iteration, 7);
+  const resumed = await runExperiment(exp, { registry: testRegistry(), log: quiet, resume: part.runDir });
+  assert.equal(resumed.status, 'FINISHED', resumed.error?.message);
+
+  const a = readSafetensors(listCheckpoints(full.runDir).at(-1)!.tensorsFile).tensors;
+  const b = readSafetensors(listCheckpoints(part.runDir).at(-1)!.tensorsFile).tensors;
+  assert.ok(a.has('trainer/teacher/conv.weight') && a.has('trainer/teacher/bn.running_mean'), [...a.keys()].join(', '));
+  assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort());
+  for (const [k, t] of a) assert.deepEqual(Array.from(b.get(k)!.data), Array.from(t.data), `tensor ${k} differs after resume`);
+  assert.notDeepEqual(Array.from(a.get('trainer/teacher/conv.weight')!.data), Array.from(a.get('model/conv.weight')!.data), 'the teacher lags the model');
+
+  // The generator: the resumed run draws at iterations 7..11 what the uninterrupted run drew.
+  const drawsFull = logged(full.runDir, 'draw');
+  const drawsResumed = logged(part.runDir, 'draw', 'resume-0000007');
+  assert.deepEqual([...drawsResumed.keys()], [7, 8, 9, 10, 11]);
+  for (const [it, v] of drawsResumed) assert.equal(v, drawsFull.get(it), `draw at iteration ${it}`);
+  assert.equal(new Set(drawsFull.values()).size, 12, 'a fresh number every step');
+  const meta = (f: string) => JSON.parse(readFileSync(f, 'utf8')) as { rngState?: number };
+  assert.equal(meta(listCheckpoints(part.runDir).at(-1)!.metaFile).rngState, meta(listCheckpoints(full.runDir).at(-1)!.metaFile).rngState);
+});
+
+test("evaluation.network scores a trainer's network, and `ablate eval --network` likewise", async () => {
+  const { evaluateCheckpoint } = await import('../../src/engine/eval-run.js');
+  const { findCheckpoint } = await import('../../src/engine/checkpoint.js');
+  const out = tmp();
+  const onModel = await runExperiment(teacherExperiment(out), { registry: testRegistry(), log: quiet, runDir: path.join(out, 'model') });
+  const onTeacher = await runExperiment(teacherExperiment(out, { network: 'teacher' }), { registry: testRegistry(), log: quiet, runDir: path.join(out, 'teacher') });
+  assert.equal(onTeacher.status, 'FINISHED', onTeacher.error?.message);
+  assert.notEqual(onTeacher.metrics.pixel_acc, onModel.metrics.pixel_acc, 'the teacher (different weights) scores differently');
+
+  const ckpt = findCheckpoint(onModel.runDir);
+  const exp = teacherExperiment(out);
+  const evalOf = (network?: string) => evaluateCheckpoint(exp, ckpt, { registry: testRegistry(), log: quiet, outDir: path.join(out, `eval-${network ?? 'default'}`), ...(network ? { network } : {}) });
+  const asModel = await evalOf();
+  const asTeacher = await evalOf('teacher');
+  assert.equal(asModel.network, 'model');
+  assert.equal(asModel.scalars.pixel_acc, onModel.metrics.pixel_acc, 'eval of the checkpoint repeats the run\'s last evaluation');
+  assert.equal(asTeacher.scalars.pixel_acc, onTeacher.metrics.pixel_acc, 'the same teacher weights as the run that evaluated it');
+  await assert.rejects(evalOf('teachr'), (e: unknown) => {
+    assert.ok(e instanceof AblateError);
+    assert.equal(e.code, 'run.unknown-network');
+    assert.match(e.hint ?? '', /did you mean 'teacher'/);
+    return true;
+  });
+});
+
+test('a wrong evaluation.network fails before training; a trainer network named like a slot is refused', async () => {
+  const out = tmp();
+  const bad = await runExperiment(teacherExperiment(out, { network: 'nope' }), { registry: testRegistry(), log: quiet });
+  assert.equal(bad.status, 'FAILED');
+  assert.equal(bad.iteration, 0);
+  assert.match(bad.error?.message ?? '', /evaluation.network names 'nope'/);
+  const clash = teacherExperiment(out);
+  (clash.config.trainer as Record<string, unknown>).teacher_name = 'optimizer';
+  const r = await runExperiment(clash, { registry: testRegistry(), log: quiet });
+  assert.equal(r.status, 'FAILED');
+  assert.match(r.error?.message ?? '', /network 'optimizer' has the name of the experiment's slot/);
+});
+
+test("the engine steps every scheduler slot and logs every optimizer slot's learning rates, a pack's included", async () => {
+  const { definePack } = await import('../../src/index.js');
+  const registry = testRegistry();
+  registry.register(
+    definePack({
+      name: 'test-aux',
+      plugins: [],
+      slots: {
+        aux_optimizer: { kind: 'optimizer', target: 'model', description: 'Test: a second optimizer of the model.' },
+        aux_scheduler: { kind: 'scheduler', target: 'aux_optimizer', default: { type: 'constant' }, description: 'Test: its schedule.' },
+      },
+    }),
+    'test',
+  );
+  const out = tmp();
+  const e = tinyExperiment(out, { trainer: { iterations: 3 } });
+  e.config.aux_optimizer = { type: 'test-sgd', lr: 1, momentum: 0 };
+  e.config.aux_scheduler = { type: 'constant', lr: 0.02 };
+  const r = await runExperiment(e, { registry, log: quiet });
+  assert.equal(r.status, 'FINISHED', r.error?.message);
+  const lrs = logged(r.runDir, 'lr/aux_optimizer/all');
+  assert.deepEqual([...lrs.values()], [0.02, 0.02, 0.02], 'the pack slot’s schedule ran and its lr was logged');
+  assert.deepEqual([...logged(r.runDir, 'lr/all').values()], [0.5, 0.5, 0.5]);
 });

@@ -294,7 +294,51 @@ const tinyTrainer = definePlugin<'trainer', TrainerOptions>({
   },
 });
 
-export const tinyPlugins: readonly AnyPlugin[] = [tinyModel, tinySgd, tinyDataset, pixelAccuracy, tinyTrainer];
+/**
+ * A supervised trainer that also owns a network, a "teacher" that follows the model as an
+ * exponential moving average (like a mean teacher's), and draws one number per step from the run's
+ * generator (logged as `draw`), so tests can check that both survive checkpoint → resume.
+ */
+const teacherTrainer = definePlugin<'trainer', TrainerOptions & { decay: number; teacher_name: string }>({
+  kind: 'trainer',
+  type: 'test-teacher',
+  description: 'Test: supervised, with an EMA teacher network it owns.',
+  options: {
+    type: 'object',
+    properties: {
+      ...tinyTrainer.options.properties as Record<string, unknown>,
+      decay: { type: 'number', default: 0.7 },
+      teacher_name: { type: 'string', default: 'teacher' },
+    },
+  },
+  async create(o, ctx): Promise<Trainer> {
+    const student = await tinyTrainer.create(o, ctx);
+    const model = await ctx.get('model', 'model');
+    // Built like a slot's model but named by the trainer, so its variables are trainer/<name>/….
+    const teacher = await tinyModel.create({ init_scale: 3 }, { ...ctx, slot: `trainer/${o.teacher_name}`, seed: ctx.seed + 1 });
+    return {
+      iterations: o.iterations,
+      async step(it, stepCtx) {
+        const { scalars } = await student.step(it, stepCtx);
+        const mine = teacher.stateDict();
+        for (const [name, v] of model.stateDict()) {
+          const t = mine.get(name)!;
+          tf.tidy(() => t.assign(t.mul(o.decay).add(v.mul(1 - o.decay))));
+        }
+        return { scalars: { ...scalars, draw: stepCtx.rng.next() } };
+      },
+      networks: () => new Map([[o.teacher_name, teacher]]),
+      getState: () => student.getState(),
+      setState: (st) => student.setState(st),
+      close() {
+        teacher.dispose();
+        return student.close?.();
+      },
+    };
+  },
+});
+
+export const tinyPlugins: readonly AnyPlugin[] = [tinyModel, tinySgd, tinyDataset, pixelAccuracy, tinyTrainer, teacherTrainer];
 
 export function testRegistry(): PluginRegistry {
   const r = new PluginRegistry();

@@ -70,7 +70,7 @@ test('optimizers receive the network of their slot and schedulers their optimize
 });
 
 test('slot defaults apply only when their target exists', () => {
-  const slots = configuredSlots({ model: { type: 'net-g' }, optimizer: { type: 'recording' } });
+  const slots = configuredSlots({ model: { type: 'net-g' }, optimizer: { type: 'recording' } }, registry());
   assert.ok(slots.has('scheduler'));
   assert.ok(slots.has('trackers.0'), 'the trackers list defaults to the record alone');
   assert.ok(!slots.has('discriminator_scheduler'));

@@ -7,12 +7,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
-import { tf, type AnyPlugin, type BuildContext, type ComponentConfig, type ComponentOf, type PluginKind, type StepResult, type Trainer } from '../../src/index.js';
+import { tf, type AnyPlugin, type BuildContext, type ComponentConfig, type ComponentOf, type PluginKind, type Rng, type StepResult, type Trainer } from '../../src/index.js';
+import { SeededRng } from '../../src/data/rng.js';
 import { currentRuntime, selectBackend, type BackendName, type RuntimeInfo } from '../../src/runtime/index.js';
 import { builtinPlugins } from '../../plugins/manifest.js';
 import { PluginRegistry } from '../../src/plugin/registry.js';
+import { isPack } from '../../src/plugin/define.js';
 import { ExperimentContainer } from '../../src/plugin/container.js';
-import { MAP_SLOTS, SLOTS } from '../../src/plugin/slots.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const silent = { info() {}, warn() {}, debug() {} };
@@ -31,8 +32,11 @@ export function withDefaults<O>(plugin: AnyPlugin, partial: Record<string, unkno
   return copy as O;
 }
 
+/** Every built-in plugin, packs opened. */
+const builtinList: readonly AnyPlugin[] = builtinPlugins.flatMap((e) => (isPack(e) ? e.plugins : [e]));
+
 export function builtin(kind: PluginKind, type: string): AnyPlugin {
-  const p = builtinPlugins.find((x) => x.kind === kind && x.type === type);
+  const p = builtinList.find((x) => x.kind === kind && x.type === type);
   assert.ok(p, `no built-in ${kind} '${type}'`);
   return p;
 }
@@ -44,7 +48,7 @@ export async function create<K extends PluginKind>(
   options: Record<string, unknown> = {},
   extra: { target?: unknown; components?: Record<string, unknown>; plugins?: readonly AnyPlugin[]; slot?: string } = {},
 ): Promise<ComponentOf[K]> {
-  const all = [...(extra.plugins ?? []), ...builtinPlugins];
+  const all = [...(extra.plugins ?? []), ...builtinList];
   const find = (k: PluginKind, t: string) => {
     const p = all.find((x) => x.kind === k && x.type === t);
     assert.ok(p, `no ${k} plugin '${t}'`);
@@ -137,16 +141,16 @@ export function assemble(config: Record<string, unknown>, plugins: readonly AnyP
     return { type, ...withDefaults<Record<string, unknown>>(registry.get(kind, type), rest) };
   };
   const resolved: Record<string, unknown> = { ...config };
-  for (const [slot, spec] of Object.entries(SLOTS)) {
+  for (const [slot, spec] of registry.slots()) {
     const c = config[slot] as ComponentConfig | undefined;
     if (c) resolved[slot] = fill(spec.kind, c);
   }
-  for (const [key, spec] of Object.entries(MAP_SLOTS)) {
+  for (const [key, spec] of registry.mapSlots()) {
     const m = config[key] as Record<string, ComponentConfig> | undefined;
     if (m) resolved[key] = Object.fromEntries(Object.entries(m).map(([k, c]) => [k, fill(spec.kind, c)]));
   }
   // Slot defaults (e.g. a constant scheduler) need their options too.
-  for (const [slot, spec] of Object.entries(SLOTS)) {
+  for (const [slot, spec] of registry.slots()) {
     if (!resolved[slot] && spec.default && config[spec.target ?? ''] !== undefined) resolved[slot] = fill(spec.kind, spec.default);
   }
   return new ExperimentContainer({ registry, config: resolved, baseDir: '.', log: silent, ...(runtime ? { runtime } : {}) });
@@ -156,9 +160,9 @@ export function assemble(config: Record<string, unknown>, plugins: readonly AnyP
  * One training iteration as the engine runs it: every configured scheduler sets its optimizer's
  * learning rate for `iteration`, then the trainer steps (trainers leave schedules to the engine).
  */
-export async function iterate(c: ExperimentContainer, trainer: Trainer, iteration: number): Promise<StepResult> {
-  for (const [slot, spec] of Object.entries(SLOTS)) {
-    if (spec.kind === 'scheduler' && c.has(slot)) (await c.get(slot, 'scheduler')).step(iteration);
+export async function iterate(c: ExperimentContainer, trainer: Trainer, iteration: number, rng: Rng = new SeededRng(0)): Promise<StepResult> {
+  for (const slot of c.slotNames()) {
+    if (c.kindOf(slot) === 'scheduler') (await c.get(slot, 'scheduler')).step(iteration);
   }
-  return trainer.step(iteration);
+  return trainer.step(iteration, { rng });
 }

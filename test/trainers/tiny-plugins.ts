@@ -3,7 +3,8 @@
  * tools/make_method_fixtures.py (weights in PyTorch layout and names), and a dataset that serves
  * fixed or seeded random batches. Registered only by the tests.
  */
-import { tf, definePlugin, type Batch, type BatchStream, type Discriminator, type ParameterGroup, type SegmentationDataset, type SegmentationModel, type StreamOptions, type Tensor, type Tensor4D, type Variable } from '../../src/index.js';
+import type { Discriminator } from '../../plugins/methods/adversarial/index.js';
+import { tf, definePlugin, type Batch, type BatchStream, type ParameterGroup, type SegmentationDataset, type SegmentationModel, type StreamOptions, type Tensor, type Tensor4D, type Variable } from '../../src/index.js';
 
 export interface InitTensor {
   shape: number[];

@@ -5,7 +5,8 @@
  * (align_corners=True) to the input size, as the reference's training script does.
  */
 import { definePlugin, tf, nn } from '../../../src/index.js';
-import type { Discriminator, ParameterGroup, Tensor4D, Variable } from '../../../src/index.js';
+import type { ParameterGroup, Tensor4D, Variable } from '../../../src/index.js';
+import type { Discriminator } from './discriminator.js';
 
 export interface FcDiscOptions {
   ndf: number;

@@ -16,7 +16,6 @@ import {
   tf,
   defineStep,
   type BuildContext,
-  type Discriminator,
   type Loss,
   type NamedTensorMap,
   type Optimizer,
@@ -26,6 +25,7 @@ import {
   type Tensor4D,
   type Trainer,
 } from '../../../src/index.js';
+import type { Discriminator } from './discriminator.js';
 import { imagesOf, labelsOf, lossOrDefault, oneHotLabels, Streams, sumGrads, trainableVariables } from '../common.js';
 
 export interface AdversarialOptions {

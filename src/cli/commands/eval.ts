@@ -1,6 +1,6 @@
 /**
- * `ablate eval <run folder | checkpoint> [--set k=v …] [--limit N] [--json]`: re-scores a trained
- * model with the run's own resolved config (overrides allowed, e.g. another evaluation split or
+ * `ablate eval <run folder | checkpoint> [--set k=v …] [--limit N] [--network NAME] [--json]`:
+ * re-scores a trained network (the model, or the one `--network` names) with the run's own resolved config (overrides allowed, e.g. another evaluation split or
  * metric), writing metrics.json and the metric artifacts next to the run.
  */
 import path from 'node:path';
@@ -15,6 +15,7 @@ export interface EvalCommandOptions {
   limit?: string;
   out?: string;
   json?: boolean;
+  network?: string;
 }
 
 export async function evalCommand(target: string, opts: EvalCommandOptions, out: (line: string) => void = console.log): Promise<EvalOutcome> {
@@ -37,12 +38,12 @@ export async function evalCommand(target: string, opts: EvalCommandOptions, out:
   }
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const outDir = path.resolve(opts.out ?? path.join(runDir, 'eval', `ckpt-${String(checkpoint.iteration).padStart(7, '0')}-${stamp}`));
-  const r = await evaluateCheckpoint({ ...resolved, baseDir }, checkpoint, { ...(limit !== undefined ? { limit } : {}), outDir, log: stderrLogger });
+  const r = await evaluateCheckpoint({ ...resolved, baseDir }, checkpoint, { ...(limit !== undefined ? { limit } : {}), ...(opts.network ? { network: opts.network } : {}), outDir, log: stderrLogger });
   if (opts.json) {
-    out(JSON.stringify({ checkpoint: r.checkpoint, iteration: r.iteration, images: r.images, seconds: r.seconds, scalars: r.scalars, outDir: r.outDir }, null, 2));
+    out(JSON.stringify({ checkpoint: r.checkpoint, iteration: r.iteration, network: r.network, images: r.images, seconds: r.seconds, scalars: r.scalars, outDir: r.outDir }, null, 2));
     return r;
   }
-  out(`evaluated ${path.relative(process.cwd(), r.checkpoint)} (iteration ${r.iteration}) on ${r.images} images in ${r.seconds.toFixed(1)} s`);
+  out(`evaluated ${r.network === 'model' ? '' : `'${r.network}' of `}${path.relative(process.cwd(), r.checkpoint)} (iteration ${r.iteration}) on ${r.images} images in ${r.seconds.toFixed(1)} s`);
   const main = Object.entries(r.scalars).filter(([k]) => !k.includes('/'));
   for (const [k, v] of main) out(`  ${k.padEnd(16)} ${v.toFixed(4)}`);
   const perClass = Object.entries(r.scalars).filter(([k]) => k.includes('/'));
@@ -59,6 +60,7 @@ export function register(program: Command): void {
     .description("evaluate a run's checkpoint (latest by default) with the run's config and metrics")
     .argument('<run>', 'run folder or checkpoint file (checkpoints/iter-NNNNNNN.safetensors)'))
     .option('--limit <n>', 'evaluate the first N images only')
+    .option('--network <name>', "which network to score: a slot holding one or a trainer's own network (default: evaluation.network, i.e. model)")
     .option('--out <dir>', 'where metrics.json and artifacts go (default: <run>/eval/ckpt-…)')
     .option('--json', 'print the metrics as JSON')
     .action(async (target: string, opts: EvalCommandOptions) => {

@@ -29,16 +29,16 @@ export function register(program: Command): void {
     .option('--experiment <file>', "also load that experiment's plugins: list")
     .option('--json', 'JSON output')
     .action(async (kind: string | undefined, opts: { json?: boolean; experiment?: string }) => {
-      const { PLUGIN_KINDS, isPluginKind } = await import('../../plugin/kinds.js');
       const { didYouMean } = await import('../../plugin/registry.js');
       let registry;
       if (opts.experiment) registry = (await (await import('../../config/load.js')).loadExperiment(opts.experiment)).registry;
       else registry = await (await import('../../plugin/bootstrap.js')).schemaRegistry(); // schemas only: no TensorFlow.js import
-      if (kind !== undefined && !isPluginKind(kind)) {
-        const near = didYouMean(kind, PLUGIN_KINDS);
-        throw new AblateError('cli.unknown-kind', `unknown plugin kind '${kind}'`, { hint: `${near ? `did you mean '${near}'? ` : ''}kinds: ${PLUGIN_KINDS.join(', ')}` });
+      const kinds = registry.kinds();
+      if (kind !== undefined && !registry.hasKind(kind)) {
+        const near = didYouMean(kind, kinds);
+        throw new AblateError('cli.unknown-kind', `unknown plugin kind '${kind}'`, { hint: `${near ? `did you mean '${near}'? ` : ''}kinds: ${kinds.join(', ')}` });
       }
-      const list = registry.list(kind as Parameters<typeof registry.list>[0]);
+      const list = registry.list(kind);
       if (opts.json) {
         print(JSON.stringify(list.map(({ plugin, source }) => ({ kind: plugin.kind, type: plugin.type, description: plugin.description, source, options: plugin.options })), null, 2));
         return;
@@ -58,5 +58,13 @@ export function register(program: Command): void {
         }
       }
       if (list.length === 0) print(kind ? `no ${kind} plugins registered` : 'no plugins registered');
+      // What packs add besides plugins: the kinds and experiment slots above come from them.
+      for (const pack of kind ? [] : registry.packs()) {
+        print(`\npack ${pack.name}${pack.source === 'builtin' ? '' : `  [${pack.source}]`}`);
+        if (pack.kinds.length > 0) print(`  kinds: ${pack.kinds.join(', ')}`);
+        for (const [slot, spec] of Object.entries(pack.slots)) {
+          print(`  slot ${slot}: ${spec.kind}${spec.target ? ` serving ${spec.target}` : ''}${spec.default ? ` = {type: ${spec.default.type}}` : ''}  ${spec.description}`);
+        }
+      }
     });
 }
