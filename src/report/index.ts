@@ -5,5 +5,6 @@
 export { type ReportRun, type Aggregate, AGGREGATES, aggregateSeries, fromRecord, runsFromFolder, foldResumes } from './runs.js';
 export { type ReportAxis, type Layout, type LayoutRequest, resolveLayout, sweepAxesOf } from './axes.js';
 export { type ReportSpec, type ReportTable, type ReportCell, type Dimension, DEFAULT_SPEC, LEVEL_SEPARATOR, buildTable, cellAt, headlineOf, meanStd } from './table.js';
-export { asReciprocal, levelLabels, toMarkdown, type MarkdownOptions } from './format.js';
+export { asReciprocal, deltaText, intervalName, levelLabels, toCsv, toLatex, toMarkdown, type MarkdownOptions } from './format.js';
+export { bootstrapInterval, incompleteBeta, pairedDelta, studentTCdf, studentTQuantile, tInterval, type IntervalMethod, type PairedDelta } from './stats.js';
 export { niceTicks, toPng, toSvg } from './plot.js';

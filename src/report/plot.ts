@@ -1,7 +1,8 @@
 /**
  * The report's plot, written as SVG by hand (no charting dependency): the metric against the
- * column levels, one line per row, error bars of ±1 sample std over replicates. `toPng`
- * rasterises the same SVG with sharp.
+ * column levels, one line per row, error bars the 95 % t interval of each cell's mean; series sit
+ * side by side around each column so that overlapping intervals stay visible. `toPng` rasterises
+ * the same SVG with sharp.
  */
 import { levelLabels } from './format.js';
 import { LEVEL_SEPARATOR, cellAt, type ReportTable } from './table.js';
@@ -33,8 +34,10 @@ export function toSvg(t: ReportTable, title = 'ablate report', fractions: boolea
   const cols = t.cols.levels;
   const colLabels = levelLabels(cols, fractions);
   const rowLabels = levelLabels(t.rows.levels, fractions);
-  let lo = Math.min(...cells.map((c) => c.mean - c.std));
-  let hi = Math.max(...cells.map((c) => c.mean + c.std));
+  const low = (c: (typeof cells)[number]) => (Number.isFinite(c.ci.low) ? c.ci.low : c.mean);
+  const high = (c: (typeof cells)[number]) => (Number.isFinite(c.ci.high) ? c.ci.high : c.mean);
+  let lo = Math.min(...cells.map(low));
+  let hi = Math.max(...cells.map(high));
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) [lo, hi] = [0, 1];
   if (hi - lo < 1e-9) [lo, hi] = [lo - 1, hi + 1];
   const pad = (hi - lo) * 0.1;
@@ -43,6 +46,9 @@ export function toSvg(t: ReportTable, title = 'ablate report', fractions: boolea
   const y1 = Math.max(hi + pad, ticks[ticks.length - 1]!);
   const inset = 30; // keeps the first and last markers off the axes
   const X = (i: number) => m.left + (cols.length === 1 ? pw / 2 : inset + (i * (pw - 2 * inset)) / (cols.length - 1));
+  // Each series shifted a little, centred on the column, so equal means do not hide each other.
+  const series = t.rows.levels.length;
+  const offset = (k: number) => (k - (series - 1) / 2) * Math.min(8, 40 / Math.max(1, series));
   const Y = (v: number) => m.top + ph - ((v - y0) / (y1 - y0)) * ph;
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Arial, sans-serif" font-size="13">`);
@@ -68,23 +74,26 @@ export function toSvg(t: ReportTable, title = 'ablate report', fractions: boolea
     const name = rowLabels[k]!;
     const pts = cols.map((col, i) => ({ i, c: cellAt(t, row, col) })).filter((p) => p.c !== undefined);
     if (pts.length > 1) {
-      const d = pts.map((p, j) => `${j === 0 ? 'M' : 'L'}${X(p.i).toFixed(1)},${Y(p.c!.mean).toFixed(1)}`).join(' ');
+      const d = pts.map((p, j) => `${j === 0 ? 'M' : 'L'}${(X(p.i) + offset(k)).toFixed(1)},${Y(p.c!.mean).toFixed(1)}`).join(' ');
       out.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="2"/>`);
     }
     for (const p of pts) {
-      const x = X(p.i);
+      const x = Number((X(p.i) + offset(k)).toFixed(1));
       const c = p.c!;
-      if (c.std > 0) {
-        out.push(`<line x1="${x}" x2="${x}" y1="${Y(c.mean - c.std).toFixed(1)}" y2="${Y(c.mean + c.std).toFixed(1)}" stroke="${color}" stroke-width="1.5"/>`);
-        for (const v of [c.mean - c.std, c.mean + c.std]) out.push(`<line x1="${x - 5}" x2="${x + 5}" y1="${Y(v).toFixed(1)}" y2="${Y(v).toFixed(1)}" stroke="${color}" stroke-width="1.5"/>`);
+      if (Number.isFinite(c.ci.low) && c.ci.high > c.ci.low) {
+        out.push(`<line x1="${x}" x2="${x}" y1="${Y(c.ci.low).toFixed(1)}" y2="${Y(c.ci.high).toFixed(1)}" stroke="${color}" stroke-width="1.5"/>`);
+        for (const v of [c.ci.low, c.ci.high]) out.push(`<line x1="${x - 4}" x2="${x + 4}" y1="${Y(v).toFixed(1)}" y2="${Y(v).toFixed(1)}" stroke="${color}" stroke-width="1.5"/>`);
       }
-      out.push(`<circle cx="${x}" cy="${Y(c.mean).toFixed(1)}" r="4" fill="${color}"><title>${esc(name)} ${esc(colLabels[p.i]!)}: ${c.mean.toFixed(2)} ± ${c.std.toFixed(2)} (n=${c.n})</title></circle>`);
+      const interval = Number.isFinite(c.ci.low) ? `, 95 % CI [${c.ci.low.toFixed(2)}, ${c.ci.high.toFixed(2)}]` : '';
+      out.push(`<circle cx="${x}" cy="${Y(c.mean).toFixed(1)}" r="4" fill="${color}"><title>${esc(name)} ${esc(colLabels[p.i]!)}: ${c.mean.toFixed(2)} ± ${c.std.toFixed(2)} (n=${c.n}${interval})</title></circle>`);
     }
     const ly = m.top + 10 + k * 22;
     out.push(`<line x1="${W - m.right + 20}" x2="${W - m.right + 44}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"/>`);
     out.push(`<circle cx="${W - m.right + 32}" cy="${ly}" r="4" fill="${color}"/>`);
     out.push(`<text x="${W - m.right + 52}" y="${ly + 4}">${esc(name)}</text>`);
   });
+  out.push(`<text x="${W - m.right + 20}" y="${m.top + ph + 22}" font-size="11" fill="#555">bars: 95 % t interval</text>`);
+  out.push(`<text x="${W - m.right + 20}" y="${m.top + ph + 36}" font-size="11" fill="#555">of the mean over ${esc(t.over.join(LEVEL_SEPARATOR) || 'runs')}</text>`);
   out.push('</svg>');
   return `${out.join('\n')}\n`;
 }

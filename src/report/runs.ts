@@ -12,6 +12,8 @@ import { findRunDirs } from '../tracking/sync.js';
 export interface ReportRun {
   id: string;
   name: string;
+  /** The experiment the run belongs to (the config's `name`), when the source knows it. */
+  experiment?: string;
   parent?: string;
   status: string;
   /** Levels of an axis without a declared order appear in the order runs started. */
@@ -38,7 +40,7 @@ export function aggregateSeries(points: readonly { step: number; timestamp: numb
 export function fromRecord(rec: RunRecord, how: Aggregate): ReportRun {
   const metrics: Record<string, number> = {};
   for (const [k, pts] of Object.entries(rec.metrics)) metrics[k] = aggregateSeries(pts, how);
-  return { id: rec.id, name: rec.name, parent: rec.parent, status: rec.status, startTime: rec.startTime, params: rec.params, tags: rec.tags, metrics };
+  return { id: rec.id, name: rec.name, experiment: rec.experiment, parent: rec.parent, status: rec.status, startTime: rec.startTime, params: rec.params, tags: rec.tags, metrics };
 }
 
 /** Runs from a folder of local records: the sweep's run folder or any folder of runs. */

@@ -5,12 +5,19 @@
 import { AblateError } from '../errors.js';
 import { resolveLayout, type Layout, type LayoutRequest, type ReportAxis } from './axes.js';
 import type { ReportRun } from './runs.js';
+import { pairedDelta, tInterval, type IntervalMethod, type PairedDelta } from './stats.js';
 
 export interface ReportSpec extends LayoutRequest {
   /** Metric keys to try in order; default: the runs' `evaluation.headline` (its first name). */
   metric?: readonly string[];
   /** Multiply values by 100 ('auto': when every value is within [0, 1]). */
   percent: boolean | 'auto';
+  /** The reference row for paired differences (default: the first row, e.g. the sweep's first variant). */
+  baseline?: string;
+  /** How the paired differences' 95 % interval is computed (default 't'). */
+  interval?: IntervalMethod;
+  /** Seed of the bootstrap resampling (default 0). */
+  seed?: number;
 }
 
 export const DEFAULT_SPEC: ReportSpec = { percent: 'auto' };
@@ -34,6 +41,10 @@ export interface ReportCell {
   mean: number;
   /** Sample standard deviation (n − 1 in the denominator; 0 for a single value). */
   std: number;
+  /** 95 % t interval of the mean (NaN bounds for a single value): what the plot draws. */
+  ci: { low: number; high: number };
+  /** The paired difference to the reference row's cell in this column (absent for the reference row). */
+  delta?: PairedDelta;
 }
 
 export interface ReportTable {
@@ -42,6 +53,11 @@ export interface ReportTable {
   rows: Dimension;
   cols: Dimension;
   over: string[];
+  /** The standard deviation reported: the sample one (n − 1). */
+  std: 'sample';
+  /** The reference row of the paired differences, and how their interval is computed. */
+  baseline: string | undefined;
+  interval: IntervalMethod;
   cells: ReportCell[];
   /** Runs left out, and why (no metric, not finished, no coordinate …). */
   skipped: { name: string; reason: string }[];
@@ -155,7 +171,22 @@ export function buildTable(all: readonly ReportRun[], spec: ReportSpec = DEFAULT
       if (here.length === 0) continue;
       const values = here.map((k) => (percent ? k.value * 100 : k.value));
       const replicates = here.map((k) => (lay.over.length > 0 ? lay.over.map((a) => a.valueOf(k.run) ?? '?').join(LEVEL_SEPARATOR) : k.run.name));
-      cells.push({ row, col, values, replicates, runs: here.map((k) => k.run.name), n: values.length, ...meanStd(values) });
+      const { low, high } = tInterval(values);
+      cells.push({ row, col, values, replicates, runs: here.map((k) => k.run.name), n: values.length, ...meanStd(values), ci: { low, high } });
+    }
+  }
+  const baseline = spec.baseline ?? rowLevels[0];
+  if (spec.baseline !== undefined && !rowLevels.includes(spec.baseline)) {
+    throw new AblateError('report.unknown-baseline', `--baseline '${spec.baseline}' is not a row of the table`, { hint: `rows: ${rowLevels.join(', ')}` });
+  }
+  const interval = spec.interval ?? 't';
+  // Paired by replicate, so only when replicates have a coordinate (`over`), not just a run name.
+  if (baseline !== undefined && lay.over.length > 0) {
+    for (const c of cells) {
+      if (c.row === baseline) continue;
+      const ref = cells.find((r) => r.row === baseline && r.col === c.col);
+      const delta = ref && pairedDelta(c, ref, baseline, interval, spec.seed ?? 0);
+      if (delta) c.delta = delta;
     }
   }
   return {
@@ -164,6 +195,9 @@ export function buildTable(all: readonly ReportRun[], spec: ReportSpec = DEFAULT
     rows: { axes: lay.rows.map((a) => a.name), levels: rowLevels },
     cols: { axes: lay.cols.map((a) => a.name), levels: colLevels },
     over: lay.over.map((a) => a.name),
+    std: 'sample',
+    baseline,
+    interval,
     cells,
     skipped,
     runs: runs.length,

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { trackingWith } from '../../src/tracking/open.js';
-import { asReciprocal, buildTable, cellAt, levelLabels, meanStd, runsFromFolder, DEFAULT_SPEC } from '../../src/report/index.js';
+import { asReciprocal, bootstrapInterval, buildTable, cellAt, levelLabels, meanStd, pairedDelta, runsFromFolder, studentTQuantile, tInterval, DEFAULT_SPEC } from '../../src/report/index.js';
 import { runReport } from '../../src/cli/commands/report.js';
 import { runSweep } from '../../src/cli/commands/sweep-run.js';
 import { quietLog } from '../support/log.js';
@@ -89,15 +89,54 @@ test('report from params-only runs with --rows/--cols/--over: mean ± std over s
   // supervised @ 1/8: seeds give 52.25 and 53.25 → 52.8 ± 0.7
   assert.match(markdown, /\| supervised \| 52\.8 ± 0\.7 \|/);
   assert.match(markdown, /\| adversarial-semi \| .* \| – \|/);
-  assert.match(markdown, /miou \(%\), mean ± sample std over 2 params\.seeds per cell/);
+  assert.match(markdown, /miou \(%\), mean ± sample std \(n − 1\) over 2 params\.seeds per cell/);
+  // Best per column in bold: adversarial-semi at 1/8 and 1/2 (62.75 prints as 62.7 or 62.8 by float rounding), adversarial at 1.
+  assert.match(markdown, /\| adversarial-semi \| \*\*62\.[78] ± 0\.7\*\* \| \*\*66\.5 ± 0\.7\*\* \| – \|/);
+  assert.match(markdown, /\| adversarial \| 57\.[78] ± 0\.7 \| 61\.5 ± 0\.7 \| \*\*66\.5 ± 0\.7\*\* \|/);
+  // Paired by seed, every adversarial run is its supervised twin + 5 points: Δ +5.0, interval [+5.0, +5.0].
+  assert.match(markdown, /Δ to supervised, paired by params\.seed: mean \[95 % t interval\]/);
+  assert.match(markdown, /\| adversarial \| \+5\.0 \[\+5\.0, \+5\.0\] \* \| \+5\.0 \[\+5\.0, \+5\.0\] \* \| \+5\.0 \[\+5\.0, \+5\.0\] \* \|/);
+  assert.match(markdown, /\| adversarial-semi \| \+10\.0 \[\+10\.0, \+10\.0\] \* \| \+10\.0 \[\+10\.0, \+10\.0\] \* \| – \|/);
   assert.ok(printed.includes(markdown));
-  const svg = readFileSync(files[1]!, 'utf8');
+  const file = (ext: string) => files.find((f) => f.endsWith(ext))!;
+  const svg = readFileSync(file('.svg'), 'utf8');
   assert.match(svg, /^<svg/);
   assert.equal((svg.match(/<path /g) ?? []).length, 3, 'one line per row');
   assert.match(svg, />params\.dataset\.labeled_fraction</, 'the x axis is named after the columns axis');
-  const png = readFileSync(files[2]!);
+  assert.match(svg, /font-weight="bold">e</, 'titled by the experiment');
+  const xs = [...svg.matchAll(/<circle cx="([\d.]+)" cy="[\d.]+" r="4" fill="[^"]+"><title>[^ ]+ 1\/8:/g)].map((m) => Number(m[1]));
+  assert.equal(new Set(xs).size, 3, 'the series sit side by side at a column, not on top of each other');
+  const json = JSON.parse(readFileSync(file('.json'), 'utf8')) as { std: string; interval: string; baseline: string; cells: { row: string; col: string; values: number[]; replicates: string[]; mean: number; std: number; n: number; delta?: { mean: number; low: number; high: number; n: number } }[] };
+  assert.deepEqual([json.std, json.interval, json.baseline], ['sample', 't', 'supervised']);
+  const adv = json.cells.find((c) => c.row === 'adversarial' && c.col === '0.5')!;
+  assert.deepEqual([adv.n, adv.replicates, adv.delta?.n], [2, ['1', '2'], 2]);
+  assert.ok(Math.abs(adv.delta!.mean - 5) < 1e-9);
+  const csv = readFileSync(file('.csv'), 'utf8').trim().split('\n');
+  assert.equal(csv[0], 'row,col,n,mean,std,ci_low,ci_high,replicates,values,baseline,delta_n,delta_mean,delta_low,delta_high,delta_excludes_zero');
+  assert.equal(csv.length, 1 + 8);
+  assert.match(readFileSync(file('.tex'), 'utf8'), /adversarial-semi & \\textbf\{62\.[78] \$\\pm\$ 0\.7\}\$\^\*\$ &/);
+  const png = readFileSync(file('.png'));
   assert.equal(png.subarray(1, 4).toString(), 'PNG');
   assert.ok(png.length > 5000);
+});
+
+test('paired statistics against hand-computed values: t quantiles and interval, bootstrap with a fixed seed, pairing by replicate', () => {
+  // Student t 0.975 quantiles (any table): df 1, 2, 4, 9, 30.
+  for (const [df, q] of [[1, 12.7062], [2, 4.3027], [4, 2.7764], [9, 2.2622], [30, 2.0423]] as const) assert.ok(Math.abs(studentTQuantile(0.975, df) - q) < 1e-4, `df ${df}`);
+  // Differences 1, 2, 3: mean 2, sd 1, half width 4.3027 / √3 = 2.4841.
+  const t = tInterval([1, 2, 3]);
+  assert.ok(Math.abs(t.mean - 2) < 1e-12 && Math.abs(t.low - (2 - 2.48414)) < 1e-4 && Math.abs(t.high - (2 + 2.48414)) < 1e-4, JSON.stringify(t));
+  assert.ok(Number.isNaN(tInterval([4]).low), 'no interval from one value');
+  // Differences 0 and 2: a resample's mean is 0, 1 or 2 with probability 1/4, 1/2, 1/4, so the
+  // 2.5 % and 97.5 % percentiles of 10000 resamples are 0 and 2.
+  assert.deepEqual(bootstrapInterval([0, 2], 123), { mean: 1, low: 0, high: 2 });
+  assert.deepEqual(bootstrapInterval([1, 2, 3, 4], 7), bootstrapInterval([1, 2, 3, 4], 7), 'the same seed, the same interval');
+  const b = bootstrapInterval([0.5, 1.5, 1.0, 2.5, -0.5], 1);
+  assert.ok(b.low > -0.5 && b.low < 1 && b.high > 1 && b.high < 2.5, JSON.stringify(b));
+  // Pairing is by replicate name, not position; unpaired replicates are left out.
+  const d = pairedDelta({ values: [10, 20, 30], replicates: ['2', '0', '9'] }, { values: [1, 2, 3], replicates: ['0', '1', '2'] }, 'ref');
+  assert.deepEqual([d!.n, d!.differences, d!.baseline, d!.method], [2, [7, 19], 'ref', 't']);
+  assert.equal(d!.excludesZero, false, 'the interval of 7 and 19 (13 ± 76) holds 0');
 });
 
 test('report options: another metric and aggregate, and clear errors for an unknown metric or axis', async () => {
@@ -108,6 +147,17 @@ test('report options: another metric and aggregate, and clear errors for an unkn
   assert.ok(Math.abs(cellAt(max, 'supervised', '0.125')!.mean - 0.3) < 1e-12);
   await assert.rejects(runReport(dir, { ...{ rows: 'params.trainer.type' }, metric: 'val/nope', png: false }, () => undefined), /none of the runs has the metric val\/nope/);
   await assert.rejects(runReport(dir, { rows: 'params.nope', png: false }, () => undefined), /--rows names 'params\.nope', which is neither a sweep axis nor a param or tag of any run/);
+  // Another reference row, and the bootstrap interval.
+  const other = buildTable(runsFromFolder(dir, 'last'), { ...byParams, percent: 'auto', baseline: 'adversarial', interval: 'bootstrap', seed: 3 });
+  assert.equal(cellAt(other, 'adversarial', '0.5')!.delta, undefined);
+  const sup = cellAt(other, 'supervised', '0.5')!.delta!;
+  assert.deepEqual([sup.method, sup.baseline, sup.n], ['bootstrap', 'adversarial', 2]);
+  assert.ok(Math.abs(sup.mean + 5) < 1e-9 && Math.abs(sup.low + 5) < 1e-9 && Math.abs(sup.high + 5) < 1e-9);
+  await assert.rejects(runReport(dir, { ...{ rows: 'params.trainer.type', cols: 'params.dataset.labeled_fraction', over: 'params.seed' }, baseline: 'nope', png: false }, () => undefined), /--baseline 'nope' is not a row of the table/);
+  let latex = '';
+  await runReport(dir, { rows: 'params.trainer.type', cols: 'params.dataset.labeled_fraction', over: 'params.seed', latex: true, png: false }, (t) => void (latex += t));
+  assert.match(latex, /^% miou \(%\)/);
+  assert.match(latex, /\\begin\{tabular\}\{lrrr\}/);
 });
 
 test('a resumed run (its resume-NNNNNNN/ record) counts once, with the resumed metrics and status', async () => {
@@ -191,8 +241,16 @@ test('report from a real sweep folder: variant axis × first grid axis over seed
     const want = [0, 1].map((s) => value(`method=${c.row},seed=${s},train=${c.col}`));
     assert.deepEqual(c.values.map((v) => v.toFixed(9)), want.map((v) => v.toFixed(9)));
   }
-  assert.match(markdown, /^### sweep-axes-[0-9a-f]{8}\n\n\| method \\ train \| 8 \| 4 \|\n/);
-  assert.match(markdown, /over 2 seeds per cell; 8 runs\./);
+  assert.match(markdown, /^### report-axes\n\n\| method \\ train \| 8 \| 4 \|\n/);
+  // The reference row is the sweep's first variant; fast's Δ is paired by seed.
+  assert.equal(table.baseline, 'slow');
+  for (const c of table.cells.filter((x) => x.row === 'fast')) {
+    const ref = cellAt(table, 'slow', c.col)!;
+    assert.deepEqual(c.delta!.differences.map((d) => d.toFixed(9)), c.values.map((v, i) => (v - ref.values[i]!).toFixed(9)));
+    assert.equal(c.delta!.n, 2);
+  }
+  assert.equal(cellAt(table, 'slow', '8')!.delta, undefined);
+  assert.match(markdown, /over 2 seeds per cell; 8 runs;/);
 
   // Transposed, and seeds as columns with the data size replicated.
   const t2 = (await runReport(outcome.sweepDir, { png: false, rows: 'train', cols: 'method' }, () => undefined)).table;

@@ -1,13 +1,14 @@
 /**
  * `ablate report <sweep run folder | experiment | sweep run id>`: a table of one metric, rows ×
- * columns from the sweep's own axes, mean ± std over replicates (seeds), as Markdown (printed and
- * written to report.md) and as a plot (report.svg, report.png).
+ * columns from the sweep's own axes, mean ± std over replicates (seeds) and each cell's paired
+ * difference to a reference row with a 95 % interval; as Markdown (printed), report.json/.csv/.tex
+ * and a plot (report.svg, report.png).
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { AblateError } from '../../errors.js';
-import { AGGREGATES, buildTable, runsFromFolder, toMarkdown, toPng, toSvg, type Aggregate, type ReportSpec, type ReportTable } from '../../report/index.js';
+import { AGGREGATES, buildTable, runsFromFolder, toCsv, toLatex, toMarkdown, toPng, toSvg, type Aggregate, type IntervalMethod, type ReportSpec, type ReportTable } from '../../report/index.js';
 import { runsFromTracker } from '../../tracking/remote-runs.js';
 import { buildSink } from '../../tracking/standalone.js';
 import { registryFor } from '../../plugin/bootstrap.js';
@@ -20,6 +21,10 @@ export interface ReportCommandOptions {
   rows?: string;
   cols?: string;
   over?: string;
+  baseline?: string;
+  interval?: string;
+  bootstrapSeed?: string;
+  better?: string;
   aggregate?: string;
   percent?: boolean;
   fractions?: boolean;
@@ -27,6 +32,8 @@ export interface ReportCommandOptions {
   out?: string;
   png?: boolean;
   json?: boolean;
+  csv?: boolean;
+  latex?: boolean;
 }
 
 const list = (s: string | undefined) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : undefined);
@@ -40,6 +47,12 @@ export async function runReport(
   if (!AGGREGATES.includes(aggregate)) {
     throw new AblateError('report.option', `--aggregate must be ${AGGREGATES.join(', ')} (got '${opts.aggregate}')`);
   }
+  const interval = (opts.interval ?? 't') as IntervalMethod;
+  if (interval !== 't' && interval !== 'bootstrap') throw new AblateError('report.option', `--interval must be t or bootstrap (got '${opts.interval}')`);
+  const better = opts.better ?? 'higher';
+  if (better !== 'higher' && better !== 'lower') throw new AblateError('report.option', `--better must be higher or lower (got '${opts.better}')`);
+  const seed = opts.bootstrapSeed !== undefined ? Number(opts.bootstrapSeed) : 0;
+  if (!Number.isInteger(seed)) throw new AblateError('report.option', `--bootstrap-seed must be a whole number (got '${opts.bootstrapSeed}')`);
   const digits = opts.digits !== undefined ? Number(opts.digits) : 1;
   if (!Number.isInteger(digits) || digits < 0 || digits > 10) throw new AblateError('report.option', `--digits must be a whole number from 0 to 10 (got '${opts.digits}')`);
   const spec: ReportSpec = {
@@ -48,6 +61,9 @@ export async function runReport(
     ...(list(opts.cols) ? { cols: list(opts.cols) } : {}),
     ...(list(opts.over) ? { over: list(opts.over) } : {}),
     percent: opts.percent ?? 'auto',
+    ...(opts.baseline !== undefined ? { baseline: opts.baseline } : {}),
+    interval,
+    seed,
   };
   const fractions = opts.fractions ?? 'auto';
   let runs;
@@ -55,7 +71,9 @@ export async function runReport(
   let outDir: string;
   if (existsSync(target)) {
     runs = runsFromFolder(target, aggregate);
-    title = path.basename(path.resolve(target));
+    // Titled by the experiment the runs belong to; the folder name only when they name none.
+    const experiments = [...new Set(runs.map((r) => r.experiment).filter((e): e is string => !!e))];
+    title = experiments.length > 0 ? experiments.join(', ') : path.basename(path.resolve(target));
     outDir = opts.out ?? path.join(target, 'report');
   } else {
     const from = opts.from ?? 'mlflow';
@@ -67,17 +85,31 @@ export async function runReport(
     outDir = opts.out ?? path.join('reports', target.replace(/[^A-Za-z0-9_.-]+/g, '_'));
   }
   const table = buildTable(runs, spec);
-  const markdown = toMarkdown(table, { digits, title, fractions });
+  const format = { digits, title, fractions, better } as const;
+  const markdown = toMarkdown(table, format);
+  const json = `${JSON.stringify({ title, ...table }, null, 2)}\n`;
+  const csv = toCsv(table);
+  const latex = toLatex(table, format);
   mkdirSync(outDir, { recursive: true });
-  const files = [path.join(outDir, 'report.md'), path.join(outDir, 'report.svg')];
-  writeFileSync(files[0]!, markdown);
+  const files: string[] = [];
+  const write = (name: string, text: string) => {
+    const file = path.join(outDir, name);
+    writeFileSync(file, text);
+    files.push(file);
+  };
+  write('report.md', markdown);
   const svg = toSvg(table, title, fractions);
-  writeFileSync(files[1]!, svg);
+  write('report.svg', svg);
+  write('report.json', json);
+  write('report.csv', csv);
+  write('report.tex', latex);
   if (opts.png !== false) {
     files.push(path.join(outDir, 'report.png'));
-    await toPng(svg, files[2]!);
+    await toPng(svg, files[files.length - 1]!);
   }
-  if (opts.json) out(`${JSON.stringify({ table, files }, null, 2)}\n`);
+  if (opts.json) out(json);
+  else if (opts.csv) out(csv);
+  else if (opts.latex) out(latex);
   else out(`${markdown}\nwritten: ${files.join(', ')}\n`);
   return { table, markdown, files };
 }
@@ -93,6 +125,10 @@ export function register(program: Command): void {
     .option('--rows <axes>', "sweep axis label(s), or params.<key> / tags.<key>, for the rows (default: the sweep's variant axis, plus any axis not placed elsewhere)")
     .option('--cols <axes>', "axis (or axes) for the columns (default: the sweep's first grid axis that is not the seed)")
     .option('--over <axes>', "replicate axis (or axes) averaged within a cell (default: the sweep's seed axis)")
+    .option('--baseline <row>', 'reference row for the paired differences (default: the first row, e.g. the sweep\'s first variant)')
+    .option('--interval <how>', "95 % interval of the paired differences: t (Student's t) or bootstrap (percentile, 10000 resamples)", 't')
+    .option('--bootstrap-seed <n>', 'seed of the bootstrap resampling', '0')
+    .option('--better <way>', 'higher or lower: which values are best (marked per column)', 'higher')
     .option('--aggregate <how>', "a run's value of the metric: last, max or min", 'last')
     .option('--percent', 'multiply values by 100 (default: when all values are within [0, 1])')
     .option('--no-percent', 'never multiply by 100')
@@ -101,7 +137,9 @@ export function register(program: Command): void {
     .option('--digits <n>', 'decimals in the table', '1')
     .option('--out <dir>', 'where report.md/.svg/.png go (default: <run folder>/report or reports/<target>)')
     .option('--no-png', 'skip the PNG')
-    .option('--json', 'print the table as JSON')
+    .option('--json', 'print the table as JSON (title, axes, cells with per-replicate values, mean, std, n and the paired delta)')
+    .option('--csv', 'print the cells as CSV')
+    .option('--latex', 'print the table as a LaTeX (booktabs) tabular')
     .action(async (target: string, opts: ReportCommandOptions) => {
       await runReport(target, opts);
     });
