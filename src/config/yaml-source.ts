@@ -43,7 +43,9 @@ export const YAML_LIMITS = {
 /** Parses YAML text; all syntax errors, duplicate keys and forbidden tags are reported together. */
 export function parseYaml(text: string, file: string | undefined, opts: ParseOptions = {}): SourceLayer {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, schema: 'core', strict: true, merge: false });
+  // Duplicate keys are found while converting (toData): the parser's own check compares each key
+  // with every earlier one of its map, quadratic in the map's size (20k keys: seconds).
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false, schema: 'core', strict: true, merge: false });
   const errors: AblateError[] = [];
   const pos = (offset: number) => lineCounter.linePos(offset);
   const originAt = (offset: number | undefined): Origin | undefined => {
@@ -52,7 +54,7 @@ export function parseYaml(text: string, file: string | undefined, opts: ParseOpt
     const p = pos(offset);
     return { kind: 'file', file, line: p.line, column: p.col };
   };
-  for (const e of doc.errors) errors.push(yamlError(e, text, originAt(e.pos[0])));
+  for (const e of doc.errors) errors.push(yamlError(e, originAt(e.pos[0])));
   if (errors.length === 0) {
     const origins = new Map<string, Origin>();
     const walk: Walk = { doc, originAt, origins, errors, opts, aliases: 0, aliasSize: 0 };
@@ -69,25 +71,12 @@ export function parseYaml(text: string, file: string | undefined, opts: ParseOpt
   throw new Error('unreachable');
 }
 
-function yamlError(e: YAMLError, text: string, origin: Origin | undefined): ConfigError {
-  if (e.code === 'DUPLICATE_KEY') {
-    const key = keyTextAt(text, e.pos[0]);
-    return new ConfigError('config.duplicate-key', `duplicate key '${key}': a key may appear only once in a map`, { origin, hint: 'remove one of them (a later value does not override an earlier one within a file)' });
-  }
+function yamlError(e: YAMLError, origin: Origin | undefined): ConfigError {
   // The parser recurses per nesting level and reports running out of stack as a syntax error.
   if (/call stack/i.test(e.message)) {
     return new ConfigError('config.too-deep', `YAML nesting too deep (more than ${YAML_LIMITS.maxDepth} levels of maps and lists)`, { origin, hint: 'experiment files nest a few levels; flatten the data or load it from a file' });
   }
   return new ConfigError('config.yaml-syntax', `YAML syntax error: ${e.message.split('\n')[0]}`, { origin });
-}
-
-/** The text of the plain or quoted key starting at `offset` (for naming a duplicate key). */
-function keyTextAt(text: string, offset: number): string {
-  const rest = text.slice(offset, offset + 200);
-  const quoted = /^(["'])((?:(?!\1).)*)\1/.exec(rest);
-  if (quoted) return quoted[2]!;
-  const plain = /^[^:\n]*?(?=\s*:(\s|$)|\n|$)/.exec(rest)?.[0] ?? rest;
-  return plain.trim().slice(0, 80);
 }
 
 /** Thrown to stop the walk at once when a bound is exceeded (the error is the only one reported). */
@@ -167,6 +156,15 @@ function toData(w: Walk, node: Node | null, path: string, depth: number, keyOrig
       }
       const key = String(keyNode.value);
       const childPath = joinPath(path, key);
+      if (Object.prototype.hasOwnProperty.call(out, key)) {
+        errors.push(new ConfigError('config.duplicate-key', `duplicate key '${key}': a key may appear only once in a map`, { origin: kOrigin, key: childPath, hint: 'remove one of them (within a file a later value does not override an earlier one)' }));
+        continue;
+      }
+      if (key === '__proto__') {
+        // As a plain object's key it would replace the object's prototype instead of adding a key.
+        errors.push(new ConfigError('config.bad-key', `'__proto__' cannot be a key`, { origin: kOrigin, key: path || undefined }));
+        continue;
+      }
       if (key.includes('.') && !(opts.allowDottedKeysUnder?.(path) ?? false)) {
         errors.push(
           new ConfigError('config.dotted-key', `key '${key}' contains '.': nest maps instead (dotted keys are only for sweep axes)`, {

@@ -118,3 +118,12 @@ test('duplicate keys are named, also quoted and nested ones', () => {
   const nested = parseError('model:\n  "depth": 1\n  depth: 2\n');
   assert.match(nested.message, /duplicate key 'depth'/);
 });
+
+test("a key spelled twice differently ('1' and 1) is a duplicate; '__proto__' is not a key", () => {
+  const e = parseError('m:\n  1: a\n  "1": b\n');
+  assert.equal(e.code, 'config.duplicate-key');
+  assert.deepEqual([e.where?.key, e.where?.line], ['m.1', 3]);
+  const proto = parseError('model:\n  __proto__: {depth: 50}\n');
+  assert.equal(proto.code, 'config.bad-key');
+  assert.equal(proto.where?.key, 'model');
+});
