@@ -7,11 +7,12 @@
  *   <sweepDir>/launch.json   { launcher, parentRunId, baseDir, handles: [{ name, id, log }] }
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AblateError } from '../errors.js';
 import type { LaunchCell, LaunchCellStatus, LaunchHandle, LaunchResult, Launcher, RunStatus } from '../plugin/contracts.js';
-import { readRecord } from '../tracking/record.js';
+import { readRecord, writerAlive } from '../tracking/record.js';
 
 export const LAUNCH_FILE = 'launch.json';
 
@@ -113,6 +114,17 @@ export function latestIteration(runDir: string): number | undefined {
   return last;
 }
 
+/** Whether the process writing the run's latest record (first attempt or a resumption) is alive on this machine. */
+function recordWriterAlive(runDir: string): boolean {
+  if (!existsSync(runDir)) return false;
+  const resumes = readdirSync(runDir).filter((d) => /^resume-\d+$/.test(d)).sort();
+  const latest = resumes.length > 0 ? path.join(runDir, resumes.at(-1)!) : runDir;
+  if (!existsSync(path.join(latest, 'tracking', 'record.jsonl'))) return false;
+  const rec = readRecord(latest);
+  // Another host's writer cannot be checked from here (a cluster node): the launcher knows better.
+  return rec.host === os.hostname() && writerAlive(rec);
+}
+
 /** The last lines of a cell's log (what `status` shows for a failed cell). */
 export function logTail(file: string | undefined, lines = 12): string | undefined {
   if (!file || !existsSync(file)) return undefined;
@@ -132,6 +144,9 @@ export function cellProgress(name: string, runDir: string, launch: LaunchCellSta
   }
   if (result?.status) return { ...base, state: result.status, ...(result.iteration !== undefined ? { iteration: result.iteration } : {}), ...(result.error ? { error: result.error } : {}) };
   const iteration = latestIteration(runDir);
+  // A launcher that cannot tell (a local sweep asked from another shell): a live writer of the
+  // run's record means the cell is training right now.
+  if (launch?.state !== 'ENDED' && recordWriterAlive(runDir)) return { ...base, state: 'RUNNING', ...(iteration !== undefined ? { iteration } : {}) };
   if (launch?.outcome) return { ...base, state: launch.outcome, error: `${launch.detail ?? launch.outcome} before the run wrote a result${handle?.log ? ` (see ${handle.log})` : ''}`, ...(iteration !== undefined ? { iteration } : {}) };
   return { ...base, state: 'LOST', error: `the cell ended without a result${handle?.log ? ` (see ${handle.log})` : ''}`, ...(iteration !== undefined ? { iteration } : {}) };
 }
