@@ -2,7 +2,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ablate, ensureBuilt, root } from './build.js';
+import { ablate, ensureBuilt, root } from '../support/cli.js';
 import { writeTree } from '../config/helpers.js';
 
 before(() => ensureBuilt());

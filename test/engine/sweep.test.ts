@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runSweep, type SweepCellInput } from '../../src/engine/sweep.js';
 import { testRegistry, tinyExperiment } from './tiny-plugins.js';
 import { quietLog } from '../support/log.js';
+import { cliEntryFromSource } from '../support/cli.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -53,8 +53,7 @@ test('a sweep runs every cell as a child of one parent run and prints a summary'
 
 test('parallel: 2 runs the cells as child ablate run processes', async () => {
   const out = mkdtempSync(path.join(os.tmpdir(), 'ablate-sweep-'));
-  const tsx = createRequire(import.meta.url).resolve('tsx');
-  process.env.ABLATE_RUN_ENTRY = JSON.stringify(['--import', tsx, path.join(here, 'cli-entry.ts')]);
+  process.env.ABLATE_RUN_ENTRY = JSON.stringify(cliEntryFromSource);
   try {
     const input = cells(out, { plugins: [path.join(here, 'tiny-plugins.ts')], launcher: { type: 'local', parallel: 2 } });
     const logged: string[] = [];

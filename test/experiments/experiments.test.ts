@@ -3,7 +3,7 @@
 // same view a researcher reads).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ablate, ensureBuilt } from '../cli/build.js';
+import { ablate, ensureBuilt } from '../support/cli.js';
 
 interface DiffJson {
   changed: { key: string; a: unknown; b: unknown }[];

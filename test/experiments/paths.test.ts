@@ -8,7 +8,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { expandSweep } from '../../src/config/index.js';
 import { visitPathOptions } from '../../src/config/file-paths.js';
-import { ensureBuilt, root } from '../cli/build.js';
+import { ensureBuilt, root } from '../support/cli.js';
 
 /** Filled in by the user (downloads) or built on first use (mini-VOC); not in git. */
 const DOCUMENTED = ['data/mini-voc', 'data/VOCdevkit/VOC2012', 'data/cityscapes', 'weights/resnet101COCO-41f33a49.safetensors'].map((p) => path.join(root, p));

@@ -19,7 +19,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const { skip } = clusterForTests();
 const tsx = createRequire(import.meta.url).resolve('tsx');
 // Each cell's `ablate run` runs the CLI from source (the job inherits this environment).
-process.env.ABLATE_RUN_ENTRY = JSON.stringify(['--import', tsx, path.join(here, '..', 'engine', 'cli-entry.ts')]);
+process.env.ABLATE_RUN_ENTRY = JSON.stringify(['--import', tsx, path.join(here, '..', 'support', 'cli-entry.ts')]);
 
 function sweepFile(dir: string, opts: { trainer: string; grid: string; launcher?: string; checkpoint?: string }): string {
   const file = path.join(dir, 'sweep.yaml');

@@ -5,38 +5,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listCheckpoints } from '../../src/engine/checkpoint.js';
+import { ablateFromSource } from '../support/cli.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const entry = path.join(here, 'cli-entry.ts');
-const tsx = createRequire(import.meta.url).resolve('tsx');
-
-interface Child {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function ablate(args: string[], cwd: string, onStderr?: (text: string, kill: () => void) => void): Promise<Child> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', tsx, entry, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: 'true' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      onStderr?.(stderr, () => child.kill('SIGINT'));
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const ablate = ablateFromSource;
 
 function experiment(dir: string): string {
   const file = path.join(dir, 'tiny.yaml');
@@ -45,7 +22,7 @@ function experiment(dir: string): string {
     [
       'name: engine-cli-test',
       'seed: 0',
-      `plugins: [${JSON.stringify(path.join(here, 'tiny-plugins.ts'))}]`,
+      `plugins: [${JSON.stringify(path.join(here, '..', 'engine', 'tiny-plugins.ts'))}]`,
       'runtime: {backend: cpu}',
       'model: {type: test-tiny-model}',
       'optimizer: {type: test-sgd, lr: 0.5}',
