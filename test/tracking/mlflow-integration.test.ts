@@ -281,6 +281,32 @@ describe('MLflow integration', { skip }, () => {
     await assert.rejects(runReport('some-experiment', { trackingUri: 'http://127.0.0.1:9', out: tmp('report-down'), png: false }, () => undefined), /cannot reach http:\/\/127\.0\.0\.1:9/);
   });
 
+  test('sync reads a record as untrusted: files outside its folder and symbolic links are not shipped', async () => {
+    const { readFileSync, symlinkSync } = await import('node:fs');
+    const outside = path.join(tmp('secret'), 'secret.txt');
+    writeFileSync(outside, 'not for the server');
+    const dir = tmp('untrusted');
+    const run = await localTracking().startRun({ name: 'untrusted', experiment: 'it-untrusted', params: {}, tags: {}, runDir: dir });
+    const ok = path.join(dir, 'ok.txt');
+    writeFileSync(ok, 'fine');
+    run.logArtifact(ok);
+    await run.end('FINISHED');
+    // Hand-edited afterwards: an event naming a file outside the record, and a link inside it.
+    const artifacts = path.join(dir, 'tracking', 'artifacts');
+    symlinkSync(outside, path.join(artifacts, 'link.txt'));
+    const record = path.join(dir, 'tracking', 'record.jsonl');
+    const lines = readFileSync(record, 'utf8').trim().split('\n');
+    const end = lines.pop()!;
+    writeFileSync(record, `${[...lines, JSON.stringify({ t: 'artifact', file: path.relative(artifacts, outside) }), JSON.stringify({ t: 'artifact', file: 'link.txt' }), end].join('\n')}\n`);
+    const warnings: string[] = [];
+    const res = await syncRuns(dir, toMlflow(server!.uri, { ...quiet(), warn: (w) => void warnings.push(w) }), { warn: () => undefined });
+    assert.equal(res[0]!.outcome, 'synced');
+    const files = (await client.listArtifactsRecursive(readShipState(dir, server!.uri)!.runId)).map((f) => f.path);
+    assert.deepEqual(files, ['ok.txt']);
+    assert.ok(warnings.some((w) => w.includes('secret.txt') && w.includes('outside')), warnings.join('\n'));
+    assert.ok(warnings.some((w) => w.includes('link.txt') && w.includes('outside')), warnings.join('\n'));
+  });
+
   test('searching experiments follows page tokens', async () => {
     const all = await client.searchExperiments();
     assert.ok(all.length > 3, `the tests made several experiments (${all.length})`);

@@ -168,6 +168,17 @@ test('sync to an unreachable server: the first run fails clearly, the others are
   assert.deepEqual(['', 'a', 'b'].map((d) => readFileSync(path.join(root, d, 'tracking', 'record.jsonl'), 'utf8')), before);
 });
 
+test('finding run folders does not follow symbolic links out of the folder', async () => {
+  const { symlinkSync } = await import('node:fs');
+  const { findRunDirs } = await import('../../src/tracking/sync.js');
+  const root = tmp();
+  const elsewhere = tmp();
+  const log = { info: () => undefined, warn: () => undefined, debug: () => undefined };
+  for (const d of [path.join(root, 'mine'), path.join(elsewhere, 'theirs')]) await (await trackingWith([], log).startRun({ name: path.basename(d), experiment: 'e', params: {}, tags: {}, runDir: d })).end('FINISHED');
+  symlinkSync(elsewhere, path.join(root, 'link'));
+  assert.deepEqual(findRunDirs(root).map((d) => path.relative(root, d)), ['mine']);
+});
+
 test('client: bad tracking URIs are clear user errors', () => {
   assert.throws(() => new MlflowClient('sqlite:///x.db'), /not an http\(s\) URL/);
   const log = { info: () => undefined, warn: () => undefined, debug: () => undefined };

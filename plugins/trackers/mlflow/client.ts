@@ -5,7 +5,7 @@
  * way the Python client does: on 408/429/500/502/503/504 and on connection errors, with
  * exponential backoff and jitter; other 4xx are final.
  */
-import { readFile, copyFile, mkdir, readdir, stat } from 'node:fs/promises';
+import { readFile, copyFile, mkdir, readdir, lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AblateError, decodeMetricValue, encodeMetricValue } from '../../../src/index.js';
@@ -443,8 +443,13 @@ export class MlflowClient {
   }
 
   /** Uploads a local file or a whole folder under `artifactDir` (a folder inside the run's artifacts). */
-  async uploadArtifactPath(artifactUri: string, localPath: string, artifactDir = ''): Promise<number> {
-    const st = await stat(localPath);
+  async uploadArtifactPath(artifactUri: string, localPath: string, artifactDir = '', onSymlink?: (skipped: string) => void): Promise<number> {
+    const st = await lstat(localPath);
+    if (st.isSymbolicLink()) {
+      // A link is not followed: it could lead anywhere on this machine.
+      onSymlink?.(localPath);
+      return 0;
+    }
     const base = path.basename(localPath);
     const dest = artifactDir ? `${artifactDir.replace(/\/+$/, '')}/${base}` : base;
     if (!st.isDirectory()) {
@@ -458,7 +463,7 @@ export class MlflowClient {
       return 1;
     }
     let n = 0;
-    for (const entry of await readdir(localPath)) n += await this.uploadArtifactPath(artifactUri, path.join(localPath, entry), dest);
+    for (const entry of await readdir(localPath)) n += await this.uploadArtifactPath(artifactUri, path.join(localPath, entry), dest, onSymlink);
     return n;
   }
 

@@ -9,7 +9,7 @@
  * same primary key on MLflow's SQL stores.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { decodeMetricValue, readEventsFrom, recordPaths, type RecordEvent, type StartEvent } from '../../../src/index.js';
 import { LIMITS, isValidKey, sanitizeKey } from './limits.js';
@@ -75,6 +75,11 @@ export function readShipState(runDir: string, trackingUri: string): ShipState | 
 export async function findRunByClientId(client: MlflowClient, experimentId: string, clientId: string): Promise<string | undefined> {
   const runs = await client.searchRuns([experimentId], `tags.\`${RUN_ID_TAG}\` = '${clientId}'`, { maxResults: 10 });
   return runs[0]?.info.run_id;
+}
+
+function isInside(p: string, root: string): boolean {
+  const rel = path.relative(root, p);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
 }
 
 /** The first line of a record (its start event), read without reading the rest. */
@@ -302,13 +307,21 @@ export class Shipper {
     const c = this.client;
     const s = this.state!;
     if (e.t === 'artifact') {
-      const local = path.join(recordPaths(this.runDir).artifacts, e.file);
+      const root = recordPaths(this.runDir).artifacts;
+      const local = path.resolve(root, e.file);
       if (!existsSync(local)) {
-        this.warn(`artifact ${e.file} is missing from ${recordPaths(this.runDir).artifacts}; not shipped`);
+        this.warn(`artifact ${e.file} is missing from ${root}; not shipped`);
+        return;
+      }
+      // A record is read back as untrusted input (a copied or hand-edited folder): what it names
+      // must be inside its own artifacts folder, links resolved.
+      if (!isInside(realpathSync(local), realpathSync(root))) {
+        this.warn(`artifact ${e.file} lies outside ${root}; not shipped`);
         return;
       }
       const dir = path.posix.dirname(e.file);
-      this.stats.artifacts += await c.uploadArtifactPath(s.artifactUri, local, dir === '.' ? '' : dir);
+      const skipped = (p: string) => this.warn(`${path.relative(root, p)} in the record is a symbolic link; not shipped`);
+      this.stats.artifacts += await c.uploadArtifactPath(s.artifactUri, local, dir === '.' ? '' : dir, skipped);
       this.stats.requests++;
     } else if (e.t === 'input') {
       const i = e.input;
