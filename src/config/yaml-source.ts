@@ -116,7 +116,8 @@ function toData(w: Walk, node: Node | null, path: string, depth: number, keyOrig
     const target = node.resolve(doc);
     return toData(w, (target ?? null) as Node | null, path, depth, keyOrigin, viaAlias + 1);
   }
-  const origin: Origin = { ...originAt(node.range?.[0])! };
+  // A fresh object per node (a key position is added below); only the shared --set origin is copied.
+  const origin: Origin = opts.origin ? { ...opts.origin } : originAt(node.range?.[0])!;
   if (keyOrigin && origin.kind === 'file') {
     origin.keyLine = keyOrigin.line;
     origin.keyColumn = keyOrigin.column;
