@@ -40,7 +40,7 @@ function sweepFile(dir: string, opts: { trainer: string; grid: string; launcher?
       'progress: {log_every: 1, bar: never}',
       `output: {dir: ${JSON.stringify(path.join(dir, 'runs'))}}`,
       'tracker: {type: local}',
-      `launcher: {type: slurm, signal_grace: 5, max_requeues: 2${opts.launcher ? `, ${opts.launcher}` : ''}}`,
+      `launcher: {type: slurm, signal_grace: 5${opts.launcher?.includes('max_requeues') ? '' : ', max_requeues: 2'}${opts.launcher ? `, ${opts.launcher}` : ''}}`,
       'sweep:',
       '  grid:',
       ...opts.grid.split('\n').map((l) => `    ${l}`),
@@ -195,4 +195,18 @@ test('--wait blocks until the cells have ended, shows their table, then ends the
   assert.equal(parent.at(-1)!.t, 'end');
   assert.equal(parent.at(-1)!.status, 'FINISHED');
   assert.ok(existsSync(path.join(r.sweepDir, 'summary.md')));
+});
+
+test('a cell that has used up max_requeues stays KILLED with its checkpoint and says why in its log', { skip, timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-slurm-'));
+  const file = sweepFile(dir, { trainer: 'iterations: 30, sleep_ms: 150', grid: 'scheduler.lr: [0.5]', launcher: 'max_requeues: 0' });
+  const submitted = await runSweep(file, { set: [] }, silent);
+  await until(submitted.sweepDir, ([c]) => c!.state === 'RUNNING' && (c!.iteration ?? 0) >= 3, 120, 'the cell trains');
+  execFileSync('scancel', ['--batch', '--signal=USR1', submitted.handles[0]!.id]);
+  const [c] = await until(submitted.sweepDir, ([x]) => x!.state !== 'RUNNING' && x!.state !== 'PENDING', 120, 'the cell stops');
+  assert.equal(c!.state, 'KILLED', JSON.stringify(c));
+  assert.equal(c!.requeues, 0);
+  assert.match(readFileSync(c!.log!, 'utf8'), /not requeued: max_requeues \(0\) reached; `ablate sweep --resume` continues it from its checkpoint/);
+  const result = JSON.parse(readFileSync(path.join(c!.runDir, 'result.json'), 'utf8')) as { checkpoint?: string };
+  assert.ok(result.checkpoint && existsSync(result.checkpoint));
 });
