@@ -76,4 +76,9 @@ test('the schema-only registry (what validate uses, without importing plugin cod
     schemas.map((r) => [r.plugin.kind, r.plugin.type, r.source, JSON.stringify(r.plugin.options)]),
     real.map((r) => [r.plugin.kind, r.plugin.type, r.source, JSON.stringify(r.plugin.options)]),
   );
+  // The kinds and slots packs contribute are cached too (validation composes the schema from them).
+  const [cachedRegistry, realRegistry] = [await schemaRegistry(), await builtinRegistry()];
+  assert.deepEqual(cachedRegistry.kinds(), realRegistry.kinds());
+  assert.deepEqual([...cachedRegistry.slots()], [...realRegistry.slots()]);
+  assert.ok(realRegistry.kinds().includes('discriminator') && realRegistry.slot('discriminator_optimizer')?.target === 'discriminator');
 });
