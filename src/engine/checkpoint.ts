@@ -18,7 +18,7 @@ export const CHECKPOINT_DIR = 'checkpoints';
 const FORMAT = 1;
 
 export interface CheckpointParts {
-  /** Networks by slot (`model`, a pack's `discriminator` …). */
+  /** Networks by slot (`model`, and any slot of a pack whose component is a network). */
   networks: ReadonlyMap<string, Network>;
   /** The trainer's own networks, by the name it gives them. */
   trainerNetworks?: ReadonlyMap<string, Network>;

@@ -12,7 +12,7 @@ import type { Metric, Network, Optimizer, Scheduler, SegmentationModel, Trainer 
 
 export interface RunComponents {
   trainer: Trainer;
-  /** Networks by slot (`model`, a pack's `discriminator` …). */
+  /** Networks by slot (`model`, and any slot of a pack whose component is a network). */
   networks: ReadonlyMap<string, Network>;
   /** The trainer's own networks (an EMA teacher), by the name it gives them. */
   trainerNetworks: ReadonlyMap<string, Network>;

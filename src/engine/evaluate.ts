@@ -1,5 +1,5 @@
 /**
- * The whole-image evaluation protocol (spec §6): each evaluation image, already padded by the
+ * The whole-image evaluation protocol (docs/engine.md, "One run"): each evaluation image, already padded by the
  * dataset, goes through the model with training off (running batch-norm statistics); the argmax
  * over classes is cropped back to the original height and width and scored by every metric.
  * Scoring happens on typed arrays, so no tensor outlives an image.

@@ -57,7 +57,7 @@ export interface RunOutcome {
   runName: string;
   /** Iterations completed. */
   iteration: number;
-  /** Scalars of the last evaluation (miou, pixel_acc, iou/<class> …). */
+  /** Scalars of the last evaluation (every metric's, e.g. per-class ones as `<name>/<class>`). */
   metrics: Record<string, number>;
   /** Last checkpoint written or restored. */
   checkpoint?: string;

@@ -25,7 +25,7 @@ export interface ParameterGroup {
   weightDecay?: number;
 }
 
-/** Anything with weights: segmentation models, a method's extra networks (a pack's discriminator, a trainer's EMA teacher). */
+/** Anything with weights: segmentation models and a method's extra networks (a pack's own kinds, a trainer's EMA teacher). */
 export interface Network {
   /** Groups of trainable variables; frozen variables (e.g. frozen BN affine) are not in any group. */
   parameterGroups(): ParameterGroup[];
