@@ -85,6 +85,12 @@ test('adversarial trainer: no unlabeled stream, no semi scalars, D trained on la
   const disc = (await c.get('discriminator', 'discriminator')) as Network;
   const before = await snapshot(disc);
   const { scalars } = await iterate(c, trainer, 0);
+  // Schedules are the engine's: stepped by nobody, the learning rates stay where the engine left them.
+  const [optG, optD] = [await c.get('optimizer', 'optimizer'), await c.get('discriminator_optimizer', 'optimizer')];
+  optG.learningRate = 0.123;
+  optD.learningRate = 0.456;
+  await trainer.step(1);
+  assert.deepEqual([optG.learningRate, optD.learningRate], [0.123, 0.456], 'the trainer stepped no scheduler');
   assert.deepEqual(batchSource.requested.sort(), ['groundTruth', 'labeled']);
   // The trainer names its streams and picks their part of the partition; seeds differ by name.
   const { labeled, groundTruth } = batchSource.opened;
