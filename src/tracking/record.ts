@@ -14,6 +14,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { AblateError } from '../errors.js';
 import { decodeMetricValue, encodeMetricValue } from './metric-values.js';
+import { maskUrlCredentials } from './secrets.js';
 import type { DatasetInput, RecordEvent, RunStatus, StartEvent } from '../plugin/contracts.js';
 
 export type { RecordEvent, StartEvent };
@@ -86,7 +87,7 @@ export class RecordWriter {
   logParams(params: Record<string, string>): void {
     const fresh: Record<string, string> = {};
     for (const [k, raw] of Object.entries(params)) {
-      const v = String(raw);
+      const v = maskUrlCredentials(String(raw));
       const old = this.params.get(k);
       if (old === undefined) {
         this.params.set(k, v);
@@ -99,7 +100,7 @@ export class RecordWriter {
   }
 
   setTags(tags: Record<string, string>): void {
-    if (Object.keys(tags).length > 0) this.append({ t: 'tags', tags: Object.fromEntries(Object.entries(tags).map(([k, v]) => [k, String(v)])) });
+    if (Object.keys(tags).length > 0) this.append({ t: 'tags', tags: Object.fromEntries(Object.entries(tags).map(([k, v]) => [k, maskUrlCredentials(String(v))])) });
   }
 
   logMetrics(step: number, metrics: Record<string, number>, timestampMs?: number): void {

@@ -179,6 +179,21 @@ test('finding run folders does not follow symbolic links out of the folder', asy
   assert.deepEqual(findRunDirs(root).map((d) => path.relative(root, d)), ['mine']);
 });
 
+test('URL credentials in params and tags never reach the record', () => {
+  const dir = tmp();
+  const w = new RecordWriter(dir, { name: 'n', experiment: 'e' });
+  w.logParams({ 'trackers.0.tracking_uri': 'https://me:s3cret@mlflow.example.org:5000/', 'data.url': 'http://token@host/x', plain: 'a@b.c' });
+  w.setTags({ 'ablate.command': 'run x.yaml --set trackers.0.tracking_uri=http://u:p@h:1' });
+  w.end('FINISHED');
+  const text = readFileSync(path.join(dir, 'tracking', 'record.jsonl'), 'utf8');
+  for (const secret of ['s3cret', 'me:', 'token@', 'u:p@']) assert.ok(!text.includes(secret), `${secret} in ${text}`);
+  const rec = readRecord(dir);
+  assert.equal(rec.params['trackers.0.tracking_uri'], 'https://***@mlflow.example.org:5000/');
+  assert.equal(rec.params['data.url'], 'http://***@host/x');
+  assert.equal(rec.params.plain, 'a@b.c');
+  assert.equal(rec.tags['ablate.command'], 'run x.yaml --set trackers.0.tracking_uri=http://***@h:1');
+});
+
 test('client: bad tracking URIs are clear user errors', () => {
   assert.throws(() => new MlflowClient('sqlite:///x.db'), /not an http\(s\) URL/);
   const log = { info: () => undefined, warn: () => undefined, debug: () => undefined };
