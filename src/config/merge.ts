@@ -178,7 +178,23 @@ function isLiteral(tPath: string): boolean {
   return tPath.startsWith('sweep.variants.');
 }
 
+/**
+ * `__proto__` is not data: assigned on a plain object it reaches Object.prototype (`--set
+ * __proto__.x=1` would give every object in the process an `x`). Every layer passes here.
+ */
+function dropProtoKeys(src: Record<string, unknown>, tPath: string, lPath: string, layer: Layer, errors: AblateError[]): Record<string, unknown> {
+  const bad = Object.keys(src).filter((k) => k.split('.').some((seg) => seg.replace(/[~+]$/, '') === '__proto__'));
+  if (bad.length === 0) return src;
+  const kept = { ...src };
+  for (const k of bad) {
+    delete kept[k];
+    errors.push(new ConfigError('config.bad-key', `'__proto__' cannot be a key`, { origin: originFor(layer, joinPath(lPath, k)), atKey: true, key: tPath || undefined }));
+  }
+  return kept;
+}
+
 function applyMap(state: ConfigState, dst: Record<string, unknown>, src: Record<string, unknown>, tPath: string, lPath: string, layer: Layer, errors: AblateError[]): void {
+  src = dropProtoKeys(src, tPath, lPath, layer, errors);
   if (isLiteral(tPath)) {
     for (const key of Object.keys(src)) assign(state, dst, key, joinPath(tPath, key), joinPath(lPath, key), src[key], layer, errors);
     return;

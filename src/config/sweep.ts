@@ -219,6 +219,8 @@ function diffLayer(diff: Record<string, unknown>, statePath: string, state: Conf
   };
   for (const [k, v] of Object.entries(diff)) {
     const segs = k.split('.');
+    // Never walk into a prototype (the merge reports the key; see dropProtoKeys in merge.ts).
+    if (segs.includes('__proto__')) continue;
     let dst = value;
     for (const s of segs.slice(0, -1)) {
       if (!isPlainObject(dst[s])) dst[s] = {};

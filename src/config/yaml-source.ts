@@ -161,7 +161,7 @@ function toData(w: Walk, node: Node | null, path: string, depth: number, keyOrig
         errors.push(new ConfigError('config.duplicate-key', `duplicate key '${key}': a key may appear only once in a map`, { origin: kOrigin, key: childPath, hint: 'remove one of them (within a file a later value does not override an earlier one)' }));
         continue;
       }
-      if (key === '__proto__') {
+      if (key.split('.').includes('__proto__')) {
         // As a plain object's key it would replace the object's prototype instead of adding a key.
         errors.push(new ConfigError('config.bad-key', `'__proto__' cannot be a key`, { origin: kOrigin, key: path || undefined }));
         continue;

@@ -66,3 +66,29 @@ test('a plugin whose type name is taken is reported at its plugins: entry', asyn
   );
   assert.match(errs[0]!.message, /metric plugin 'miou' from \.\/taken\.mjs clashes/);
 });
+
+test('__proto__ in --set, a sweep key or a file is a located error and reaches no prototype', async () => {
+  const dir = writeTree({
+    'e.yaml': MINIMAL,
+    'sweep.yaml': `${MINIMAL}sweep:\n  variants:\n    a: {"__proto__.fuzz_polluted": 1}\n`,
+    'file.yaml': `${MINIMAL}model:\n  __proto__: {fuzz_polluted: 1}\n`.replace('model: {type: toynet}\n', ''),
+  });
+  const sets = ['__proto__.fuzz_polluted=1', 'model.__proto__.fuzz_polluted=1', 'sweep.variants.a.__proto__.fuzz_polluted=1', '__proto__~'];
+  for (const set of sets) {
+    const errs = await errorsOf(() => loadExperiment(path.join(dir, 'e.yaml'), { registry, set: [set] }));
+    assert.deepEqual(
+      errs.map((e) => e.code),
+      ['config.bad-key'],
+      set,
+    );
+  }
+  for (const file of ['sweep.yaml', 'file.yaml']) {
+    const errs = await errorsOf(() => loadExperiment(path.join(dir, file), { registry }));
+    assert.deepEqual(
+      errs.map((e) => [e.code, e.where?.line]),
+      [['config.bad-key', file === 'sweep.yaml' ? 8 : 6]],
+      file,
+    );
+  }
+  assert.equal(({} as Record<string, unknown>).fuzz_polluted, undefined, 'Object.prototype untouched');
+});

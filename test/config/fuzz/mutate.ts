@@ -24,7 +24,7 @@ const SCALARS = [
   '2024-01-01', '1_000', '+12', 'yes', 'No', 'NaN', 'Infinity',
 ];
 
-const KEYS = ['type', 'extends', 'plugins', 'sweep', 'grid', 'variants', 'seed', 'name', 'lr', 'model', 'zzz_unknown', 'depth', 'iterations', 'a.b', 'x~', 'y+', '0', '"quoted key"', '? complex'];
+const KEYS = ['type', '__proto__', 'extends', 'plugins', 'sweep', 'grid', 'variants', 'seed', 'name', 'lr', 'model', 'zzz_unknown', 'depth', 'iterations', 'a.b', 'x~', 'y+', '0', '"quoted key"', '? complex'];
 
 export type Mutation = 'delete-line' | 'indent' | 'scalar' | 'key' | 'duplicate-line' | 'truncate' | 'bytes' | 'swap-lines';
 const MUTATIONS: Mutation[] = ['delete-line', 'indent', 'scalar', 'scalar', 'key', 'key', 'duplicate-line', 'truncate', 'bytes', 'swap-lines'];
