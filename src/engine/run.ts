@@ -189,7 +189,9 @@ async function train({ resolved, opts, settings, log, t0, runDir, runName, resum
     if (dataset.partition.file && existsSync(dataset.partition.file)) trackerRun.logArtifact(dataset.partition.file, 'data');
     logDatasetInputs(trackerRun, dataset);
   } catch (e) {
-    return finish({ status: 'FAILED', iteration: start, metrics: {}, error: e as Error, itPerSec: 0 });
+    // A trainer that was built releases what it owns (its networks, its streams) on this path too.
+    const built = container.builtSlots().get('trainer') as Trainer | undefined;
+    return finish({ status: 'FAILED', iteration: start, metrics: {}, error: e as Error, itPerSec: 0 }, built);
   }
   const { trainer, optimizers, schedulers } = parts;
   const stepContext: StepContext = { rng };

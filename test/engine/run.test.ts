@@ -206,6 +206,9 @@ test('a wrong evaluation.network fails before training; a trainer network named 
   assert.equal(bad.status, 'FAILED');
   assert.equal(bad.iteration, 0);
   assert.match(bad.error?.message ?? '', /evaluation.network names 'nope'/);
+  // The failed run's trainer released its own network: the same trainer builds again in this process.
+  const again = await runExperiment(teacherExperiment(out), { registry: testRegistry(), log: quiet });
+  assert.equal(again.status, 'FINISHED', again.error?.message);
   const clash = teacherExperiment(out);
   (clash.config.trainer as Record<string, unknown>).teacher_name = 'optimizer';
   const r = await runExperiment(clash, { registry: testRegistry(), log: quiet });
