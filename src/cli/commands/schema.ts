@@ -13,7 +13,7 @@ import { print } from '../options.js';
 /** File name → content, exactly as `ablate schema` writes them. */
 export async function schemaFiles(): Promise<Record<string, string>> {
   const { builtinRegistry } = await import('../../plugin/bootstrap.js');
-  const { composeExperimentSchema } = await import('../../schema/compose.js');
+  const { composeExperimentSchema } = await import('../../config/schema.js');
   const registry = await builtinRegistry();
   return {
     'experiment.schema.json': `${JSON.stringify(composeExperimentSchema(registry), null, 2)}\n`,

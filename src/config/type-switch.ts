@@ -6,8 +6,8 @@
  * plugin (`power`, `momentum`) neither fail validation nor linger. What was dropped is noted in
  * the provenance of the component's `type`.
  */
-import type { ConfigState } from '../config/merge.js';
-import { isPlainObject, isUnder } from '../config/paths.js';
+import type { ConfigState } from './merge.js';
+import { isPlainObject, isUnder } from './paths.js';
 import type { PluginKind } from '../plugin/kinds.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import { LIST_SLOTS } from '../plugin/slots.js';

@@ -4,9 +4,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { composeExperimentSchema } from '../../src/schema/compose.js';
+import { composeExperimentSchema } from '../../src/config/schema.js';
 import { schemaFiles } from '../../src/cli/commands/schema.js';
-import { testRegistry } from '../config/helpers.js';
+import { testRegistry } from './helpers.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 

@@ -12,17 +12,17 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cacheDir } from '../plugin/bootstrap.js';
 import type { JsonSchema } from '../plugin/define.js';
-import { ConfigError } from '../config/errors.js';
-import type { ConfigState } from '../config/merge.js';
-import { kindOf } from '../config/merge.js';
-import type { Origin } from '../config/origin.js';
-import { isPlainObject, joinPath } from '../config/paths.js';
-import { hasReference } from '../config/refs.js';
-import { PATH_FORMAT } from '../config/file-paths.js';
+import { ConfigError } from './errors.js';
+import type { ConfigState } from './merge.js';
+import { kindOf } from './merge.js';
+import type { Origin } from './origin.js';
+import { isPlainObject, joinPath } from './paths.js';
+import { hasReference } from './refs.js';
+import { PATH_FORMAT } from './file-paths.js';
 import type { PluginKind } from '../plugin/kinds.js';
 import { didYouMean, type PluginRegistry } from '../plugin/registry.js';
 import { LIST_SLOTS, slotIsActive } from '../plugin/slots.js';
-import { composeExperimentSchema } from './compose.js';
+import { composeExperimentSchema } from './schema.js';
 
 type Validator = ValidateFunction;
 

@@ -11,7 +11,7 @@ import { AblateError } from '../errors.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import { LIST_SLOTS } from '../plugin/slots.js';
 import { runtimeOptionsSchema } from '../runtime/schema.js';
-import { engineBlocksSchema } from '../engine/schema.js';
+import { engineBlocksSchema } from './engine-blocks.js';
 
 export const SCHEMA_ID = 'urn:ablate:schema:experiment';
 
