@@ -35,3 +35,12 @@ test('queue states: pending and requeued wait, running runs, ended states withou
   assert.equal(toCellStatus('a', q('OUT_OF_MEMORY')).outcome, 'FAILED');
   assert.deepEqual(toCellStatus('a', undefined), { name: 'a', state: 'UNKNOWN' });
 });
+
+test('one array per resource signature (a cell\'s own launcher block wins), split at MaxArraySize, cells in order', async () => {
+  const { planArrays } = await import('../../plugins/launchers/slurm/index.js');
+  const cell = (name: string, launcherOptions: Record<string, unknown> = { type: 'slurm' }) => ({ name, resolvedFile: `${name}.yaml`, runDir: `/r/${name}`, launcherOptions });
+  const cells = [cell('a'), cell('g1', { type: 'slurm', gpus: 1 }), cell('b'), cell('c'), cell('g2', { type: 'slurm', gpus: 1 }), cell('d')];
+  const arrays = planArrays(cells, base, 3);
+  assert.deepEqual(arrays.map((a) => [a.opts.gpus ?? 0, a.cells.map((c) => c.name)]), [[0, ['a', 'b', 'c']], [0, ['d']], [1, ['g1', 'g2']]]);
+  assert.equal(planArrays(cells, base, 1001).length, 2);
+});

@@ -62,6 +62,25 @@ export function toCellStatus(name: string, q: QueueEntry | undefined): LaunchCel
   return { ...base, state: 'ENDED', outcome: KILLED.has(q.state) ? 'KILLED' : 'FAILED' };
 }
 
+/**
+ * The job arrays for a set of cells: one per resource signature (a cell's own launcher block wins
+ * over the base's), each split at the cluster's MaxArraySize; cells keep their order.
+ */
+export function planArrays(cells: readonly LaunchCell[], defaults: SlurmOptions, maxArraySize: number): { opts: SlurmOptions; cells: LaunchCell[] }[] {
+  const groups = new Map<string, { opts: SlurmOptions; cells: LaunchCell[] }>();
+  for (const c of cells) {
+    const { type: _type, ...own } = (c.launcherOptions ?? {}) as Record<string, unknown>;
+    const opts = { ...defaults, ...own } as SlurmOptions;
+    const key = JSON.stringify(Object.entries(opts).sort(([a], [b]) => a.localeCompare(b)));
+    const g = groups.get(key) ?? { opts, cells: [] };
+    g.cells.push(c);
+    groups.set(key, g);
+  }
+  const arrays: { opts: SlurmOptions; cells: LaunchCell[] }[] = [];
+  for (const g of groups.values()) for (let i = 0; i < g.cells.length; i += maxArraySize) arrays.push({ opts: g.opts, cells: g.cells.slice(i, i + maxArraySize) });
+  return arrays;
+}
+
 const arrayOf = (h: LaunchHandle) => h.id.split('_')[0]!;
 
 export const slurmLauncher = definePlugin<'launcher', SlurmOptions>({
@@ -104,33 +123,20 @@ export const slurmLauncher = definePlugin<'launcher', SlurmOptions>({
         const logDir = path.join(dir, 'logs');
         mkdirSync(logDir, { recursive: true });
         mkdirSync(path.join(dir, 'cancelled'), { recursive: true });
-        // One array per resource signature: a cell's own launcher block wins over the base's.
-        const groups = new Map<string, { opts: SlurmOptions; cells: LaunchCell[] }>();
-        for (const c of cells) {
-          const { type: _type, ...own } = (c.launcherOptions ?? {}) as Record<string, unknown>;
-          const opts = { ...defaults, ...own } as SlurmOptions;
-          const key = JSON.stringify(Object.entries(opts).sort(([a], [b]) => a.localeCompare(b)));
-          const g = groups.get(key) ?? { opts, cells: [] };
-          g.cells.push(c);
-          groups.set(key, g);
-        }
         const limit = await maxArraySize();
         const handles: LaunchHandle[] = [];
         let k = 0;
         while (existsSync(path.join(dir, `array-${k}.sh`))) k++; // a resumed sweep keeps earlier arrays' files
-        for (const g of groups.values()) {
-          for (let i = 0; i < g.cells.length; i += limit) {
-            const chunk = g.cells.slice(i, i + limit);
-            const base = path.join(dir, `array-${k++}`);
-            // Cancelling a cell marks it; a resubmitted cell starts unmarked.
-            for (const c of chunk) rmSync(cancelMarker(launch.sweepDir, c.name), { force: true });
-            const tasks: TaskFile = { cells: chunk, maxRequeues: g.opts.max_requeues, cancelDir: path.join(dir, 'cancelled') };
-            writeFileSync(`${base}.json`, `${JSON.stringify(tasks, null, 2)}\n`);
-            writeFileSync(`${base}.sh`, jobScript(g.opts, { tasks: chunk.length, logDir, cwd: process.cwd(), command: [...cellCommand(g.opts.node ?? process.execPath), `${base}.json`] }));
-            const jobId = await sbatch(`${base}.sh`, process.cwd());
-            ctx.log.info(`submitted ${chunk.length} cell(s) as Slurm job array ${jobId} (${path.relative(process.cwd(), `${base}.sh`)})`);
-            chunk.forEach((c, t) => handles.push({ name: c.name, id: `${jobId}_${t}`, log: path.join(logDir, `${jobId}_${t}.out`) }));
-          }
+        for (const { opts, cells: chunk } of planArrays(cells, defaults, limit)) {
+          const base = path.join(dir, `array-${k++}`);
+          // Cancelling a cell marks it; a resubmitted cell starts unmarked.
+          for (const c of chunk) rmSync(cancelMarker(launch.sweepDir, c.name), { force: true });
+          const tasks: TaskFile = { cells: chunk, maxRequeues: opts.max_requeues, cancelDir: path.join(dir, 'cancelled') };
+          writeFileSync(`${base}.json`, `${JSON.stringify(tasks, null, 2)}\n`);
+          writeFileSync(`${base}.sh`, jobScript(opts, { tasks: chunk.length, logDir, cwd: process.cwd(), command: [...cellCommand(opts.node ?? process.execPath), `${base}.json`] }));
+          const jobId = await sbatch(`${base}.sh`, process.cwd());
+          ctx.log.info(`submitted ${chunk.length} cell(s) as Slurm job array ${jobId} (${path.relative(process.cwd(), `${base}.sh`)})`);
+          chunk.forEach((c, t) => handles.push({ name: c.name, id: `${jobId}_${t}`, log: path.join(logDir, `${jobId}_${t}.out`) }));
         }
         return { handles };
       },
