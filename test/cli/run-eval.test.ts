@@ -82,3 +82,22 @@ test('a NaN loss exits 1 naming the iteration and the loss', async () => {
   assert.match(r.stderr, /iteration 3: loss 'loss' is NaN; training stopped/);
   assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace for a diverged run');
 });
+
+test("eval --network scores a trainer's own network; an unknown name is a located error", async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-cli-'));
+  experiment(dir);
+  const run = await ablate(['run', 'tiny.yaml', '--set', 'trainer.type=test-teacher', '--set', 'trainer.iterations=8', '--set', 'trainer.sleep_ms=0'], dir);
+  assert.equal(run.code, 0, run.stderr);
+  const runDir = path.join(dir, run.stdout.match(/run folder: (\S+)/)![1]!);
+  const asModel = JSON.parse((await ablate(['eval', runDir, '--json'], dir)).stdout);
+  const asTeacher = await ablate(['eval', runDir, '--network', 'teacher', '--json'], dir);
+  assert.equal(asTeacher.code, 0, asTeacher.stderr);
+  const scored = JSON.parse(asTeacher.stdout);
+  assert.deepEqual([asModel.network, scored.network], ['model', 'teacher']);
+  assert.notEqual(scored.scalars.pixel_acc, asModel.scalars.pixel_acc, 'another network, another score');
+  const bad = await ablate(['eval', runDir, '--network', 'teachr'], dir);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /--network names 'teachr', which is neither a slot nor a network of the trainer/);
+  assert.match(bad.stderr, /did you mean 'teacher'/);
+  assert.doesNotMatch(bad.stderr, /^\s+at /m, 'no stack trace');
+});
