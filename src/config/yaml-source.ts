@@ -114,7 +114,12 @@ function toData(w: Walk, node: Node | null, path: string, depth: number, keyOrig
   if (isAlias(node)) {
     if (++w.aliases > YAML_LIMITS.maxAliasCount) throw aliasLimit(w, node, path, `are dereferenced more than ${YAML_LIMITS.maxAliasCount} times`);
     const target = node.resolve(doc);
-    return toData(w, (target ?? null) as Node | null, path, depth, keyOrigin, viaAlias + 1);
+    if (target === undefined) {
+      // The parser leaves an alias without an anchor (before it) as null; a typo should not be.
+      errors.push(new ConfigError('config.yaml-alias', `alias *${node.source} has no anchor &${node.source} before it`, { origin: originAt(node.range?.[0]), key: path || undefined, hint: 'an alias repeats a node marked earlier in the same file with &name' }));
+      return null;
+    }
+    return toData(w, target as Node, path, depth, keyOrigin, viaAlias + 1);
   }
   // A fresh object per node (a key position is added below); only the shared --set origin is copied.
   const origin: Origin = opts.origin ? { ...opts.origin } : originAt(node.range?.[0])!;

@@ -127,3 +127,11 @@ test("a key spelled twice differently ('1' and 1) is a duplicate; '__proto__' is
   assert.equal(proto.code, 'config.bad-key');
   assert.equal(proto.where?.key, 'model');
 });
+
+test('an alias without an anchor is an error, not a silent null; a self-referencing alias stops at the depth bound', () => {
+  const e = parseError('a: 1\nb: *nope\n');
+  assert.equal(e.code, 'config.yaml-alias');
+  assert.deepEqual([e.where?.key, e.where?.line, e.where?.column], ['b', 2, 4]);
+  assert.match(e.message, /alias \*nope has no anchor &nope/);
+  assert.equal(parseError('a: &a [1, *a]\n').code, 'config.too-deep');
+});
