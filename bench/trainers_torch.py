@@ -2,7 +2,8 @@
 
 supervised: G fwd/bwd on a labeled batch (CE), SGD step.
 adversarial: + λ_adv BCE through D on the labeled prediction, D on fake (labeled) and real (one-hot).
-adversarial-semi: spec §3.3 (unlabeled branch with semi-adv BCE + masked pseudo-label CE first).
+adversarial-semi: the released train.py of Hung et al. (BMVC 2018): unlabeled branch with semi-adv
+  BCE + masked pseudo-label CE first.
 Random tensors stand in for data (the ablate side reads real mini-VOC batches through its loader).
 
 Prints one JSON line: {"trainers": {"supervised": {"step_ms": [...]}, ...}, "torch": ver, "threads": n}.

@@ -2,8 +2,8 @@
 """PyTorch reference values for the method's components (losses, optimizers, poly schedules, one
 adversarial-semi trainer iteration), written as small JSON files under test/fixtures/method/.
 
-The reference code below follows hfslyc/AdvSemiSeg train.py (advsemiseg-spec §3.3) and the
-reproduction repo's poly_lr_scheduler (§8.1), re-typed for modern PyTorch. Run with the project venv:
+The reference code below follows hfslyc/AdvSemiSeg train.py (Hung et al., BMVC 2018) and the
+ICLR 2018 reproduction's poly_lr_scheduler, re-typed for modern PyTorch. Run with the project venv:
 
     bash tools/setup-venv.sh && tools/.venv/bin/python tools/make_method_fixtures.py
 

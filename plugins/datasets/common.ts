@@ -16,9 +16,6 @@ import {
   AblateError,
   FileSegmentationDataset,
   componentSchema,
-  readPartitionFile,
-  splitIds,
-  writePartitionFile,
   type BuildContext,
   type ComponentConfig,
   type DatasetInput,
@@ -26,6 +23,7 @@ import {
   type JsonSchema,
   type Transform,
 } from '../../src/index.js';
+import { readPartitionFile, splitIds, writePartitionFile } from './partition.js';
 import { meanAsRgb, normalize, type NormalizeOptions } from '../transforms/normalize.js';
 import { randomScale } from '../transforms/random-scale.js';
 import { randomCrop, randomScaleCrop } from '../transforms/random-crop.js';

@@ -25,7 +25,7 @@ export const sgdOptimizer = definePlugin<'optimizer', SgdOptions>({
     properties: {
       momentum: { type: 'number', minimum: 0, default: 0.9, description: 'Momentum factor (reference: 0.9).' },
       dampening: { type: 'number', minimum: 0, maximum: 1, default: 0, description: 'Dampening of the momentum update, as in PyTorch (0 = none).' },
-      nesterov: { type: 'boolean', default: false, description: 'Nesterov momentum (reference: off; the reproduction repo [M] used it).' },
+      nesterov: { type: 'boolean', default: false, description: 'Nesterov momentum (released code: off; the ICLR 2018 reproduction used it).' },
       weight_decay: { type: 'number', minimum: 0, default: 5e-4, description: 'L2 penalty added to the gradient, for every group unless a group overrides it (reference: 5e-4, also on the classifier).' },
       ...groupOverrideSchema,
     },

@@ -14,7 +14,7 @@ export const engineBlocksSchema: Record<'evaluation' | 'checkpoint' | 'output' |
       every: { type: 'integer', minimum: 0, default: 0, description: 'Evaluate every N iterations (0 = only at the end of training).' },
       limit: { type: ['integer', 'null'], minimum: 1, default: null, description: 'Evaluate on the first N images only (null = the whole split).' },
       at_end: { type: 'boolean', default: true, description: 'Evaluate once more when training ends.' },
-      headline: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: 'Evaluation scalars the sweep summary, `ablate report` and the quickstart show (e.g. [miou]); empty = the first scalar without a \'/\' in its name.' },
+      headline: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: 'Evaluation scalars (by the names the metrics report) that the sweep summary, `ablate report` and the quickstart show; empty = the first scalar without a \'/\' in its name.' },
       // No schema default: a default would enter every resolved config and change its hash.
       network: { type: 'string', description: "Which network to score: a slot holding a network or the name of one of the trainer's own networks (e.g. an EMA teacher). Default: `model`." },
     },

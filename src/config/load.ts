@@ -71,7 +71,7 @@ export interface ResolvedExperiment {
 export type RunnableExperiment = Pick<ResolvedExperiment, 'config' | 'hash' | 'canonicalYaml' | 'baseDir'> & Partial<Pick<ResolvedExperiment, 'file' | 'registry' | 'paths'>>;
 
 export interface SweepCell {
-  /** From the cell's coordinates: `labeled_fraction=0.125,method=adv-semi`. */
+  /** From the cell's coordinates: `lr=0.01,method=adv`. */
   name: string;
   /** Coordinates by axis label. */
   labels: Record<string, unknown>;

@@ -21,7 +21,7 @@ export interface Origin {
   env?: string;
   /** The `${a.b}` reference the value came through. */
   ref?: string;
-  /** Free text: `variant adv-semi`, `grid axis seed`, `default of scheduler 'poly'`. */
+  /** Free text: `variant fast`, `grid axis seed`, `default of scheduler 'poly'`. */
   note?: string;
 }
 

@@ -4,7 +4,7 @@
  *   --set a.b+=[x, y]   append to an inherited list
  *   --set a.b~          delete an inherited key
  * Paths into lists use the index (`dataset.transforms.1.size=321`). Grid axes keep their dots:
- * `--set sweep.grid.dataset.labeled_fraction=[0.125, 0.5]`.
+ * `--set sweep.grid.optimizer.lr=[0.01, 0.001]`.
  */
 import { ConfigError } from './errors.js';
 import type { Layer } from './merge.js';

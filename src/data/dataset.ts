@@ -1,6 +1,6 @@
 /**
- * A segmentation data set made of image files and label files: the generic part of the `voc`,
- * `mini-voc` and `cityscapes` plugins. The plugins find the files and build the transforms; this
+ * A segmentation data set made of image files and label files: the generic part of file-based
+ * dataset plugins. The plugins find the files and build the transforms; this
  * class decodes, checks, caches, partitions, streams and serves the evaluation split.
  */
 import type { BatchStream, DatasetInput, EvalSample, Sample, SegmentationDataset, StreamOptions, Transform } from '../plugin/contracts.js';

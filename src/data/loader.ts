@@ -80,7 +80,7 @@ export class PrefetchingBatchStream implements BatchStream {
     this.batchesPerEpoch = opts.dropLast ? Math.floor(size / B) : Math.ceil(size / B);
     if (this.batchesPerEpoch === 0) {
       throw new AblateError('data.empty-stream', `the ${opts.name} stream has ${size} sample(s), fewer than one batch of ${B}, and drop_last is on: it would yield nothing`, {
-        hint: 'Lower the batch size, raise labeled_fraction or turn drop_last off.',
+        hint: 'Lower the batch size, give this stream more samples (e.g. a larger labeled part) or turn drop_last off.',
       });
     }
   }

@@ -152,7 +152,7 @@ export function cropPrediction<T extends ArrayLike<number> & { subarray(begin: n
 /**
  * Resize to oh×ow, pad bottom/right to at least ch×cw, and crop the ch×cw window at (top, left),
  * in one pass that computes only the window's pixels. Equal to resizeSample → padSample →
- * cropSample, without materialising the resized image (a 1.6× VOC image is 4–5× the crop).
+ * cropSample, without materialising the resized image (a 1.6× scaled 500 px image is 4–5× a 321 px crop).
  */
 export function resizePadCropSample(
   s: Sample,
@@ -220,7 +220,7 @@ export function resizePadCropSample(
         if (label) label[y * cw + x] = ignore;
         continue;
       }
-      // The four bilinear weights once per pixel, channels unrolled (the hot loop of VOC training).
+      // The four bilinear weights once per pixel, channels unrolled (the hot loop of training on large images).
       const wx = fxs[x] as number;
       const w00 = (1 - wx) * (1 - wy);
       const w01 = wx * (1 - wy);

@@ -2,7 +2,7 @@
  * Atrous (dilated) 2-D convolution that can be trained on every backend.
  *
  * tfjs-core refuses gradients of `conv2d` with dilations > 1 (plain and fused, every backend), so
- * DeepLab's atrous convolutions are lowered the way TensorFlow's own `atrous_conv2d` does:
+ * Atrous (dilated) convolutions are lowered the way TensorFlow's own `atrous_conv2d` does:
  * spaceToBatchND(rate) → conv2d('valid', undilated kernel) → batchToSpaceND(rate). All three have
  * gradients in tfjs-core and kernels on tensorflow, wasm and cpu.
  *

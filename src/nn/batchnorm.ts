@@ -1,5 +1,6 @@
 /**
- * 2-D batch normalisation with the two independent policies the AdvSemiSeg pitfalls list needs:
+ * 2-D batch normalisation with two independent policies (a PyTorch model fine-tuned with frozen BN
+ * layers, as much segmentation code does, needs both):
  *   affine:     trainable | frozen   (frozen = PyTorch requires_grad=False on weight and bias)
  *   statistics: batch | frozen       (batch = train-mode BN: normalise with the batch's moments
  *                                     and update the running ones; frozen = always use running)

@@ -6,7 +6,7 @@
 import { tf } from '../runtime/tf.js';
 import type { Tensor } from '../runtime/tf.js';
 
-/** N(0, std²), e.g. DeepLab's `normal_(0, 0.01)`. */
+/** N(0, std²), e.g. PyTorch's `normal_(0, 0.01)`. */
 export function normal(shape: number[], std: number, seed: number): Tensor {
   return tf.randomNormal(shape, 0, std, 'float32', seed);
 }

@@ -9,8 +9,8 @@
  * `dilations` directly.
  *
  * It is a registered tfjs kernel (not tf.customGrad) so that the tape evaluates each input's
- * gradient lazily: when only dX is needed (the discriminator's weights during the generator's
- * update) no filter gradient is computed, as with tfjs's own Conv2D_grad.
+ * gradient lazily: when only dX is needed (a frozen network that another one trains through, as
+ * in an adversarial loss) no filter gradient is computed, as with tfjs's own Conv2D_grad.
  *
  * Dilated backprops exist on CPU only through oneDNN (TF_ENABLE_ONEDNN_OPTS unset or 1; with
  * oneDNN off TensorFlow answers "Current CPU implementations do not yet support dilation rates

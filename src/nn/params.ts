@@ -25,7 +25,7 @@ export class ParamStore {
   private readonly entries = new Map<string, Entry>();
   private counter = 0;
 
-  /** `prefix` is the slot (`model`, `discriminator`); `seed` feeds every initialiser. */
+  /** `prefix` is the slot (`model`, or a slot a plugin pack adds); `seed` feeds every initialiser. */
   constructor(
     readonly prefix: string,
     readonly seed: number,

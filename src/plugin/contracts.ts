@@ -79,15 +79,15 @@ export interface Scheduler {
 
 /**
  * Loss inputs are named so that one contract serves every loss. Conventional names:
- * `logits` (N×H×W×C), `labels` (N×H×W int32), `discriminatorLogits` (N×H×W×1),
- * `target` (number), `ignoreMask` (N×H×W bool/0-1: 1 = ignore).
+ * `logits` (N×H×W×C), `labels` (N×H×W int32), `target` (number), `ignoreMask` (N×H×W bool/0-1:
+ * 1 = ignore); a method's own losses name theirs (e.g. a critic network's per-pixel logits).
  */
 export type LossInputs = Readonly<Record<string, Tensor | number | undefined>>;
 
 export interface LossOutput {
   /** Scalar to minimise (already weighted by nothing: trainers apply λ). */
   loss: Scalar;
-  /** Extra scalars worth logging, e.g. the kept-pixel ratio of the semi-supervised loss. */
+  /** Extra scalars worth logging, e.g. the share of pixels a masked loss kept. */
   stats?: Record<string, Scalar | number>;
   /**
    * 1 when the loss has something to learn from, 0 when not (e.g. no pixel passed a threshold), as
@@ -103,7 +103,7 @@ export interface Loss {
 }
 
 export interface MetricResult {
-  /** Scalars to log, e.g. `miou`, `pixel_acc`, `iou/aeroplane`. */
+  /** Scalars to log, e.g. a mean score and per-class ones (`<name>/<class>`). */
   scalars: Record<string, number>;
   /** Files worth keeping with the run (confusion matrix CSV …), written into `dir`. */
   artifacts?: string[];
@@ -163,7 +163,7 @@ export interface StreamOptions {
   seed: number;
   /**
    * Rescale samples until they cover the training crop instead of padding them, so labels carry no
-   * padding void (e.g. real label maps shown to a discriminator). A data set may decline (it then
+   * padding void (e.g. real label maps shown to a critic network). A data set may decline (it then
    * serves the ordinary pipeline, as its options say).
    */
   unpadded?: boolean;

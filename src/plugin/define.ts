@@ -22,7 +22,7 @@ export type { Logger } from '../logger.js';
 
 /** What a factory receives besides its options. Dependencies come from here, never by hand. */
 export interface BuildContext {
-  /** The slot being built, e.g. `discriminator_optimizer` or `losses.seg`. */
+  /** The slot being built, e.g. `optimizer` or `losses.seg` (or a slot a pack adds). */
   readonly slot: string;
   /** A seed derived from the experiment seed and the slot, stable across runs. */
   readonly seed: number;
@@ -47,7 +47,7 @@ export interface BuildContext {
   build<K extends PluginKind>(kind: K, config: ComponentConfig, slot?: string): Promise<ComponentOf[K]>;
 }
 
-/** A one-off tool a plugin offers on the command line, e.g. `ablate data mini-voc`. */
+/** A one-off tool a plugin offers on the command line (`ablate data <type>` for datasets). */
 export interface PluginTool<O = Record<string, unknown>> {
   description: string;
   /** Schema of the tool's options; flags `--some-option` map to `some_option`. */
@@ -79,12 +79,12 @@ export function definePlugin<K extends PluginKind, O = Record<string, unknown>>(
 
 /**
  * A plugin pack: plugins that belong together (a method's trainer, losses and extra networks) plus
- * the extension points they need: new kinds of component and new slots of the experiment. The
- * adversarial pack, for example, contributes the `discriminator` kind and the `discriminator`,
- * `discriminator_optimizer` and `discriminator_scheduler` slots. A pack types a kind it adds by
+ * the extension points they need: new kinds of component and new slots of the experiment. A GAN-
+ * style method pack, for example, contributes a `critic` kind and the `critic`, `critic_optimizer`
+ * and `critic_scheduler` slots (plugins/methods/ holds real ones). A pack types a kind it adds by
  * augmenting `ComponentOf`:
  *
- *   declare module 'ablate' { interface ComponentOf { discriminator: Discriminator } }
+ *   declare module 'ablate' { interface ComponentOf { critic: Critic } }
  */
 export interface PluginPack {
   /** Shown by `ablate plugins` and in clash errors. */

@@ -35,7 +35,7 @@ export const SLOTS: Readonly<Record<string, SlotSpec>> = {
 /** The core's map slots: a top-level key whose every entry is a named component of one kind. */
 export const MAP_SLOTS: Readonly<Record<string, MapSlotSpec>> = {
   losses: { kind: 'loss', description: 'Named losses; trainers look them up by name (e.g. `seg`).' },
-  metrics: { kind: 'metric', description: 'Named evaluation metrics (e.g. `miou`).' },
+  metrics: { kind: 'metric', description: 'Named evaluation metrics, each reporting one or more scalars.' },
 };
 
 /**

@@ -30,7 +30,7 @@ export const runtimeOptionsSchema = {
       default: 'auto',
       description:
         'Run each training iteration as one TensorFlow graph once it has been recorded (like CUDA graphs; a step that ' +
-        'cannot be captured stays eager and logs why). About 3x faster on the mini-VOC step on CPU. auto: on for the ' +
+        'cannot be captured stays eager and logs why). About 3x faster on CPU for a convnet training step (bench/RESULTS.md). auto: on for the ' +
         "CPU 'tensorflow' backend; off on 'tensorflow-gpu', where tfjs-node's session call passes every variable through " +
         'host memory each iteration and the trade-off was not measured (no GPU here); true forces it on. false keeps every ' +
         'op eager, e.g. to debug a plugin.',

@@ -5,7 +5,7 @@
  *   - DepthwiseConv2dNativeBackpropInput / ...BackpropFilter (depthwise/separable conv gradients)
  *   - UnsortedSegmentSum (gradient of tf.gather)
  *
- * Reference counting (shared/reference/tfjs-backends.md §4.3): a kernel receives raw TensorInfos
+ * Reference counting (as tfjs-core treats kernel inputs): a kernel receives raw TensorInfos
  * owned by the caller. To compute with ordinary ops we wrap each one in a Tensor; disposing that
  * wrapper calls backend.disposeData, which decrements the *backend's* refcount of the buffer, so we
  * incRef first. Without it the caller's input would be freed under its feet.

@@ -2,7 +2,7 @@ import { flattenParams } from '../config/canonical.js';
 
 /**
  * A short run name from a sweep cell's diff against the sweep's base config, e.g.
- * `{ 'dataset.labeled_fraction': 0.125, trainer: 'adv' }` → `labeled_fraction=0.125,trainer=adv`
+ * `{ 'optimizer.lr': 0.01, trainer: 'adv' }` → `lr=0.01,trainer=adv`
  * (the last segment of each dotted key keeps names readable in the MLflow run table).
  */
 export function runNameFromDiff(diff: Record<string, unknown>, maxLength = 120): string {

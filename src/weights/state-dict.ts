@@ -10,7 +10,7 @@ import { readSafetensors, writeSafetensors, type RawTensor, type TensorToWrite }
 import { tfjsShapeOf, tfjsToTorch, torchToTfjs } from './layout.js';
 
 export interface LoadOptions {
-  /** Removed from the start of every source name (e.g. `Scale.` in DeepLab's COCO-init file). */
+  /** Removed from the start of every source name (e.g. `Scale.` in a Caffe-converted file). */
   stripPrefix?: string;
   /** Source names matching this are skipped silently (default: PyTorch's `num_batches_tracked`). */
   ignore?: RegExp;

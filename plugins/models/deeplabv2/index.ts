@@ -1,5 +1,5 @@
 /**
- * `deeplabv2`: the AdvSemiSeg generator (DeepLab-v2 on a dilated ResNet, spec §1) as a
+ * `deeplabv2`: the segmentation network of Hung et al. (BMVC 2018): DeepLab-v2 on a dilated ResNet, as a
  * SegmentationModel. Logits come back at the input resolution: bilinear align_corners=True (what
  * the reference's training script does outside the network) or base-101's learnable transposed
  * convolutions. Parameter groups: `backbone` (1×), `classifier` (layer5, `classifier_lr_multiplier`×),
@@ -55,7 +55,7 @@ export class DeepLabV2 implements SegmentationModel {
       const up = this.upsampler.apply(small);
       const [, uh, uw] = up.shape;
       // 8·h'−7 equals the input size only for sizes ≡ 1 (mod 8), e.g. 321; otherwise crop the
-      // bottom/right excess (as [M]'s drop-last does) or resize when the output came out smaller.
+      // bottom/right excess (as the ICLR 2018 reproduction's drop-last does) or resize when the output came out smaller.
       if (uh >= h && uw >= w) return uh === h && uw === w ? up : tf.slice(up, [0, 0, 0, 0], [-1, h, w, -1]);
       return nn.resizeBilinearAlignCorners(up, [h, w]);
     });

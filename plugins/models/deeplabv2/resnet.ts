@@ -1,6 +1,6 @@
 /**
- * DeepLab-v2's ResNet backbone and classifier, as `model/deeplab.py` of the AdvSemiSeg code builds
- * them (spec §1): Caffe-style bottleneck with the stride on the first 1×1 conv, output stride 8
+ * DeepLab-v2's ResNet backbone and classifier, as `model/deeplab.py` of the released AdvSemiSeg
+ * code (Hung et al., BMVC 2018) builds them: Caffe-style bottleneck with the stride on the first 1×1 conv, output stride 8
  * (layer3 dilation 2, layer4 dilation 4, both stride 1), a 3×3/2 ceil-mode max-pool in the stem,
  * projection shortcuts on every stage's first block, and a classifier that SUMS dilated 3×3
  * branches. Depths 18/34 use basic blocks (not in the reference code): both 3×3 convs take the
@@ -22,7 +22,7 @@ export const DEPTHS: Record<number, { block: BlockKind; layers: [number, number,
   152: { block: 'bottleneck', layers: [3, 8, 36, 3] },
 };
 
-/** Per stage: stride and dilation of the 3×3 convs (spec's table: output stride 8). */
+/** Per stage: stride and dilation of the 3×3 convs (output stride 8, as DeepLab-v2). */
 const STAGES: readonly { stride: number; dilation: number }[] = [
   { stride: 1, dilation: 1 },
   { stride: 2, dilation: 1 },
@@ -142,7 +142,7 @@ export class AtrousClassifier {
 }
 
 /**
- * base-101's learnable upsampling ([M], spec §8.1): three ConvTranspose2d(C→C, bias) with
+ * base-101's learnable upsampling (the ICLR 2018 reproduction's; README, "base-101 → base-104"): three ConvTranspose2d(C→C, bias) with
  * (kernel, stride, padding) = (1,2,0), (7,2,3), (7,2,3): 41 → 81 → 161 → 321, PyTorch-default init.
  */
 export class TransposedUpsampler {

@@ -1,6 +1,6 @@
 /**
  * `ablate data <dataset> [--flag value ...]`: runs the command-line tool of a dataset plugin, e.g.
- * `ablate data mini-voc --out data/mini-voc --train 2000`. Flags map to the tool's options schema
+ * `ablate data <type> --out <folder> --train 2000` for a builder. Flags map to the tool's options schema
  * (`--some-option` → `some_option`), are typed by that schema (numbers, booleans) and validated
  * against it, so a plugin adds a tool without touching the CLI.
  */
@@ -74,7 +74,7 @@ function usage(type: string, tool: { description: string; options: Schema }): st
 export function register(program: Command): void {
   program
     .command('data')
-    .description('run a dataset plugin\'s tool, e.g. `ablate data mini-voc --out data/mini-voc` (`ablate data` lists them)')
+    .description('run a dataset plugin\'s tool, e.g. one that builds its data (`ablate data` lists them)')
     .argument('[dataset]', 'dataset plugin type')
     .argument('[options...]', 'the tool\'s options as --name value')
     .allowUnknownOption(true)

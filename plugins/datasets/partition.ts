@@ -1,12 +1,12 @@
 /**
- * The labeled/unlabeled split of a training list. The reference shuffles the ids with an unseeded
- * shuffle and keeps the first floor(f·N) as labeled; here the shuffle is seeded, and the split is
- * written to a file on first use so that it can be given back to reproduce a run exactly.
+ * The labeled/unlabeled split of a training list (the dataset plugins' `labeled_fraction`). The
+ * released code of Hung et al. (BMVC 2018) shuffles the ids unseeded and keeps the first
+ * floor(f·N) as labeled; here the shuffle is seeded, and the split is written to a file on first
+ * use so that it can be given back to reproduce a run exactly.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { AblateError } from '../errors.js';
-import { SeededRng, shuffled } from './rng.js';
+import { AblateError, SeededRng, shuffled } from '../../src/index.js';
 
 export interface Partition {
   labeled: string[];
