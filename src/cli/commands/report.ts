@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { AblateError } from '../../errors.js';
 import { AGGREGATES, buildTable, runsFromFolder, toCsv, toLatex, toMarkdown, toPng, toSvg, type Aggregate, type IntervalMethod, type ReportSpec, type ReportTable } from '../../report/index.js';
-import { runsFromTracker } from '../../tracking/remote-runs.js';
+import { runsFromTracker } from '../../report/remote-runs.js';
 import { buildSink } from '../../tracking/standalone.js';
 import { registryFor } from '../../plugin/bootstrap.js';
 

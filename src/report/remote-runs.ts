@@ -6,7 +6,7 @@
  */
 import { AblateError } from '../errors.js';
 import type { TrackingSink } from '../plugin/contracts.js';
-import { aggregateSeries, type Aggregate, type ReportRun } from '../report/runs.js';
+import { aggregateSeries, type Aggregate, type ReportRun } from './runs.js';
 
 export async function runsFromTracker(
   sink: TrackingSink,
