@@ -169,6 +169,8 @@ export interface WaitOptions {
   onPoll?: (cells: readonly CellProgress[]) => void;
   /** Between looks at the folder and the queue (ms). */
   intervalMs?: number;
+  /** The launcher could not tell the cells' states this time (it is asked again, 10 times at most). */
+  onError?: (error: Error, consecutive: number) => void;
 }
 
 /**
@@ -177,18 +179,36 @@ export interface WaitOptions {
  */
 export async function waitForCells(cells: readonly LaunchCell[], launcher: Launcher, handles: readonly LaunchHandle[], opts: WaitOptions = {}): Promise<LaunchResult[] | undefined> {
   const handleOf = new Map(handles.map((h) => [h.name, h]));
+  let failures = 0;
   for (;;) {
-    const states = await launcher.status(handles);
+    let states: LaunchCellStatus[];
+    try {
+      states = await launcher.status(handles);
+      failures = 0;
+    } catch (e) {
+      // A busy or restarting controller must not end the wait (and leave the parent run open);
+      // a launcher that stays unreachable does.
+      if (++failures >= 10) throw e;
+      opts.onError?.(e as Error, failures);
+      if (await pause(opts)) return undefined;
+      continue;
+    }
     const byName = new Map(states.map((s) => [s.name, s]));
     const progress = cells.map((c) => cellProgress(c.name, c.runDir, byName.get(c.name), handleOf.get(c.name)));
     opts.onPoll?.(progress);
     if (progress.every(isEnded)) {
       return progress.map((p) => ({ name: p.name, runDir: p.runDir, status: p.state === 'LOST' ? 'FAILED' : (p.state as Exclude<RunStatus, 'RUNNING'>), ...(p.error ? { error: p.error } : {}) }));
     }
-    try {
-      await sleep(opts.intervalMs ?? 2000, undefined, opts.signal ? { signal: opts.signal } : {});
-    } catch {
-      return undefined;
-    }
+    if (await pause(opts)) return undefined;
+  }
+}
+
+/** Waits one interval; true when the signal aborted it. */
+async function pause(opts: WaitOptions): Promise<boolean> {
+  try {
+    await sleep(opts.intervalMs ?? 2000, undefined, opts.signal ? { signal: opts.signal } : {});
+    return false;
+  } catch {
+    return true;
   }
 }

@@ -207,7 +207,7 @@ export async function runSweep(cells: readonly SweepCellInput[], opts: SweepOpti
   writeLaunchRecord(sweepDir, { launcher: launcherType(config), parentRunId: parent.id, baseDir: base.baseDir, handles: submission.handles });
   // The cells run here (`done`), or elsewhere: then their run folders say when each has ended.
   if (!submission.done) opts.onSubmitted?.(sweepDir, parent.id, submission.handles);
-  const waited = submission.done ?? (opts.wait ? waitForCells(launchCells, launcher, submission.handles, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onPoll ? { onPoll: opts.onPoll } : {}), ...(opts.pollMs ? { intervalMs: opts.pollMs } : {}) }) : undefined);
+  const waited = submission.done ?? (opts.wait ? waitForCells(launchCells, launcher, submission.handles, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onPoll ? { onPoll: opts.onPoll } : {}), ...(opts.pollMs ? { intervalMs: opts.pollMs } : {}), onError: (e, n) => log.warn(`the launcher could not report the cells' states (${n} time(s) in a row): ${e.message}`) }) : undefined);
   const launchedResults = await waited;
   if (!launchedResults) {
     // Submitted and returning: the parent run stays RUNNING until the last cell has ended.
