@@ -1,6 +1,6 @@
 /**
  * Pretrains mini-VOC's backbone: the stand-in for the ImageNet/COCO initialisation that every
- * AdvSemiSeg row starts from (spec §1). Without it the mini DeepLab-v2 learns from scratch and,
+ * AdvSemiSeg row starts from (Hung et al. 2018, §4.1: DeepLab-v2 initialised from ImageNet/COCO). Without it the mini DeepLab-v2 learns from scratch and,
  * on 2 CPU cores, stays at background level for the whole table (docs/results/mini-voc-table.md).
  *
  * The task is glyph classification, ImageNet's job in miniature: one object of mini-VOC's 20
@@ -14,7 +14,7 @@
  *
  * Usage:
  *   node --import tsx tools/pretrain-mini-backbone.ts [--out weights/mini-voc/resnet18-w16-glyphs.safetensors]
- *     [--depth 18] [--width 16] [--iterations 6000] [--batch 32] [--size 48] [--optimizer adam|sgd]
+ *     [--depth 18] [--width 16] [--iterations 4000] [--batch 32] [--size 48] [--optimizer adam|sgd]
  *     [--lr 0.002] [--seed 0] [--eval-images 1000] [--backend auto|tensorflow|wasm|cpu]
  */
 import { mkdirSync } from 'node:fs';
@@ -36,7 +36,7 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: 'weights/mini-voc/resnet18-w16-glyphs.safetensors' },
     depth: { type: 'string', default: '18' },
     width: { type: 'string', default: '16' },
-    iterations: { type: 'string', default: '6000' },
+    iterations: { type: 'string', default: '4000' },
     batch: { type: 'string', default: '32' },
     size: { type: 'string', default: '48' },
     lr: { type: 'string', default: '0.002' },
@@ -59,13 +59,13 @@ const classes = MINI_VOC_CLASSES.length - 1; // object classes 1..20
 const MOMENTUM = 0.9;
 const WEIGHT_DECAY = 1e-4;
 
-/** One object per image at mini-VOC's object scale relative to this image size. */
+/** One object per image, drawn by the builder's defaults (stroke, clutter, noise), at mini-VOC's object pixel size. */
 const composeOptions: ComposeOptions = {
   ...buildComposeOptions(MINI_VOC_BUILD_DEFAULTS),
   size,
   min_objects: 1,
   max_objects: 1,
-  // mini-VOC objects are 0.35–0.8 of a 64 px side; keep their pixel size on the smaller canvas.
+  // Keep mini-VOC's object pixel size (a fraction of a 64 px side) on the smaller canvas.
   min_scale: Math.min(0.95, (MINI_VOC_BUILD_DEFAULTS.min_scale * MINI_VOC_BUILD_DEFAULTS.size) / size),
   max_scale: Math.min(1.0, (MINI_VOC_BUILD_DEFAULTS.max_scale * MINI_VOC_BUILD_DEFAULTS.size) / size),
 };
@@ -182,6 +182,7 @@ async function main(): Promise<void> {
     lr: String(baseLr),
     seed: String(seed),
     heldout_accuracy: accuracy.toFixed(4),
+    compose: JSON.stringify(composeOptions),
     backend: `${backend.name} ${backend.tfVersion ?? ''}`.trim(),
   });
   console.log(`wrote ${args.out} (${store.stateDict().size} tensors)`);

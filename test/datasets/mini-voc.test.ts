@@ -102,7 +102,8 @@ test('ablate data flags map to the tool schema: typed, defaulted, unknown ones n
   const opts = await toolOptions(schema, flags, 'mini-voc');
   assert.equal(opts.size, 48);
   assert.equal(opts.min_objects, 2);
-  assert.equal(opts.train, 2000, 'default applied');
+  assert.equal(opts.train, MINI_VOC_BUILD_DEFAULTS.train, 'default applied');
+  assert.equal(opts.digit_stroke, MINI_VOC_BUILD_DEFAULTS.digit_stroke, 'the shape options too');
   await assert.rejects(toolOptions(schema, parseToolFlags(['--out', 'd', '--trian', '5']), 'mini-voc'), (e: unknown) => e instanceof AblateError && /--trian/.test(e.message) && /--train/.test(e.hint ?? ''));
   await assert.rejects(toolOptions(schema, parseToolFlags(['--size', '8']), 'mini-voc'), (e: unknown) => e instanceof AblateError && /--out/.test(e.message) && /--size/.test(e.message));
 });
