@@ -34,7 +34,8 @@ export interface LayoutRequest {
 
 /**
  * The sweep's axes as the runs record them: the `ablate.sweep_axes` tag (the sweep's parent run
- * first), else the axis labels found in the cells' `ablate.sweep.<label>` tags.
+ * first), else the axis labels found in the cells' `ablate.sweep.<label>` tags (in order of
+ * appearance, the first axis of names taken for the variant axis).
  */
 export function sweepAxesOf(runs: readonly ReportRun[]): SweepAxisInfo[] {
   const ordered = [...runs].sort((a, b) => Number(b.tags['ablate.sweep'] === 'parent') - Number(a.tags['ablate.sweep'] === 'parent'));
@@ -43,7 +44,7 @@ export function sweepAxesOf(runs: readonly ReportRun[]): SweepAxisInfo[] {
     if (axes && axes.length > 0) return axes;
   }
   const found = new Map<string, unknown[]>();
-  for (const r of runs) {
+  for (const r of [...runs].sort((a, b) => a.startTime - b.startTime)) {
     for (const [k, v] of Object.entries(r.tags)) {
       if (!k.startsWith(SWEEP_COORD_TAG_PREFIX)) continue;
       const label = k.slice(SWEEP_COORD_TAG_PREFIX.length);
@@ -52,7 +53,12 @@ export function sweepAxesOf(runs: readonly ReportRun[]): SweepAxisInfo[] {
       found.set(label, values);
     }
   }
-  return [...found.entries()].map(([label, values]) => ({ label, key: label, values, variant: false }));
+  // Runs of a sweep from before the axes tag: the axis of names (not numbers) is taken for the
+  // variant axis, as variants are named and grid values mostly numbers.
+  const axes = [...found.entries()].map(([label, values]) => ({ label, key: label, values, variant: false }));
+  const named = axes.find((a) => a.values.some((v) => typeof v !== 'string' || v.trim() === '' || !Number.isFinite(Number(v))));
+  if (named) named.variant = true;
+  return axes;
 }
 
 function sweepAxis(a: SweepAxisInfo): ReportAxis {

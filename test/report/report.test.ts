@@ -184,6 +184,29 @@ test('a resumed run (its resume-NNNNNNN/ record) counts once, with the resumed m
   assert.ok(Math.abs(cellAt(table, 'supervised', '0.125')!.mean - 40) < 1e-9);
 });
 
+test('runs of a sweep from before the axes tag: the axis of names is the rows, the numeric one the columns, seeds replicate', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-report-old-'));
+  const tracker = trackingWith([], quietLog);
+  const parent = await tracker.startRun({ name: 'sweep:table', experiment: 'old', params: {}, tags: { 'ablate.sweep': 'parent' }, runDir: dir });
+  for (const fraction of ['0.125', '1']) {
+    for (const method of ['baseline', 'adv']) {
+      for (const seed of ['0', '1']) {
+        const tags = { 'ablate.sweep.labeled_fraction': fraction, 'ablate.sweep.method': method, 'ablate.sweep.seed': seed };
+        const run = await tracker.startRun({ name: `${fraction}-${method}-${seed}`, experiment: 'old', params: { 'evaluation.headline': '["miou"]' }, tags, runDir: path.join(dir, `${fraction}-${method}-${seed}`), parentRunId: parent.id });
+        run.logMetrics(1, { miou: 0.1 + (method === 'adv' ? 0.02 : 0) + Number(fraction) / 10 + Number(seed) / 100 });
+        await run.end('FINISHED');
+      }
+    }
+  }
+  await parent.end('FINISHED');
+  // (Runs made within one millisecond have no order of their own: the reference row is named.)
+  const { table, markdown } = await runReport(dir, { png: false, baseline: 'baseline' }, () => undefined);
+  assert.deepEqual([table.rows.axes, table.cols.axes, table.over], [['method'], ['labeled_fraction'], ['seed']]);
+  assert.deepEqual([[...table.rows.levels].sort(), table.cols.levels, table.baseline], [['adv', 'baseline'], ['0.125', '1'], 'baseline']);
+  assert.match(markdown, /\| method \\ labeled_fraction \| 1\/8 \| 1 \|/);
+  assert.match(markdown, /\| adv \| \+2\.0 \[\+2\.0, \+2\.0\] \* \| \+2\.0 \[\+2\.0, \+2\.0\] \* \|/);
+});
+
 // ─── a real sweep folder (tiny plugins) ──
 
 function sweepFile(dir: string): string {
