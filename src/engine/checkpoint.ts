@@ -5,9 +5,11 @@
  * (e.g. `model/layer1.0.conv1.weight`, `optimizer/<state key>`) or `trainer/<network>/<name>` for
  * a trainer's network; everything else to the JSON sidecar `iter-NNNNNNN.json`, written last: a
  * checkpoint exists only once its sidecar does, so a crash while writing never leaves a half
- * checkpoint that resume would pick.
+ * checkpoint that resume would pick. A checkpoint holds finite numbers only: one with a NaN or
+ * ±Infinity anywhere (a diverged batch-norm variance, an exploded weight) is refused before
+ * anything is written, so "the last checkpoint" is always one training can continue from.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tf } from '../runtime/tf.js';
 import { AblateError } from '../errors.js';
@@ -68,7 +70,22 @@ function capture(name: string, t: tf.Tensor): TensorToWrite {
   throw new AblateError('checkpoint.dtype', `cannot checkpoint tensor '${name}' of dtype ${t.dtype}`);
 }
 
-/** Writes a checkpoint for `meta.iteration` into `<runDir>/checkpoints` and prunes to `keepLast`. */
+/** Non-finite values per tensor name (float tensors only; integers and booleans are always finite). */
+function nonFiniteCounts(tensors: ReadonlyMap<string, TensorToWrite>): [name: string, count: number][] {
+  const out: [string, number][] = [];
+  for (const [name, t] of tensors) {
+    if (!(t.data instanceof Float32Array)) continue;
+    let n = 0;
+    for (const v of t.data) if (!Number.isFinite(v)) n++;
+    if (n > 0) out.push([name, n]);
+  }
+  return out;
+}
+
+/**
+ * Writes a checkpoint for `meta.iteration` into `<runDir>/checkpoints` and prunes to `keepLast`.
+ * Throws `checkpoint.non-finite` (writing nothing) when any tensor holds a NaN or ±Infinity.
+ */
 export function saveCheckpoint(runDir: string, parts: CheckpointParts, meta: Omit<CheckpointMeta, 'format' | 'createdAt' | 'tensors' | 'trainerState'>, keepLast: number): CheckpointEntry {
   const dir = path.join(runDir, CHECKPOINT_DIR);
   mkdirSync(dir, { recursive: true });
@@ -85,6 +102,18 @@ export function saveCheckpoint(runDir: string, parts: CheckpointParts, meta: Omi
     // variables and kept tensors are never disposed by tidy.
     tf.tidy(() => {
       for (const [name, t] of Object.entries(opt.getState())) put(`${slot}/${name}`, t);
+    });
+  }
+  const bad = nonFiniteCounts(tensors);
+  if (bad.length > 0) {
+    const total = bad.reduce((a, [, n]) => a + n, 0);
+    const last = listCheckpoints(runDir).at(-1);
+    const names = bad.slice(0, 4).map(([k, n]) => `${k} (${n})`).join(', ') + (bad.length > 4 ? `, … ${bad.length - 4} more` : '');
+    throw new AblateError('checkpoint.non-finite', `iteration ${meta.iteration}: the training state holds ${total} non-finite values (${names}); no checkpoint was written and training stopped`, {
+      exitCode: 1,
+      hint: last
+        ? `the last finite checkpoint is ${path.relative(process.cwd(), last.tensorsFile)} (iteration ${last.iteration}); lower the learning rate, then resume from it: ablate run --resume ${path.relative(process.cwd(), runDir) || '.'} --set optimizer.lr=<lower>`
+        : 'no finite checkpoint was written before this; lower the learning rate or check the data',
     });
   }
   const s = stem(meta.iteration);
@@ -133,14 +162,21 @@ function pruneCheckpoints(runDir: string, keepLast: number): void {
  * Finds a checkpoint from what a user typed: a run folder (its latest checkpoint), a checkpoint
  * folder, or one checkpoint's `.safetensors` / `.json` file.
  */
-export function findCheckpoint(target: string): CheckpointEntry {
+export function findCheckpoint(target: string, warn?: (line: string) => void): CheckpointEntry {
   const abs = path.resolve(target);
   if (!existsSync(abs)) throw new AblateError('checkpoint.not-found', `'${target}' does not exist`, { where: { file: abs }, hint: 'give a run folder or a checkpoint file (checkpoints/iter-NNNNNNN.safetensors)' });
   if (statSync(abs).isDirectory()) {
     const runDir = path.basename(abs) === CHECKPOINT_DIR ? path.dirname(abs) : abs;
-    const latest = listCheckpoints(runDir).at(-1);
-    if (!latest) throw new AblateError('checkpoint.none', `run folder ${runDir} holds no complete checkpoint`, { where: { file: path.join(runDir, CHECKPOINT_DIR) } });
-    return latest;
+    const all = listCheckpoints(runDir);
+    // A run folder means its newest checkpoint that is intact; a damaged one (a truncated or
+    // edited sidecar, a cut-off tensor file) is passed over with a warning, never a stack trace.
+    for (let i = all.length - 1; i >= 0; i--) {
+      const problem = checkpointProblem(all[i]!);
+      if (problem === undefined) return all[i]!;
+      warn?.(`warning: skipping damaged checkpoint ${path.relative(process.cwd(), all[i]!.metaFile)}: ${problem}`);
+    }
+    if (all.length > 0) throw new AblateError('checkpoint.none', `run folder ${runDir} holds no intact checkpoint (${all.length} damaged)`, { where: { file: path.join(runDir, CHECKPOINT_DIR) } });
+    throw new AblateError('checkpoint.none', `run folder ${runDir} holds no complete checkpoint`, { where: { file: path.join(runDir, CHECKPOINT_DIR) } });
   }
   const m = /iter-(\d+)\.(safetensors|json)$/.exec(abs);
   if (!m) throw new AblateError('checkpoint.not-found', `'${target}' is not a checkpoint file (expected iter-NNNNNNN.safetensors)`, { where: { file: abs } });
@@ -155,12 +191,47 @@ export function runDirOf(entry: CheckpointEntry): string {
   return path.dirname(path.dirname(entry.tensorsFile));
 }
 
-export function readCheckpointMeta(entry: CheckpointEntry): CheckpointMeta {
+/** Why a checkpoint cannot be used (a sidecar that is not ours, a tensor file cut short), or undefined. */
+export function checkpointProblem(entry: CheckpointEntry): string | undefined {
+  let meta: unknown;
   try {
-    return JSON.parse(readFileSync(entry.metaFile, 'utf8')) as CheckpointMeta;
+    meta = JSON.parse(readFileSync(entry.metaFile, 'utf8'));
   } catch (e) {
-    throw new AblateError('checkpoint.corrupt', `checkpoint sidecar ${entry.metaFile} is unreadable: ${(e as Error).message}`, { where: { file: entry.metaFile } });
+    return `its sidecar is not JSON (${(e as Error).message})`;
   }
+  const m = meta as Partial<CheckpointMeta> | null;
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) return 'its sidecar is not a JSON object';
+  if (m.iteration !== entry.iteration) return `its sidecar says iteration ${JSON.stringify(m.iteration)}, its name ${entry.iteration}`;
+  if (typeof m.configHash !== 'string') return 'its sidecar has no configHash';
+  if (m.trainerState !== undefined && (typeof m.trainerState !== 'object' || m.trainerState === null)) return 'its sidecar has a trainerState that is not an object';
+  return tensorFileProblem(entry.tensorsFile);
+}
+
+/** A safetensors file must hold at least its 8-byte header length and the header it announces. */
+function tensorFileProblem(file: string): string | undefined {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const head = Buffer.alloc(8);
+    if (size < 8 || readSync(fd, head, 0, 8, 0) < 8) return `${path.basename(file)} is ${size} bytes, shorter than a safetensors header`;
+    const headerLength = Number(head.readBigUInt64LE(0));
+    if (8 + headerLength > size) return `${path.basename(file)} is cut short (${size} bytes, its header alone needs ${8 + headerLength})`;
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The sidecar of a checkpoint, or a clean `checkpoint.corrupt` error naming the file and what is wrong. */
+export function readCheckpointMeta(entry: CheckpointEntry): CheckpointMeta {
+  const problem = checkpointProblem(entry);
+  if (problem !== undefined) {
+    throw new AblateError('checkpoint.corrupt', `checkpoint ${entry.metaFile} is damaged: ${problem}`, {
+      where: { file: entry.metaFile },
+      hint: `resume from the run folder (${path.relative(process.cwd(), runDirOf(entry)) || '.'}) to use its newest intact checkpoint, or name an older iter-NNNNNNN file`,
+    });
+  }
+  return JSON.parse(readFileSync(entry.metaFile, 'utf8')) as CheckpointMeta;
 }
 
 function assignNetwork(slot: string, net: Network, tensors: ReadonlyMap<string, RawTensor>, file: string): void {

@@ -4,18 +4,34 @@
  *
  *   <output.dir>/<name>/<run name>-<hash8>/
  *     config.yaml          the resolved experiment, written before anything else
- *     run.json             identity: hash, name, source file, base folder
+ *     run.json             identity: hash, name, source file, base folder; resumes that changed values
  *     checkpoints/         iter-NNNNNNN.safetensors + .json (keep_last)
  *     eval/iter-NNNNNNN/   metric artifacts (confusion matrix …)
  *     tracking/            the tracker's local record (resumed runs: resume-NNNNNNN/tracking/)
+ *     resume-NNNNNNN/config.yaml  the config a resume with changed values continued with
  *     result.json          final status, iteration and metrics
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { parse } from 'yaml';
 import { AblateError } from '../errors.js';
 import type { EngineSettings } from './schema.js';
-import { findCheckpoint, type CheckpointEntry } from './checkpoint.js';
+import { findCheckpoint, readCheckpointMeta, type CheckpointEntry } from './checkpoint.js';
 import type { RunnableExperiment } from '../config/load.js';
+import { canonicalize } from '../config/canonical.js';
+import { isPlainObject } from '../config/paths.js';
+import type { PluginRegistry } from '../plugin/registry.js';
+import { describeChange, resumeChanges, type ConfigChange } from './resume-changes.js';
+
+/** A resume that continued with changed optimisation values: where, what, and the config it used. */
+export interface ResumeRecord {
+  iteration: number;
+  hash: string;
+  /** Relative to the run folder. */
+  config: string;
+  changes: { key: string; from?: unknown; to?: unknown }[];
+  at: string;
+}
 
 interface RunMeta {
   hash: string;
@@ -24,6 +40,7 @@ interface RunMeta {
   file?: string;
   baseDir: string;
   createdAt: string;
+  resumes?: ResumeRecord[];
 }
 
 function safeName(s: string): string {
@@ -55,25 +72,46 @@ export interface OpenedRunDir {
   runName: string;
   /** The checkpoint to continue from, when resuming. */
   resumeFrom?: CheckpointEntry;
+  /** Optimisation values this resume changed (empty when it continues with the same config). */
+  changes: ConfigChange[];
+  /** The config file of this part of the run (config.yaml, or resume-NNNNNNN/config.yaml after a change). */
+  configFile: string;
+}
+
+/** The run's config file that resolves to `hash`: config.yaml, or one a changed resume wrote. */
+export function configFileFor(runDir: string, hash: string): string | undefined {
+  const meta = readRunMeta(runDir);
+  if (!meta) return undefined;
+  if (meta.hash === hash) return path.join(runDir, 'config.yaml');
+  const r = [...(meta.resumes ?? [])].reverse().find((x) => x.hash === hash);
+  return r ? path.join(runDir, r.config) : undefined;
+}
+
+/** The resolved config a checkpoint was trained with, when its file is there and still hashes the same. */
+function checkpointConfig(runDir: string, hash: string): Record<string, unknown> | undefined {
+  const file = configFileFor(runDir, hash);
+  if (!file || !existsSync(file)) return undefined;
+  const config: unknown = parse(readFileSync(file, 'utf8'));
+  return isPlainObject(config) && canonicalize(config).hash === hash ? config : undefined;
 }
 
 /**
  * Creates a new run folder (config.yaml and run.json written first), or, with `resume`, finds the
  * checkpoint to continue from and refuses one written by a different config.
  */
-export function openRunDir(resolved: RunnableExperiment, settings: EngineSettings, opts: { resume?: string; runDir?: string; runName?: string }): OpenedRunDir {
+export function openRunDir(
+  resolved: RunnableExperiment,
+  settings: EngineSettings,
+  opts: { resume?: string; runDir?: string; runName?: string; registry?: PluginRegistry; warn?: (line: string) => void },
+): OpenedRunDir {
   let runDir: string;
   let resumeFrom: CheckpointEntry | undefined;
+  let changes: ConfigChange[] = [];
   if (opts.resume) {
-    resumeFrom = findCheckpoint(opts.resume);
+    resumeFrom = findCheckpoint(opts.resume, opts.warn);
     runDir = path.dirname(path.dirname(resumeFrom.tensorsFile));
-    const meta = JSON.parse(readFileSync(resumeFrom.metaFile, 'utf8')) as { configHash?: string };
-    if (meta.configHash && meta.configHash !== resolved.hash) {
-      throw new AblateError('run.resume-mismatch', `cannot resume ${runDir}: its config hash is ${meta.configHash.slice(0, 12)}, this experiment resolves to ${resolved.hash.slice(0, 12)}`, {
-        where: { file: path.join(runDir, 'config.yaml') },
-        hint: `resume with the run's own config: ablate run ${path.join(runDir, 'config.yaml')} --resume ${runDir} (or \`ablate diff\` the two files)`,
-      });
-    }
+    const meta = readCheckpointMeta(resumeFrom);
+    if (meta.configHash !== resolved.hash) changes = allowedChanges(runDir, meta.configHash, resolved, opts.registry);
   } else {
     runDir = opts.runDir ? path.resolve(opts.runDir) : newRunDir(resolved, opts.runName ?? defaultRunName(resolved), settings);
   }
@@ -92,5 +130,43 @@ export function openRunDir(resolved: RunnableExperiment, settings: EngineSetting
     };
     writeFileSync(path.join(runDir, 'run.json'), `${JSON.stringify(meta, null, 2)}\n`);
   }
-  return { runDir, runName, ...(resumeFrom ? { resumeFrom } : {}) };
+  let configFile = path.join(runDir, 'config.yaml');
+  if (resumeFrom && changes.length > 0) {
+    // The changed config is kept next to the resumed part's record, and run.json says which
+    // values changed at which iteration, so the run's history reads from its folder alone.
+    const rel = path.join(`resume-${String(resumeFrom.iteration).padStart(7, '0')}`, 'config.yaml');
+    configFile = path.join(runDir, rel);
+    mkdirSync(path.dirname(configFile), { recursive: true });
+    writeFileSync(configFile, resolved.canonicalYaml);
+    const meta = readRunMeta(runDir);
+    if (meta) {
+      const entry: ResumeRecord = { iteration: resumeFrom.iteration, hash: resolved.hash, config: rel, changes, at: new Date().toISOString() };
+      writeFileSync(path.join(runDir, 'run.json'), `${JSON.stringify({ ...meta, resumes: [...(meta.resumes ?? []), entry] }, null, 2)}\n`);
+    }
+  } else if (resumeFrom) {
+    configFile = configFileFor(runDir, resolved.hash) ?? configFile;
+  }
+  return { runDir, runName, ...(resumeFrom ? { resumeFrom } : {}), changes, configFile };
+}
+
+/** The changes a resume makes to the checkpoint's config; refuses any that would make it meaningless. */
+function allowedChanges(runDir: string, checkpointHash: string, resolved: RunnableExperiment, registry: PluginRegistry | undefined): ConfigChange[] {
+  const before = checkpointConfig(runDir, checkpointHash);
+  const refuse = (detail: string, hint: string) =>
+    new AblateError('run.resume-mismatch', `cannot resume ${runDir}: ${detail}`, { where: { file: path.join(runDir, 'config.yaml') }, hint });
+  const ownConfig = `ablate run --resume ${runDir} [--set optimizer.lr=…]`;
+  if (!before || !registry) {
+    throw refuse(
+      `its checkpoint was written by config ${checkpointHash.slice(0, 12)}, this experiment resolves to ${resolved.hash.slice(0, 12)}, and the run folder does not hold that config to compare with`,
+      `resume with the run's own config: ${ownConfig}`,
+    );
+  }
+  const { allowed, refused } = resumeChanges(before, resolved.config, registry);
+  if (refused.length > 0) {
+    throw refuse(
+      `a resume may change optimisation values only (optimizer and scheduler options, options marked resumable), but this experiment changes ${refused.slice(0, 6).map(describeChange).join('; ')}${refused.length > 6 ? `; … ${refused.length - 6} more` : ''}`,
+      `resume with the run's own config: ${ownConfig}; to change the model or data, start a new run`,
+    );
+  }
+  return allowed;
 }

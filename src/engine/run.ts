@@ -21,6 +21,7 @@ import { Progress } from './progress.js';
 import { evaluate, type EvaluationResult } from './evaluate.js';
 import { listCheckpoints, restoreCheckpoint, saveCheckpoint, type CheckpointEntry } from './checkpoint.js';
 import { openRunDir } from './run-dir.js';
+import { describeChange, type ConfigChange } from './resume-changes.js';
 import { pathHint } from '../config/file-paths.js';
 import type { RunnableExperiment } from '../config/load.js';
 import { flattenParams } from '../config/canonical.js';
@@ -96,15 +97,16 @@ export async function runExperiment(resolved: RunnableExperiment, opts: RunOptio
   const config = resolved.config;
   const settings = engineSettings(config);
 
-  const { runDir, runName, resumeFrom } = openRunDir(resolved, settings, opts);
+  const registry = resolved.registry ?? opts.registry;
+  if (!registry) throw new AblateError('run.no-registry', 'runExperiment needs a plugin registry (from loadExperiment or RunOptions.registry)');
+  const opened = openRunDir(resolved, settings, { ...opts, registry, warn: (line) => log.warn(line) });
+  const { runDir, runName, resumeFrom } = opened;
 
   // ── backend, container, tracker ──
   const backend = await ensureBackend(config, (line) => log.info(line));
-  const registry = resolved.registry ?? opts.registry;
-  if (!registry) throw new AblateError('run.no-registry', 'runExperiment needs a plugin registry (from loadExperiment or RunOptions.registry)');
   const container = new ExperimentContainer({ registry, config, baseDir: resolved.baseDir, runDir, log, runtime: runtimeInfo(config, backend), explainKey: (key, code) => pathHint(resolved.paths, key, code) });
   try {
-    return await train({ resolved, opts, settings, log, t0, runDir, runName, resumeFrom, backend, container });
+    return await train({ resolved, opts, settings, log, t0, runDir, runName, resumeFrom, changes: opened.changes, configFile: opened.configFile, backend, container });
   } finally {
     // Every path, a failed build included, frees what was built: tfjs variable names are global to
     // the process, so a network left behind by one sweep cell breaks the next cell's identical one.
@@ -121,12 +123,15 @@ interface RunSetup {
   runDir: string;
   runName: string;
   resumeFrom: CheckpointEntry | undefined;
+  /** Optimisation values a resume changed, and the config file this part runs with. */
+  changes: ConfigChange[];
+  configFile: string;
   backend: BackendSelection;
   container: ExperimentContainer;
 }
 
 /** Tracking, components, the loop and the last checkpoint and evaluation of one run. */
-async function train({ resolved, opts, settings, log, t0, runDir, runName, resumeFrom, backend, container }: RunSetup): Promise<RunOutcome> {
+async function train({ resolved, opts, settings, log, t0, runDir, runName, resumeFrom, changes, configFile, backend, container }: RunSetup): Promise<RunOutcome> {
   const config = resolved.config;
   const tracker = await openTracking(container, log);
   const trackerDir = resumeFrom ? path.join(runDir, `resume-${String(resumeFrom.iteration).padStart(7, '0')}`) : runDir;
@@ -139,6 +144,7 @@ async function train({ resolved, opts, settings, log, t0, runDir, runName, resum
     ...(backend.tfVersion ? { 'ablate.tensorflow_version': backend.tfVersion } : {}),
     ...(resolved.file ? { 'ablate.experiment_file': path.relative(process.cwd(), path.resolve(resolved.file)) } : {}),
     ...(resumeFrom ? { 'ablate.resumed_from_iteration': String(resumeFrom.iteration) } : {}),
+    ...(changes.length > 0 ? { 'ablate.resume_changes': changes.map(describeChange).join('; ') } : {}),
     ...opts.tags,
   };
   const trackerRun = await tracker.startRun({
@@ -149,7 +155,10 @@ async function train({ resolved, opts, settings, log, t0, runDir, runName, resum
     runDir: trackerDir,
     ...(opts.parentRunId ? { parentRunId: opts.parentRunId } : {}),
   });
-  trackerRun.logArtifact(path.join(runDir, 'config.yaml'));
+  trackerRun.logArtifact(configFile);
+  if (resumeFrom && changes.length > 0) {
+    log.warn(`resuming at iteration ${resumeFrom.iteration} with changed optimisation values: ${changes.map(describeChange).join('; ')} (recorded in run.json and the tag ablate.resume_changes)`);
+  }
 
   const finish = async (outcome: Omit<RunOutcome, 'runDir' | 'runName' | 'runId' | 'seconds'>, trainer?: Trainer): Promise<RunOutcome> => {
     const result: RunOutcome = { ...outcome, runDir, runName, runId: trackerRun.id, seconds: (performance.now() - t0) / 1000 };
@@ -256,7 +265,7 @@ async function train({ resolved, opts, settings, log, t0, runDir, runName, resum
         throw new AblateError('run.non-finite-loss', `iteration ${it}: loss '${bad}' is ${scalars[bad]}; training stopped`, {
           exitCode: 1,
           hint: good
-            ? `the last good checkpoint is ${path.relative(process.cwd(), good.tensorsFile)} (iteration ${good.iteration}); lower the learning rate, then resume with --resume ${path.relative(process.cwd(), runDir)}`
+            ? `the last good checkpoint is ${path.relative(process.cwd(), good.tensorsFile)} (iteration ${good.iteration}); lower the learning rate and resume from it: ablate run --resume ${path.relative(process.cwd(), runDir) || '.'} --set optimizer.lr=<lower>`
             : 'no checkpoint was written before this; lower the learning rate or check the data',
         });
       }

@@ -4,7 +4,6 @@
  * of the pixel colour, a pixel-accuracy metric and a supervised trainer. They use only the public
  * API, like a user's plugins, and are deterministic on the cpu backend.
  */
-import { createHash } from 'node:crypto';
 import {
   definePlugin,
   tf,
@@ -21,6 +20,7 @@ import {
   type Variable,
 } from '../../src/index.js';
 import { PluginRegistry } from '../../src/plugin/registry.js';
+import { canonicalize } from '../../src/config/canonical.js';
 import { builtinPlugins } from '../../plugins/manifest.js';
 
 const CLASSES = 3;
@@ -241,6 +241,8 @@ interface TrainerOptions {
   batch_size: number;
   nan_at: number;
   sleep_ms: number;
+  poison_state_at: number;
+  loss_weight: number;
 }
 
 const tinyTrainer = definePlugin<'trainer', TrainerOptions>({
@@ -254,6 +256,10 @@ const tinyTrainer = definePlugin<'trainer', TrainerOptions>({
       batch_size: { type: 'integer', default: 2 },
       nan_at: { type: 'integer', default: -1 },
       sleep_ms: { type: 'integer', default: 0 },
+      // After this iteration's step the model's running statistic is +Infinity while the loss
+      // reported for the step is still finite (like a batch-norm variance that diverged first).
+      poison_state_at: { type: 'integer', default: -1 },
+      loss_weight: { type: 'number', default: 1, 'x-resumable': true },
     },
   },
   async create(o, ctx): Promise<Trainer> {
@@ -274,9 +280,15 @@ const tinyTrainer = definePlugin<'trainer', TrainerOptions>({
           const logits = model.apply(x, { training: true }).reshape([-1, CLASSES]);
           const onehot = tf.oneHot(tf.where(valid, y, tf.zerosLike(y)), CLASSES);
           const ce = tf.losses.softmaxCrossEntropy(onehot, logits, tf.cast(valid, 'float32')) as tf.Scalar;
-          return it === o.nan_at ? (ce.mul(Number.NaN) as tf.Scalar) : ce;
+          const weight = o.loss_weight ?? 1; // the hand-built test experiments skip schema defaults
+          const weighted = weight === 1 ? ce : (ce.mul(weight) as tf.Scalar);
+          return it === o.nan_at ? (weighted.mul(Number.NaN) as tf.Scalar) : weighted;
         });
         optimizer.applyGradients(grads);
+        if (it === o.poison_state_at) {
+          const running = model.stateDict().get('bn.running_mean')!;
+          running.assign(tf.fill(running.shape, Number.POSITIVE_INFINITY));
+        }
         const loss = value.dataSync()[0]!;
         tf.dispose([value, ...Object.values(grads)]);
         return { scalars: { loss } };
@@ -348,15 +360,18 @@ export function testRegistry(): PluginRegistry {
 }
 
 /** A resolved experiment built by hand (the config language is tested elsewhere). */
-export function tinyExperiment(outDir: string, overrides: { trainer?: Record<string, unknown>; checkpoint?: Record<string, unknown>; evaluation?: Record<string, unknown> } = {}) {
+export function tinyExperiment(
+  outDir: string,
+  overrides: { trainer?: Record<string, unknown>; checkpoint?: Record<string, unknown>; evaluation?: Record<string, unknown>; model?: Record<string, unknown>; optimizer?: Record<string, unknown>; scheduler?: Record<string, unknown>; dataset?: Record<string, unknown> } = {},
+) {
   const config: Record<string, unknown> = {
     name: 'engine-test',
     seed: 0,
     runtime: { backend: 'cpu' },
-    model: { type: 'test-tiny-model', init_scale: 0.1 },
-    optimizer: { type: 'test-sgd', lr: 0.5, momentum: 0.9 },
-    scheduler: { type: 'constant', lr: 0.5 },
-    dataset: { type: 'test-tiny-data', train: 10, val: 3, size: 6, eval_pad: 2 },
+    model: { type: 'test-tiny-model', init_scale: 0.1, ...overrides.model },
+    optimizer: { type: 'test-sgd', lr: 0.5, momentum: 0.9, ...overrides.optimizer },
+    scheduler: { type: 'constant', lr: 0.5, ...overrides.scheduler },
+    dataset: { type: 'test-tiny-data', train: 10, val: 3, size: 6, eval_pad: 2, ...overrides.dataset },
     metrics: { acc: { type: 'test-pixel-acc' } },
     trainer: { type: 'test-supervised', iterations: 12, batch_size: 2, nan_at: -1, sleep_ms: 0, ...overrides.trainer },
     evaluation: { every: 0, limit: null, ...overrides.evaluation },
@@ -365,9 +380,10 @@ export function tinyExperiment(outDir: string, overrides: { trainer?: Record<str
     progress: { bar: 'never', log_every: 0 },
     trackers: [{ type: 'local' }],
   };
-  const canonicalYaml = `${JSON.stringify(config, null, 2)}\n`;
-  const hash = createHash('sha256').update(canonicalYaml).digest('hex');
-  return { config, canonicalYaml, hash, baseDir: outDir };
+  // The real run identity (sorted keys, sha256 of the canonical JSON), so a run folder's config.yaml
+  // hashes back to its checkpoints' configHash like a loaded experiment's does.
+  const c = canonicalize(config);
+  return { config: c.canonical, canonicalYaml: c.yaml, hash: c.hash, baseDir: outDir };
 }
 
 /** Loadable from an experiment's `plugins:` list (CLI tests through a child process). */

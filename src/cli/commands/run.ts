@@ -58,16 +58,20 @@ export function headline(metrics: Record<string, number>): string {
 export async function resolveForRun(experiment: string | undefined, opts: RunCommandOptions) {
   // Heavy modules (tfjs, ajv, plugins) load only when a command runs, so `ablate --help` stays fast.
   const { loadExperiment } = await import('../../config/index.js');
-  const { readRunMeta } = await import('../../engine/run-dir.js');
-  const { findCheckpoint, runDirOf } = await import('../../engine/checkpoint.js');
+  const { readRunMeta, configFileFor } = await import('../../engine/run-dir.js');
+  const { findCheckpoint, readCheckpointMeta, runDirOf } = await import('../../engine/checkpoint.js');
   let file = experiment;
   let baseDir = opts.baseDir;
   if (opts.resume) {
-    const runDir = runDirOf(findCheckpoint(opts.resume));
-    const own = path.join(runDir, 'config.yaml');
+    // Warnings about damaged checkpoints are printed once, by the run itself.
+    const entry = findCheckpoint(opts.resume);
+    const runDir = runDirOf(entry);
+    // The config the checkpoint was trained with: config.yaml, or the one a resume with changed
+    // optimisation values wrote (so resuming again does not silently undo the change).
+    const own = configFileFor(runDir, readCheckpointMeta(entry).configHash) ?? path.join(runDir, 'config.yaml');
     file ??= own;
     // The saved config's relative paths are relative to the original experiment's folder.
-    if (path.resolve(file) === own) baseDir ??= readRunMeta(runDir)?.baseDir;
+    if (path.resolve(file) === path.resolve(own)) baseDir ??= readRunMeta(runDir)?.baseDir;
   }
   if (!file) throw new AblateError('cli.missing-experiment', 'ablate run needs an experiment file (or --resume <run folder>)', { hint: 'ablate run experiments/quickstart.yaml' });
   if (!existsSync(file)) throw new AblateError('cli.missing-experiment', `experiment file '${file}' not found`, { where: { file } });
