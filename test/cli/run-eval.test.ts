@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listCheckpoints } from '../../src/engine/checkpoint.js';
 import { ablateFromSource } from '../support/cli.js';
+import { tinyPluginsFile } from '../support/paths.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ablate = ablateFromSource;
@@ -22,7 +23,7 @@ function experiment(dir: string): string {
     [
       'name: engine-cli-test',
       'seed: 0',
-      `plugins: [${JSON.stringify(path.join(here, '..', 'engine', 'tiny-plugins.ts'))}]`,
+      `plugins: [${JSON.stringify(tinyPluginsFile)}]`,
       'runtime: {backend: cpu}',
       'model: {type: test-tiny-model}',
       'optimizer: {type: test-sgd, lr: 0.5}',

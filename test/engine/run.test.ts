@@ -8,7 +8,7 @@ import { runExperiment } from '../../src/engine/run.js';
 import { listCheckpoints } from '../../src/engine/checkpoint.js';
 import { readSafetensors } from '../../src/weights/safetensors.js';
 import { AblateError } from '../../src/errors.js';
-import { testRegistry, tinyExperiment } from './tiny-plugins.js';
+import { tinyRegistry, tinyExperiment } from '../support/tiny-plugins.js';
 
 const quiet = { info() {}, warn() {}, debug() {} };
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'ablate-engine-'));
@@ -21,7 +21,7 @@ function records(runDir: string, sub = '') {
 test('a run trains, checkpoints, evaluates and logs to the tracker', async () => {
   const out = tmp();
   const exp = tinyExperiment(out, { checkpoint: { every: 5, keep_last: 2 }, evaluation: { every: 6 } });
-  const r = await runExperiment(exp, { registry: testRegistry(), log: quiet, runName: 'tiny' });
+  const r = await runExperiment(exp, { registry: tinyRegistry(), log: quiet, runName: 'tiny' });
   assert.equal(r.status, 'FINISHED', r.error?.message);
   assert.equal(r.iteration, 12);
   assert.equal(path.basename(r.runDir), `tiny-${exp.hash.slice(0, 8)}`);
@@ -55,13 +55,13 @@ test('a run trains, checkpoints, evaluates and logs to the tracker', async () =>
 test('resume continues exactly: same final weights and optimizer state as an uninterrupted run', async () => {
   const out = tmp();
   const exp = tinyExperiment(out, { checkpoint: { every: 4, keep_last: 3 } });
-  const full = await runExperiment(exp, { registry: testRegistry(), log: quiet, runDir: path.join(out, 'full') });
+  const full = await runExperiment(exp, { registry: tinyRegistry(), log: quiet, runDir: path.join(out, 'full') });
   assert.equal(full.status, 'FINISHED', full.error?.message);
 
   // Interrupt after iteration 6 (0-based): a checkpoint at 7 is written, off the periodic grid.
   const ctrl = new AbortController();
   const part = await runExperiment(exp, {
-    registry: testRegistry(),
+    registry: tinyRegistry(),
     log: quiet,
     runDir: path.join(out, 'split'),
     signal: ctrl.signal,
@@ -73,7 +73,7 @@ test('resume continues exactly: same final weights and optimizer state as an uni
   assert.equal(part.iteration, 7);
   assert.equal(listCheckpoints(part.runDir).at(-1)!.iteration, 7);
 
-  const resumed = await runExperiment(exp, { registry: testRegistry(), log: quiet, resume: part.runDir });
+  const resumed = await runExperiment(exp, { registry: tinyRegistry(), log: quiet, resume: part.runDir });
   assert.equal(resumed.status, 'FINISHED', resumed.error?.message);
   assert.equal(resumed.runDir, part.runDir);
   assert.equal(resumed.iteration, 12);
@@ -91,9 +91,9 @@ test('resume continues exactly: same final weights and optimizer state as an uni
 test('resume refuses a different config', async () => {
   const out = tmp();
   const exp = tinyExperiment(out, { trainer: { iterations: 3 } });
-  const r = await runExperiment(exp, { registry: testRegistry(), log: quiet });
+  const r = await runExperiment(exp, { registry: tinyRegistry(), log: quiet });
   const other = tinyExperiment(out, { trainer: { iterations: 4 } });
-  await assert.rejects(runExperiment(other, { registry: testRegistry(), log: quiet, resume: r.runDir }), (e: unknown) => {
+  await assert.rejects(runExperiment(other, { registry: tinyRegistry(), log: quiet, resume: r.runDir }), (e: unknown) => {
     assert.ok(e instanceof AblateError);
     assert.equal(e.code, 'run.resume-mismatch');
     return true;
@@ -103,7 +103,7 @@ test('resume refuses a different config', async () => {
 test('a NaN loss stops the run naming the iteration and loss, keeping the last good checkpoint', async () => {
   const out = tmp();
   const exp = tinyExperiment(out, { trainer: { nan_at: 7 }, checkpoint: { every: 3, keep_last: 5 } });
-  const r = await runExperiment(exp, { registry: testRegistry(), log: quiet });
+  const r = await runExperiment(exp, { registry: tinyRegistry(), log: quiet });
   assert.equal(r.status, 'FAILED');
   assert.ok(r.error instanceof AblateError);
   assert.match(r.error.message, /iteration 7: loss 'loss' is NaN/);
@@ -119,7 +119,7 @@ test('the live tensor count is the same after every iteration (50 iterations, wi
   const out = tmp();
   const exp = tinyExperiment(out, { trainer: { iterations: 50 }, checkpoint: { every: 7 }, evaluation: { every: 10 } });
   const counts: number[] = [];
-  const r = await runExperiment(exp, { registry: testRegistry(), log: quiet, onIteration: (_it, info) => counts.push(info.numTensors) });
+  const r = await runExperiment(exp, { registry: tinyRegistry(), log: quiet, onIteration: (_it, info) => counts.push(info.numTensors) });
   assert.equal(r.status, 'FINISHED', r.error?.message);
   assert.equal(counts.length, 50);
   assert.deepEqual(new Set(counts).size, 1, `live tensors per iteration: ${[...new Set(counts)].join(', ')}`);
@@ -129,7 +129,7 @@ test('a failing component build ends the run FAILED with the error', async () =>
   const out = tmp();
   const exp = tinyExperiment(out);
   (exp.config.model as Record<string, unknown>).type = 'no-such-model';
-  const r = await runExperiment(exp, { registry: testRegistry(), log: quiet });
+  const r = await runExperiment(exp, { registry: tinyRegistry(), log: quiet });
   assert.equal(r.status, 'FAILED');
   assert.match(r.error!.message, /unknown model type 'no-such-model'/);
   assert.ok(readdirSync(r.runDir).includes('config.yaml'));
@@ -150,12 +150,12 @@ function logged(runDir: string, key: string, sub = ''): Map<number, number> {
 test("a trainer's own network and the step generator survive checkpoint → resume bit for bit", async () => {
   const out = tmp();
   const exp = teacherExperiment(out);
-  const full = await runExperiment(exp, { registry: testRegistry(), log: quiet, runDir: path.join(out, 'full') });
+  const full = await runExperiment(exp, { registry: tinyRegistry(), log: quiet, runDir: path.join(out, 'full') });
   assert.equal(full.status, 'FINISHED', full.error?.message);
   const ctrl = new AbortController();
-  const part = await runExperiment(exp, { registry: testRegistry(), log: quiet, runDir: path.join(out, 'split'), signal: ctrl.signal, onIteration: (it) => it === 6 && ctrl.abort() });
+  const part = await runExperiment(exp, { registry: tinyRegistry(), log: quiet, runDir: path.join(out, 'split'), signal: ctrl.signal, onIteration: (it) => it === 6 && ctrl.abort() });
   assert.equal(part.iteration, 7);
-  const resumed = await runExperiment(exp, { registry: testRegistry(), log: quiet, resume: part.runDir });
+  const resumed = await runExperiment(exp, { registry: tinyRegistry(), log: quiet, resume: part.runDir });
   assert.equal(resumed.status, 'FINISHED', resumed.error?.message);
 
   const a = readSafetensors(listCheckpoints(full.runDir).at(-1)!.tensorsFile).tensors;
@@ -179,14 +179,14 @@ test("evaluation.network scores a trainer's network, and `ablate eval --network`
   const { evaluateCheckpoint } = await import('../../src/engine/eval-run.js');
   const { findCheckpoint } = await import('../../src/engine/checkpoint.js');
   const out = tmp();
-  const onModel = await runExperiment(teacherExperiment(out), { registry: testRegistry(), log: quiet, runDir: path.join(out, 'model') });
-  const onTeacher = await runExperiment(teacherExperiment(out, { network: 'teacher' }), { registry: testRegistry(), log: quiet, runDir: path.join(out, 'teacher') });
+  const onModel = await runExperiment(teacherExperiment(out), { registry: tinyRegistry(), log: quiet, runDir: path.join(out, 'model') });
+  const onTeacher = await runExperiment(teacherExperiment(out, { network: 'teacher' }), { registry: tinyRegistry(), log: quiet, runDir: path.join(out, 'teacher') });
   assert.equal(onTeacher.status, 'FINISHED', onTeacher.error?.message);
   assert.notEqual(onTeacher.metrics.pixel_acc, onModel.metrics.pixel_acc, 'the teacher (different weights) scores differently');
 
   const ckpt = findCheckpoint(onModel.runDir);
   const exp = teacherExperiment(out);
-  const evalOf = (network?: string) => evaluateCheckpoint(exp, ckpt, { registry: testRegistry(), log: quiet, outDir: path.join(out, `eval-${network ?? 'default'}`), ...(network ? { network } : {}) });
+  const evalOf = (network?: string) => evaluateCheckpoint(exp, ckpt, { registry: tinyRegistry(), log: quiet, outDir: path.join(out, `eval-${network ?? 'default'}`), ...(network ? { network } : {}) });
   const asModel = await evalOf();
   const asTeacher = await evalOf('teacher');
   assert.equal(asModel.network, 'model');
@@ -202,23 +202,23 @@ test("evaluation.network scores a trainer's network, and `ablate eval --network`
 
 test('a wrong evaluation.network fails before training; a trainer network named like a slot is refused', async () => {
   const out = tmp();
-  const bad = await runExperiment(teacherExperiment(out, { network: 'nope' }), { registry: testRegistry(), log: quiet });
+  const bad = await runExperiment(teacherExperiment(out, { network: 'nope' }), { registry: tinyRegistry(), log: quiet });
   assert.equal(bad.status, 'FAILED');
   assert.equal(bad.iteration, 0);
   assert.match(bad.error?.message ?? '', /evaluation.network names 'nope'/);
   // The failed run's trainer released its own network: the same trainer builds again in this process.
-  const again = await runExperiment(teacherExperiment(out), { registry: testRegistry(), log: quiet });
+  const again = await runExperiment(teacherExperiment(out), { registry: tinyRegistry(), log: quiet });
   assert.equal(again.status, 'FINISHED', again.error?.message);
   const clash = teacherExperiment(out);
   (clash.config.trainer as Record<string, unknown>).teacher_name = 'optimizer';
-  const r = await runExperiment(clash, { registry: testRegistry(), log: quiet });
+  const r = await runExperiment(clash, { registry: tinyRegistry(), log: quiet });
   assert.equal(r.status, 'FAILED');
   assert.match(r.error?.message ?? '', /network 'optimizer' has the name of the experiment's slot/);
 });
 
 test("the engine steps every scheduler slot and logs every optimizer slot's learning rates, a pack's included", async () => {
   const { definePack } = await import('../../src/index.js');
-  const registry = testRegistry();
+  const registry = tinyRegistry();
   registry.register(
     definePack({
       name: 'test-aux',

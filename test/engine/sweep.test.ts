@@ -5,9 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runSweep, type SweepCellInput } from '../../src/engine/sweep.js';
-import { testRegistry, tinyExperiment } from './tiny-plugins.js';
+import { tinyRegistry, tinyExperiment } from '../support/tiny-plugins.js';
 import { quietLog } from '../support/log.js';
 import { cliEntryFromSource } from '../support/cli.js';
+import { tinyPluginsFile } from '../support/paths.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -29,7 +30,7 @@ function cells(out: string, extra: Record<string, unknown> = {}): SweepCellInput
 test('a sweep runs every cell as a child of one parent run and prints a summary', async () => {
   const out = mkdtempSync(path.join(os.tmpdir(), 'ablate-sweep-'));
   const lines: string[] = [];
-  const r = await runSweep(cells(out), { registry: testRegistry(), file: 'lr-sweep.yaml', log: quietLog, out: (l) => lines.push(l) });
+  const r = await runSweep(cells(out), { registry: tinyRegistry(), file: 'lr-sweep.yaml', log: quietLog, out: (l) => lines.push(l) });
   assert.equal(r.status, 'FINISHED');
   assert.deepEqual(r.cells.map((c) => [c.name, c.status]), [['lr=0.5', 'FINISHED'], ['lr=0.05', 'FINISHED']]);
   assert.ok(path.basename(r.sweepDir).startsWith('sweep-lr-sweep-'));
@@ -55,9 +56,9 @@ test('parallel: 2 runs the cells as child ablate run processes', async () => {
   const out = mkdtempSync(path.join(os.tmpdir(), 'ablate-sweep-'));
   process.env.ABLATE_RUN_ENTRY = JSON.stringify(cliEntryFromSource);
   try {
-    const input = cells(out, { plugins: [path.join(here, 'tiny-plugins.ts')], launcher: { type: 'local', parallel: 2 } });
+    const input = cells(out, { plugins: [tinyPluginsFile], launcher: { type: 'local', parallel: 2 } });
     const logged: string[] = [];
-    const r = await runSweep(input, { registry: testRegistry(), log: { ...quietLog, info: (m) => logged.push(m) }, out: () => {} });
+    const r = await runSweep(input, { registry: tinyRegistry(), log: { ...quietLog, info: (m) => logged.push(m) }, out: () => {} });
     assert.equal(r.status, 'FINISHED', JSON.stringify(r.cells) + logged.join('\n'));
     for (const c of r.cells) {
       const child = records(c.runDir!);
@@ -84,13 +85,13 @@ test('an interrupted sweep resumes: finished cells kept, the stopped one continu
   // Ctrl-C while the second cell trains: it checkpoints and stops, the third never starts.
   const ctrlC = new AbortController();
   const log = { ...quietLog, info: (m: string) => (m === 'cell lr=0.05' ? setImmediate(() => ctrlC.abort()) : undefined) };
-  const first = await runSweep(three(), { registry: testRegistry(), file: 'resume.yaml', log, out: () => {}, signal: ctrlC.signal });
+  const first = await runSweep(three(), { registry: tinyRegistry(), file: 'resume.yaml', log, out: () => {}, signal: ctrlC.signal });
   assert.equal(first.status, 'KILLED');
   assert.deepEqual(first.cells.map((c) => c.status), ['FINISHED', 'KILLED', 'KILLED']);
   const keptResult = readFileSync(path.join(first.cells[0]!.runDir!, 'result.json'), 'utf8');
 
   const lines: string[] = [];
-  const again = await runSweep(three(), { registry: testRegistry(), file: 'resume.yaml', log: { ...quietLog, info: (m) => lines.push(m) }, out: () => {}, resume: first.sweepDir });
+  const again = await runSweep(three(), { registry: tinyRegistry(), file: 'resume.yaml', log: { ...quietLog, info: (m) => lines.push(m) }, out: () => {}, resume: first.sweepDir });
   assert.equal(again.status, 'FINISHED');
   assert.equal(again.sweepDir, first.sweepDir);
   assert.deepEqual(again.cells.map((c) => [c.status, c.runDir]), first.cells.map((c) => ['FINISHED', c.runDir]));
@@ -105,8 +106,8 @@ test('an interrupted sweep resumes: finished cells kept, the stopped one continu
   assert.deepEqual(runs.map((r) => r.status).sort(), ['FINISHED', 'FINISHED', 'FINISHED']);
 
   // Another sweep cannot be resumed into this folder.
-  await assert.rejects(runSweep(three().slice(0, 2), { registry: testRegistry(), log: quietLog, out: () => {}, resume: first.sweepDir }), /ran other cells/);
-  await assert.rejects(runSweep(three(), { registry: testRegistry(), log: quietLog, out: () => {}, resume: out }), /not a sweep folder/);
+  await assert.rejects(runSweep(three().slice(0, 2), { registry: tinyRegistry(), log: quietLog, out: () => {}, resume: first.sweepDir }), /ran other cells/);
+  await assert.rejects(runSweep(three(), { registry: tinyRegistry(), log: quietLog, out: () => {}, resume: out }), /not a sweep folder/);
 });
 
 test('a cell whose components fail to build fails alone: the later cells still run (nothing it built stays registered)', async () => {
@@ -119,7 +120,7 @@ test('a cell whose components fail to build fails alone: the later cells still r
     const canonicalYaml = `${JSON.stringify(e.config, null, 2)}\n`;
     return { name, labels: { cell: name }, diff: {}, experiment: { ...e, canonicalYaml, hash: `${'abc'[i]}${e.hash.slice(1)}` } };
   });
-  const r = await runSweep(three, { registry: testRegistry(), file: 'broken-first.yaml', log: quietLog, out: () => {} });
+  const r = await runSweep(three, { registry: tinyRegistry(), file: 'broken-first.yaml', log: quietLog, out: () => {} });
   assert.deepEqual(r.cells.map((c) => [c.name, c.status]), [['a', 'FAILED'], ['b', 'FINISHED'], ['c', 'FINISHED']], JSON.stringify(r.cells.map((c) => c.error)));
   assert.match(r.cells[0]!.error ?? '', /no-such-data/, 'the failed cell says what was missing');
   assert.doesNotMatch(r.cells.map((c) => c.error ?? '').join('\n'), /already registered/);

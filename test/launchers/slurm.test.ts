@@ -14,6 +14,7 @@ import { runSweep } from '../../src/cli/commands/sweep-run.js';
 import { sweepCancel, sweepStatus } from '../../src/cli/commands/sweep-follow.js';
 import type { CellProgress } from '../../src/engine/sweep-state.js';
 import { clusterForTests } from './slurm-cluster.js';
+import { tinyPluginsFile } from '../support/paths.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { skip } = clusterForTests();
@@ -28,7 +29,7 @@ function sweepFile(dir: string, opts: { trainer: string; grid: string; launcher?
     [
       'name: slurm-test',
       'seed: 0',
-      `plugins: [${JSON.stringify(path.join(here, '..', 'engine', 'tiny-plugins.ts'))}]`,
+      `plugins: [${JSON.stringify(tinyPluginsFile)}]`,
       'runtime: {backend: cpu}',
       'model: {type: test-tiny-model}',
       'optimizer: {type: test-sgd, lr: 0.5}',

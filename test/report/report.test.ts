@@ -14,9 +14,10 @@ import { asReciprocal, bootstrapInterval, buildTable, cellAt, levelLabels, meanS
 import { runReport } from '../../src/cli/commands/report.js';
 import { runSweep } from '../../src/cli/commands/sweep-run.js';
 import { quietLog } from '../support/log.js';
+import { tinyPluginsFile } from '../support/paths.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const tinyPlugins = path.join(here, '..', 'engine', 'tiny-plugins.ts');
+const tinyPlugins = tinyPluginsFile;
 
 /** Params-only runs (no sweep tags): 3 methods × 3 fractions × 2 seeds, minus (full, adv-semi). */
 async function makeRuns(): Promise<{ dir: string; expected: Map<string, number[]> }> {

@@ -18,9 +18,10 @@ import { runSync } from '../../src/cli/commands/sync.js';
 import { loadExperiment } from '../../src/config/load.js';
 import { runExperiment } from '../../src/engine/run.js';
 import { fileURLToPath } from 'node:url';
-import { testRegistry, tinyExperiment } from '../engine/tiny-plugins.js';
+import { tinyRegistry, tinyExperiment } from '../support/tiny-plugins.js';
 import { serverForTests } from './mlflow-server.js';
 import { quietLog } from '../support/log.js';
+import { tinyPluginsFile } from '../support/paths.js';
 
 const { server, skip } = await serverForTests();
 after(async () => {
@@ -53,7 +54,7 @@ test('engine sweep logged to a real MLflow server: nesting, params, metrics, art
   }) as typeof process.stdout.write;
   let r;
   try {
-    r = await runSweep(cells(out, uri), { registry: testRegistry(), file: 'lr-sweep.yaml', log: quietLog, out: () => {} });
+    r = await runSweep(cells(out, uri), { registry: tinyRegistry(), file: 'lr-sweep.yaml', log: quietLog, out: () => {} });
   } finally {
     process.stdout.write = write;
   }
@@ -106,7 +107,7 @@ test('engine sweep logged to a real MLflow server: nesting, params, metrics, art
   assert.ok(printed.some((l) => l.startsWith('run sweep:')), 'console announced the sweep parent');
 });
 
-const tinyPlugins = path.join(path.dirname(fileURLToPath(import.meta.url)), '../engine/tiny-plugins.ts');
+const tinyPlugins = tinyPluginsFile;
 
 function experimentFile(dir: string, trackerLines: string[]): string {
   const file = path.join(dir, 'tiny.yaml');

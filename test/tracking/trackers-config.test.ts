@@ -11,9 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { loadExperiment } from '../../src/config/load.js';
 import { ExperimentContainer } from '../../src/plugin/container.js';
 import { openTracking, trackerSlots } from '../../src/tracking/open.js';
+import { tinyPluginsFile } from '../support/paths.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const tiny = path.join(here, '../engine/tiny-plugins.ts');
+const tiny = tinyPluginsFile;
 
 function files(entries: Record<string, string[]>): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-trackers-'));

@@ -13,6 +13,7 @@ import { runExperiment } from '../../src/engine/run.js';
 import { readRecord } from '../../src/tracking/record.js';
 import { runSync } from '../../src/cli/commands/sync.js';
 import { quietLog } from '../support/log.js';
+import { tinyPluginsFile } from '../support/paths.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const lines = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -25,7 +26,7 @@ test("a user's sink gets the run's events in order, as recorded; sync --to repla
     exp,
     [
       'name: user-sink',
-      `plugins: [${JSON.stringify(path.join(here, '../engine/tiny-plugins.ts'))}, ${JSON.stringify(path.join(here, 'fixtures/collect-sink.ts'))}]`,
+      `plugins: [${JSON.stringify(tinyPluginsFile)}, ${JSON.stringify(path.join(here, 'fixtures/collect-sink.ts'))}]`,
       'runtime: {backend: cpu}',
       'model: {type: test-tiny-model}',
       'optimizer: {type: test-sgd, lr: 0.5}',

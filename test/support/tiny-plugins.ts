@@ -352,7 +352,7 @@ const teacherTrainer = definePlugin<'trainer', TrainerOptions & { decay: number;
 
 export const tinyPlugins: readonly AnyPlugin[] = [tinyModel, tinySgd, tinyDataset, pixelAccuracy, tinyTrainer, teacherTrainer];
 
-export function testRegistry(): PluginRegistry {
+export function tinyRegistry(): PluginRegistry {
   const r = new PluginRegistry();
   r.registerAll(builtinPlugins, 'builtin');
   r.registerAll(tinyPlugins, 'test');
