@@ -22,7 +22,9 @@ export interface CaseResult {
 }
 
 const [root, firstArg, countArg] = process.argv.slice(2);
-const send = (m: unknown) => process.send!(m);
+// Waits until the message is handed to the channel: messages still queued when the worker
+// disconnects are lost (a fast run outpaced the pipe and half the results never arrived).
+const send = (m: unknown) => new Promise<void>((resolve, reject) => process.send!(m, undefined, undefined, (e) => (e ? reject(e) : resolve())));
 
 function yamlFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true })
@@ -34,7 +36,7 @@ const sources = yamlFiles(root!);
 const registry = await schemaRegistry();
 // Warm up (plugin schemas, compiled validator) before any case is timed.
 await checkFile(sources.find((f) => f.endsWith('quickstart.yaml'))!, { registry });
-send({ ready: sources.length });
+await send({ ready: sources.length });
 
 const first = Number(firstArg);
 for (let seed = first; seed < first + Number(countArg); seed++) {
@@ -44,7 +46,7 @@ for (let seed = first; seed < first + Number(countArg); seed++) {
   // `_base_` in the name keeps a mutated fragment a fragment; a new name per case defeats the parse cache.
   const file = path.join(path.dirname(source), `fuzz-${seed}.${path.basename(source)}`);
   writeFileSync(file, bytes);
-  send({ start: seed });
+  await send({ start: seed });
   const result: CaseResult = { seed, source: path.relative(root!, source), outcome: 'valid', detail: [] };
   try {
     await checkFile(file, { registry });
@@ -64,6 +66,6 @@ for (let seed = first; seed < first + Number(countArg); seed++) {
   } finally {
     rmSync(file, { force: true });
   }
-  send({ done: result });
+  await send({ done: result });
 }
 process.disconnect();
