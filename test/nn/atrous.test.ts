@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import { atrousConv2d, atrousOutputSize } from '../../src/nn/atrous.js';
 import { tf } from '../../src/runtime/tf.js';
 import type { Tensor, Tensor4D } from '../../src/runtime/tf.js';
-import { assertClose, availableBackends, on, relErr, seeded } from '../runtime/helpers.js';
+import { assertClose, availableBackends, on, seeded } from '../runtime/helpers.js';
+import { relErr } from '../support/numeric.js';
 
 /** Direct definition of PyTorch's Conv2d(padding=p, dilation=d), NHWC/HWIO, on plain arrays. */
 function naiveDilated(x: ArrayLike<number>, xs: number[], w: ArrayLike<number>, ws: number[], d: number, p: number): { y: Float64Array; shape: number[] } {

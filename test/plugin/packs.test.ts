@@ -6,7 +6,7 @@ import path from 'node:path';
 import { PluginRegistry } from '../../src/plugin/registry.js';
 import { ExperimentContainer, configuredSlots } from '../../src/plugin/container.js';
 import { loadUserPlugins } from '../../src/plugin/loader.js';
-import { composeExperimentSchema } from '../../src/schema/compose.js';
+import { composeExperimentSchema } from '../../src/config/schema.js';
 import { AblateError, PLUGIN_KINDS, definePack, definePlugin } from '../../src/index.js';
 import { builtinPlugins } from '../../plugins/manifest.js';
 
