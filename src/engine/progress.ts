@@ -1,9 +1,11 @@
 /**
- * Training progress on the console: a cli-progress bar (iteration, losses, lr, it/s, ETA) on a
- * terminal, otherwise a plain log line every few iterations so CI logs and piped output stay
- * readable. Goes to stderr, so stdout stays clean for results and `--json`.
+ * Training progress on the console. On a terminal: one status line (bar, iteration, losses, lr,
+ * it/s, ETA) kept at the bottom, and every other line written meanwhile — ablate's log lines, a
+ * plugin's, a library's console.warn — is printed above it: the status line owns the terminal's
+ * last line while it is shown, so nothing is written into or over it. Without a terminal: a plain
+ * line every few iterations, one line per event, so CI logs and piped output stay readable. Goes
+ * to stderr, so stdout stays clean for results and `--json`.
  */
-import cliProgress from 'cli-progress';
 
 export interface ProgressOptions {
   total: number;
@@ -31,12 +33,106 @@ export function formatEta(seconds: number): string {
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }
 
+const CLEAR_LINE = '\r\x1b[2K';
+const HIDE_CURSOR = '\x1b[?25l';
+const SHOW_CURSOR = '\x1b[?25h';
+/** Redraws at most this often; a log line above the bar redraws it at once. */
+const FRAME_MS = 200;
+
+type Write = NodeJS.WriteStream['write'];
+
+function endsLine(chunk: unknown): boolean {
+  if (typeof chunk === 'string') return chunk.endsWith('\n');
+  if (chunk instanceof Uint8Array) return chunk.length > 0 && chunk[chunk.length - 1] === 0x0a;
+  return false;
+}
+
+/**
+ * The last line of a terminal, kept below whatever else is written. While shown it wraps `write`
+ * of its stream (and of stdout when that is the same terminal): a foreign write first erases the
+ * status line, and a write that ends a line draws it again below. A write that leaves a line
+ * open (a prompt, a partial line) keeps the status line hidden until that line is ended.
+ */
+export class StatusLine {
+  private text = '';
+  private shown = false;
+  private openLine = false;
+  private lastDraw = 0;
+  private readonly originals = new Map<NodeJS.WriteStream, Write>();
+  private readonly raw: (s: string) => void;
+  private readonly onExit = () => this.raw(SHOW_CURSOR);
+
+  constructor(private readonly stream: NodeJS.WriteStream) {
+    const write = stream.write.bind(stream) as (s: string) => boolean;
+    this.raw = (s) => void write(s);
+    const targets = new Set([stream]);
+    // stdout on the same terminal shares the last line too (a plugin's console.log).
+    if (stream.isTTY && process.stdout.isTTY && stream !== process.stdout) targets.add(process.stdout);
+    for (const target of targets) this.wrap(target);
+    this.raw(HIDE_CURSOR);
+    process.once('exit', this.onExit);
+  }
+
+  private wrap(target: NodeJS.WriteStream): void {
+    const original = target.write;
+    this.originals.set(target, original);
+    const self = this;
+    target.write = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {
+      self.erase();
+      const ok = (original as (...a: unknown[]) => boolean).call(target, chunk, ...rest);
+      self.openLine = !endsLine(chunk);
+      if (!self.openLine) self.draw();
+      return ok;
+    } as Write;
+  }
+
+  private erase(): void {
+    if (this.shown) this.raw(CLEAR_LINE);
+    this.shown = false;
+  }
+
+  /** Draws `text` now (`force`) or when the last frame is old enough. */
+  set(text: string, force = false): void {
+    this.text = text;
+    const now = performance.now();
+    if (force || now - this.lastDraw >= FRAME_MS) this.draw();
+  }
+
+  private draw(): void {
+    if (this.openLine || this.text === '') return;
+    // A line wider than the terminal wraps, and erasing would then leave its first part behind.
+    const width = Math.max(20, (this.stream.columns || 100) - 1);
+    this.raw(`${CLEAR_LINE}${this.text.length > width ? this.text.slice(0, width) : this.text}`);
+    this.shown = true;
+    this.lastDraw = performance.now();
+  }
+
+  /** Leaves the last state on the terminal as an ordinary line and gives the streams back. */
+  stop(keep: boolean): void {
+    if (keep && this.text !== '' && !this.openLine) {
+      this.draw();
+      this.raw('\n');
+    } else this.erase();
+    this.shown = false;
+    for (const [target, original] of this.originals) target.write = original;
+    this.originals.clear();
+    this.raw(SHOW_CURSOR);
+    process.removeListener('exit', this.onExit);
+  }
+}
+
+function bar(done: number, total: number, width = 24): string {
+  const filled = total > 0 ? Math.min(width, Math.round((done / total) * width)) : 0;
+  return `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
+}
+
 export class Progress {
-  private readonly bar: cliProgress.SingleBar | undefined;
+  private readonly status: StatusLine | undefined;
   private readonly every: number;
   private readonly write: (line: string) => void;
   private readonly t0 = performance.now();
   private lastLine = -1;
+  private stopped = false;
 
   constructor(private readonly opts: ProgressOptions) {
     const stream = opts.stream ?? process.stderr;
@@ -45,21 +141,13 @@ export class Progress {
     this.every = opts.logEvery > 0 ? opts.logEvery : Math.max(1, Math.round((opts.total - opts.start) / 20));
     this.write = opts.write ?? ((l) => stream.write(`${l}\n`));
     if (useBar) {
-      this.bar = new cliProgress.SingleBar(
-        {
-          stream,
-          format: `${opts.label} |{bar}| {value}/{total} {stats} | {speed} it/s | ETA {eta_h}`,
-          barsize: 24,
-          hideCursor: true,
-          clearOnComplete: false,
-          etaBuffer: 20,
-          fps: 5,
-          noTTYOutput: opts.mode === 'always' && !tty,
-        },
-        cliProgress.Presets.shades_classic,
-      );
-      this.bar.start(opts.total, opts.start, { stats: '', speed: '-', eta_h: '?' });
+      this.status = new StatusLine(stream);
+      this.status.set(this.line(opts.start, '', '-', '?'), true);
     }
+  }
+
+  private line(done: number, stats: string, speed: string, eta: string): string {
+    return `${this.opts.label} |${bar(done, this.opts.total)}| ${done}/${this.opts.total}${stats ? ` ${stats}` : ''} | ${speed} it/s | ETA ${eta}`;
   }
 
   /** After iteration `iteration` (0-based) finished; `scalars` are losses and lr. */
@@ -74,27 +162,27 @@ export class Progress {
         .map(([k, v]) => `${k.replace(/^loss_/, '')} ${fmt(v)}`),
       ...(lr === undefined ? [] : [`lr ${fmt(lr)}`]),
     ].join(' ');
-    if (this.bar) {
-      this.bar.update(done, { stats, speed: itPerSec > 0 ? itPerSec.toFixed(2) : '-', eta_h: formatEta(eta) });
+    const speed = itPerSec > 0 ? itPerSec.toFixed(2) : '-';
+    if (this.status) {
+      this.status.set(this.line(done, stats, speed, formatEta(eta)), done === this.opts.total);
       return;
     }
     if (done === this.opts.total || done - this.opts.start === 1 || done % this.every === 0) {
       if (done === this.lastLine) return;
       this.lastLine = done;
-      this.write(`${this.opts.label} it ${done}/${this.opts.total} ${stats} | ${itPerSec > 0 ? itPerSec.toFixed(2) : '-'} it/s | ETA ${formatEta(eta)}`);
+      this.write(`${this.opts.label} it ${done}/${this.opts.total} ${stats} | ${speed} it/s | ETA ${formatEta(eta)}`);
     }
   }
 
-  /** A message that must not be overdrawn by the bar. */
+  /** A line for the log (above the bar on a terminal). */
   note(line: string): void {
-    if (this.bar) {
-      process.stderr.write('\n');
-      this.write(line);
-    } else this.write(line);
+    this.write(line);
   }
 
   stop(): void {
-    this.bar?.stop();
+    if (this.stopped) return;
+    this.stopped = true;
+    this.status?.stop(true);
   }
 
   elapsedSeconds(): number {

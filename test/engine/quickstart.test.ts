@@ -20,10 +20,15 @@ test('quickstart trains a few iterations and reports its headline metric, the ru
   const tool = (await builtinRegistry()).get('dataset', 'mini-voc').tool!;
   await tool.run({ out: data, train: 16, val: 4, size: 64 }, quiet);
   const lines: string[] = [];
+  // Recorded locally only (`auto` without a server): the closing text says how to sync it.
+  const savedUri = process.env.MLFLOW_TRACKING_URI;
+  delete process.env.MLFLOW_TRACKING_URI;
   const r = await quickstart(
     { set: [`dataset.root=${data}`, 'trainer.iterations=3', 'trainer.semi_start=1', 'trainer.batch_size=2', 'checkpoint.every=0', `output.dir=${path.join(dir, 'runs')}`, 'progress.bar=never'] },
     (l) => lines.push(l),
-  );
+  ).finally(() => {
+    if (savedUri !== undefined) process.env.MLFLOW_TRACKING_URI = savedUri;
+  });
   assert.equal(r.status, 'FINISHED', r.error?.message);
   assert.equal(r.iteration, 3);
   assert.ok(r.metrics.miou !== undefined && r.metrics.miou >= 0 && r.metrics.miou <= 1, JSON.stringify(r.metrics));

@@ -20,7 +20,7 @@ import { runExperiment } from '../../src/engine/run.js';
 import { fileURLToPath } from 'node:url';
 import { tinyRegistry, tinyExperiment } from '../support/tiny-plugins.js';
 import { serverForTests } from './mlflow-server.js';
-import { quietLog } from '../support/log.js';
+import { quietLog, recordingLog } from '../support/log.js';
 import { tinyPluginsFile } from '../support/paths.js';
 
 const { server, skip } = await serverForTests();
@@ -136,10 +136,13 @@ test('the former `tracker: {type: mlflow}` spelling still logs the run to MLflow
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-old-spelling-'));
   const resolved = await loadExperiment(experimentFile(dir, ['tracker:', '  type: mlflow', `  tracking_uri: ${uri}`, '  flush_interval_ms: 200']));
   assert.deepEqual(resolved.config.trackers, [{ type: 'mlflow', tracking_uri: uri, flush_interval_ms: 200, flush_timeout_s: 60, start_timeout_s: 10 }]);
-  const run = await runExperiment(resolved, { log: quietLog, runName: 'old-spelling' });
+  const log = recordingLog();
+  const run = await runExperiment(resolved, { log, runName: 'old-spelling' });
   assert.equal(run.status, 'FINISHED');
   const state = readShipState(run.runDir, uri);
   assert.ok(state?.done, 'the run was shipped completely');
+  // A live-logged run says where its page is.
+  assert.ok(log.infos.includes(`MLflow: old-spelling at ${uri.replace(/\/+$/, '')}/#/experiments/${state.experimentId}/runs/${state.runId}`), log.infos.join('\n'));
   const got = await new MlflowClient(uri).getRun(state.runId);
   assert.equal(got.info.status, 'FINISHED');
   assert.equal(got.info.run_name, 'old-spelling');

@@ -23,6 +23,11 @@ export interface DeepLabV2Options {
   classifier_lr_multiplier: number;
 }
 
+/** The classifier's parameter prefix (as in the original PyTorch model: `layer5.conv2d_list.*`). */
+const HEAD = 'layer5';
+/** Weights files whose usual load report (only the head missing) was already explained in this process. */
+const explained = new Set<string>();
+
 export class DeepLabV2 implements SegmentationModel {
   readonly numClasses: number;
   private readonly store: nn.ParamStore;
@@ -131,9 +136,19 @@ export const deeplabv2Model = definePlugin<'model', DeepLabV2Options>({
       }
       try {
         const report = weights.loadSafetensorsInto(model.stateDict(), file, options.pretrained_strip_prefix ? { stripPrefix: options.pretrained_strip_prefix } : {});
-        ctx.log.info(weights.formatLoadReport(report, file));
         weights.assertSomethingLoaded(report, file, `${ctx.slot}.pretrained`);
-        if (report.mismatched.length || report.missing.length) ctx.log.warn(`${ctx.slot}.pretrained: ${report.missing.length} missing, ${report.mismatched.length} shape-mismatched tensors kept their initial values`);
+        const onlyHeadMissing = report.missing.length > 0 && report.missing.every((n) => n.startsWith(`${HEAD}.`)) && !report.mismatched.length && !report.unexpected.length;
+        if (onlyHeadMissing) {
+          // The usual case (a backbone checkpoint): say once per process what it means, not per sweep cell.
+          const said = explained.has(file);
+          explained.add(file);
+          (said ? ctx.log.debug : ctx.log.info)(
+            `${ctx.slot}.pretrained: ${report.loaded.length} tensors from ${path.relative(process.cwd(), file)}; the classifier head (${HEAD}, ${report.missing.length} tensors) is not in it and starts from its initialisation, as expected for a backbone checkpoint`,
+          );
+        } else {
+          ctx.log.info(weights.formatLoadReport(report, file));
+          if (report.mismatched.length || report.missing.length) ctx.log.warn(`${ctx.slot}.pretrained: ${report.missing.length} missing, ${report.mismatched.length} shape-mismatched tensors kept their initial values`);
+        }
       } catch (e) {
         model.dispose();
         throw e;

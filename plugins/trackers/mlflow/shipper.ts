@@ -132,6 +132,11 @@ export class Shipper {
     return this.state?.runId;
   }
 
+  /** The run's page in the MLflow UI once the run exists on the server. */
+  get runUrl(): string | undefined {
+    return this.state ? `${this.client.trackingUri}/#/experiments/${this.state.experimentId}/runs/${this.state.runId}` : undefined;
+  }
+
   get done(): boolean {
     return this.state?.done ?? false;
   }

@@ -110,6 +110,8 @@ export class MlflowSink implements TrackingSink {
         // Ended: close() has nothing more to wait for; children still find it as their parent.
         this.shippers.delete(info.id);
         if (shipper.mlflowRunId) this.known.set(info.id, shipper.mlflowRunId);
+        // Where to look: the run's page, printed once when everything is there.
+        if (ok && shipper.runUrl) this.log.info(`MLflow: ${info.name} at ${shipper.runUrl}`);
         if (!ok) {
           this.log.warn(`run ${info.name} could not be fully shipped to ${this.client.trackingUri}; it is complete locally: replay it with \`ablate sync ${info.runDir} --to mlflow\``);
         }

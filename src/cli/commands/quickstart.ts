@@ -26,6 +26,12 @@ function fmtMetric(v: number): string {
   return v >= 0 && v <= 1 ? `${(v * 100).toFixed(2)}%` : v.toFixed(4);
 }
 
+/** Whether the run's trackers ship it to MLflow as it runs (`mlflow`, or `auto` with a tracking URI). */
+function logsToMlflow(config: Record<string, unknown>): boolean {
+  const trackers = Array.isArray(config.trackers) ? (config.trackers as Array<Record<string, unknown>>) : [];
+  return trackers.some((t) => t.type === 'mlflow' || (t.type === 'auto' && Boolean(t.tracking_uri ?? process.env.MLFLOW_TRACKING_URI)));
+}
+
 export async function quickstart(opts: QuickstartOptions, out: (line: string) => void = print): Promise<RunOutcome> {
   const t0 = performance.now();
   const { packageRoot } = await import('../../package-root.js');
@@ -76,10 +82,15 @@ export async function quickstart(opts: QuickstartOptions, out: (line: string) =>
   out(`      run folder: ${rel}`);
   out(`        config.yaml (the resolved experiment), checkpoints/, eval/ (the metrics' artifacts), tracking/record.jsonl`);
   out('');
-  out('Look at it in MLflow:');
-  out('  mlflow server --host 127.0.0.1 --port 5000          # any MLflow 2.x/3.x server');
-  out(`  MLFLOW_TRACKING_URI=http://127.0.0.1:5000 npx ablate sync ${rel}`);
-  out(`  then open http://127.0.0.1:5000 (experiment "${String(config.name ?? 'default')}"); with MLFLOW_TRACKING_URI set, runs log live`);
+  if (logsToMlflow(resolved.config)) {
+    // Shipped while it ran: the tracker printed the run's page above, or a warning with the sync command.
+    out(`Logged live to MLflow (experiment "${String(config.name ?? 'default')}"): the run's page is the "MLflow: … at <url>" line above`);
+  } else {
+    out('Look at it in MLflow:');
+    out('  mlflow server --host 127.0.0.1 --port 5000          # any MLflow 2.x/3.x server');
+    out(`  MLFLOW_TRACKING_URI=http://127.0.0.1:5000 npx ablate sync ${rel}`);
+    out(`  then open http://127.0.0.1:5000 (experiment "${String(config.name ?? 'default')}"); with MLFLOW_TRACKING_URI set, runs log live`);
+  }
   out('Next:');
   out(`  npx ablate eval ${rel}                          # re-evaluate the final checkpoint`);
   out('  npx ablate sweep <experiment with a sweep: block>  # then: npx ablate report <its sweep folder>');
