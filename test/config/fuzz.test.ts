@@ -40,7 +40,6 @@ test(`config fuzz: ${CASES} mutated experiment files give a valid experiment or 
       const child = fork(path.join(here, 'fuzz/worker.ts'), [root, String(FIRST_SEED), String(CASES)], {
         execArgv: ['--import', 'tsx'],
         stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-        env: { ...process.env, ABLATE_FUZZ_UNSET: '' },
       });
       let stderr = '';
       child.stderr!.on('data', (d) => (stderr += String(d)));
