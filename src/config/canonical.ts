@@ -53,13 +53,13 @@ export function flattenValues(config: unknown, prefix = '', out: Record<string, 
 }
 
 /**
- * The flattened config as run parameters (the local record's params, which trackers ship, e.g. to
- * MLflow): the same dotted keys as `flattenValues` and `ablate diff`, so a sweep axis, a diff line
- * and a param name agree. A value is one string, written one way because trackers compare params
- * as strings and keep them write-once: strings as written, numbers and booleans as YAML writes them
+ * The flattened config as run parameters (the local record's params, which trackers ship): the
+ * same dotted keys as `flattenValues` and `ablate diff`, so a sweep axis, a diff line and a param
+ * name agree. A value is one string, written one way because trackers compare params as strings
+ * and keep them write-once: strings as written, numbers and booleans as YAML writes them
  * (`0.00025`, `true`), lists of scalars as compact JSON (`[6,12]`: a list is one hyperparameter),
- * empty maps as `{}`, and null as `None`, the string Python's `str(None)` gives, so a param left
- * unset reads the same as one logged by a Python training script.
+ * empty maps as `{}`, and null as `None`, the string Python's `str(None)` gives (what Python
+ * tracking clients log), so a param left unset reads the same as one logged by a Python script.
  */
 export function flattenParams(config: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};

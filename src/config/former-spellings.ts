@@ -1,6 +1,6 @@
 /**
- * Older spellings of list slots, still read: `tracker: {type: mlflow}` is the one-element list
- * `trackers: [{type: mlflow}]`. Applied to the merged config (after `extends`, sweep cells and
+ * Older spellings of list slots, still read: `tracker: {type: local}` is the one-element list
+ * `trackers: [{type: local}]`. Applied to the merged config (after `extends`, sweep cells and
  * `--set`), so an old experiment that extends a base written with the new key keeps working:
  * when both spellings are present, the one written by the later layer wins (a `--set` flag over a
  * file, an experiment over the base it extends), as any other override would.

@@ -83,7 +83,7 @@ export function composeExperimentSchema(registry: PluginRegistry, opts: ComposeO
       description: 'Files this experiment builds on (relative to this file), merged in order before its own keys; later wins.',
       anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
     },
-    name: { type: 'string', description: 'The experiment name (the MLflow experiment that runs are logged to).' },
+    name: { type: 'string', description: 'The experiment name (the experiment that trackers log its runs to).' },
     seed: { type: 'integer', minimum: 0, default: 0, description: 'Global seed; every component derives its own stable seed from it.' },
     plugins: {
       type: 'array',

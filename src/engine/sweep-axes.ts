@@ -1,6 +1,6 @@
 /**
- * How a sweep describes its axes to whoever reads its runs later (`ablate report`, an MLflow
- * search): every cell run carries its coordinate on each axis as the tag `ablate.sweep.<label>`,
+ * How a sweep describes its axes to whoever reads its runs later (`ablate report`, a search in
+ * a tracker's UI): every cell run carries its coordinate on each axis as the tag `ablate.sweep.<label>`,
  * and the sweep's parent run and every cell run carry the axes themselves (labels, dotted keys,
  * values in the sweep's order, which one is the variant axis) as JSON in `ablate.sweep_axes`.
  * No heavy imports: the report reads this without loading the engine.

@@ -1,4 +1,4 @@
-/** Max pooling with PyTorch's padding and ceil_mode (e.g. a Caffe-style ResNet stem: 3×3/2, pad 1, ceil). */
+/** Max pooling with PyTorch's padding and ceil_mode (e.g. a Caffe-style network stem: 3×3/2, pad 1, ceil). */
 import { tf } from '../runtime/tf.js';
 import type { Tensor4D } from '../runtime/tf.js';
 

@@ -202,7 +202,7 @@ export interface SegmentationDataset {
   evaluation(opts?: { limit?: number }): AsyncIterable<EvalSample>;
   /** Samples skipped under `on_bad_sample: skip`, for the run's metrics. */
   badSampleCount(): number;
-  /** What the run trains (and evaluates) on, as the tracker's dataset inputs (MLflow's `log_input`). */
+  /** What the run trains (and evaluates) on, as the trackers' dataset inputs. */
   describeInputs?(): DatasetInput[];
 }
 

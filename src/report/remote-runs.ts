@@ -1,5 +1,5 @@
 /**
- * The report's runs read back from a tracker that can (`TrackingSink.readRuns`, e.g. the MLflow
+ * The report's runs read back from a tracker that can (`TrackingSink.readRuns`, e.g. a tracking
  * server's): a sweep's parent run and its children, or every run of an experiment. Metric values
  * are aggregated like local records' (`last` from the run, `max`/`min` from the metric history,
  * which is fetched only for the keys the report may need).
@@ -15,7 +15,7 @@ export async function runsFromTracker(
   spec: { metric?: readonly string[]; aggregate: Aggregate },
 ): Promise<{ runs: ReportRun[]; title: string }> {
   if (!sink.readRuns) {
-    throw new AblateError('report.unsupported', `the '${sinkName}' tracker cannot read runs back`, { hint: 'pass a run folder, or a tracker that reads runs (e.g. --from mlflow)' });
+    throw new AblateError('report.unsupported', `the '${sinkName}' tracker cannot read runs back`, { hint: 'pass a run folder, or --from a tracker that reads runs (`ablate plugins tracker`)' });
   }
   const metric = spec.metric;
   // Without a --metric the headline is a scalar without '/' (evaluation.headline's default).
