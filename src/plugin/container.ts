@@ -160,6 +160,20 @@ export class ExperimentContainer {
     }
   }
 
+  /** A second instance of `slot`'s configured component, named `as` (BuildContext.buildAgain). */
+  private async buildAgain<K extends PluginKind>(slot: string, kind: K, as: string, asker: string | undefined): Promise<ComponentOf[K]> {
+    const binding = this.slots.get(slot);
+    if (!binding) {
+      throw new AblateError('experiment.missing-component', `${asker ? `'${asker}' needs` : 'the experiment needs'} a copy of the '${slot}' component, but the experiment has none`, {
+        where: { key: slot },
+        hint: `Add a \`${slot}:\` block with a \`type\` of kind ${kind}.`,
+      });
+    }
+    if (binding.kind !== kind) throw new AblateError('experiment.wrong-kind', `'${slot}' holds a ${binding.kind}, but a ${kind} was asked for`, { where: { key: slot } });
+    if (this.slots.has(as)) throw new AblateError('experiment.slot-taken', `a copy of '${slot}' cannot be named '${as}': the experiment has a slot of that name`, { where: { key: asker ?? slot } });
+    return this.create(kind, binding.config, as, binding.target, asker) as Promise<ComponentOf[K]>;
+  }
+
   /** `asker` is the bound slot whose build makes the request (undefined: the engine). */
   private async request<K extends PluginKind>(slot: string, kind: K, asker: string | undefined): Promise<ComponentOf[K]> {
     const binding = this.slots.get(slot);
@@ -234,6 +248,7 @@ export class ExperimentContainer {
       // same optimizer), so it gets the parent's target.
       build: (nestedKind, nestedConfig, nestedSlot) =>
         this.create(nestedKind, nestedConfig, nestedSlot ?? `${slot}.${nestedConfig.type}`, target, owner) as Promise<ComponentOf[typeof nestedKind]>,
+      buildAgain: (otherSlot, otherKind, as) => this.buildAgain(otherSlot, otherKind, as, owner),
     };
     let component: unknown;
     try {

@@ -45,6 +45,13 @@ export interface BuildContext {
   has(slot: string): boolean;
   /** Builds a nested component (e.g. a dataset's transforms) from its config. */
   build<K extends PluginKind>(kind: K, config: ComponentConfig, slot?: string): Promise<ComponentOf[K]>;
+  /**
+   * Builds the component configured in `slot` once more, as a new instance under the name `as`
+   * (its variables are named after `as`), without knowing its type or options: e.g. a trainer's
+   * EMA teacher, a second copy of whatever `model` the experiment configures. The slot's own
+   * component is untouched; the new one is released with the experiment's components.
+   */
+  buildAgain<K extends PluginKind>(slot: string, kind: K, as: string): Promise<ComponentOf[K]>;
 }
 
 /** A one-off tool a plugin offers on the command line (`ablate data <type>` for datasets). */

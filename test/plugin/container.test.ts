@@ -175,3 +175,48 @@ test('dispose() releases every built component, also when a later build failed',
   await c.dispose();
   assert.deepEqual(released, ['model'], 'released once');
 });
+
+test('buildAgain builds a slot\'s configured component once more, under another name', async () => {
+  const built: { slot: string; options: Record<string, unknown> }[] = [];
+  const r = registry();
+  r.register(
+    definePlugin({
+      kind: 'model',
+      type: 'named',
+      description: 'Test.',
+      options: { type: 'object', properties: { width: { type: 'number' } } },
+      create: (options, ctx) => {
+        built.push({ slot: ctx.slot, options });
+        return { slot: ctx.slot, parameterGroups: () => [], stateDict: () => new Map(), dispose() {} } as never;
+      },
+    }),
+    'test',
+  );
+  let copy: unknown;
+  r.register(
+    definePlugin({
+      kind: 'trainer',
+      type: 'copying',
+      description: 'Test.',
+      options: { type: 'object' },
+      create: async (_o, ctx) => {
+        const model = await ctx.get('model', 'model');
+        copy = await ctx.buildAgain('model', 'model', 'trainer/teacher');
+        assert.notEqual(copy, model);
+        await assert.rejects(ctx.buildAgain('model', 'optimizer', 'x'), (e: AblateError) => e.code === 'experiment.wrong-kind');
+        await assert.rejects(ctx.buildAgain('model', 'model', 'model'), (e: AblateError) => e.code === 'experiment.slot-taken');
+        await assert.rejects(ctx.buildAgain('discriminator', 'discriminator', 'x'), (e: AblateError) => e.code === 'experiment.missing-component' && /copy of the 'discriminator'/.test(e.message));
+        return { iterations: 1, step: async () => ({ scalars: {} }), getState: () => ({}), setState() {} };
+      },
+    }),
+    'test',
+  );
+  const c = new ExperimentContainer({ registry: r, config: { model: { type: 'named', width: 4 }, trainer: { type: 'copying' } }, baseDir: '.', log: silent });
+  await c.get('trainer', 'trainer');
+  assert.deepEqual(built, [
+    { slot: 'model', options: { width: 4 } },
+    { slot: 'trainer/teacher', options: { width: 4 } },
+  ]);
+  assert.equal((copy as { slot: string }).slot, 'trainer/teacher');
+  assert.equal(await c.get('model', 'model'), (await c.get('model', 'model')), 'the slot keeps its own instance');
+});

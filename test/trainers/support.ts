@@ -72,6 +72,9 @@ export async function create<K extends PluginKind>(
       const p = find(k, t);
       return p.create(withDefaults(p, rest), ctxFor(s ?? `${slot}.${t}`)) as never;
     },
+    buildAgain: async (s: string) => {
+      throw new Error(`test context cannot copy '${s}': build the trainer in an experiment (assemble)`);
+    },
   });
   const plugin = find(kind, type);
   return (await plugin.create(withDefaults(plugin, options), ctxFor(extra.slot ?? kind))) as ComponentOf[K];
