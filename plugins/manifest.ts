@@ -14,6 +14,7 @@ import { adamOptimizer } from './optimizers/adam.js';
 import { miouMetric } from './metrics/miou.js';
 import { supervisedTrainer } from './methods/supervised/trainer.js';
 import { adversarialPack } from './methods/adversarial/index.js';
+import { meanTeacherPack } from './methods/mean-teacher/index.js';
 import { mlflowTracker } from './trackers/mlflow/index.js';
 import { localTracker } from './trackers/local.js';
 import { consoleTracker } from './trackers/console.js';
@@ -27,6 +28,7 @@ import { deeplabv2Model } from './models/deeplabv2/index.js';
 export const builtinPlugins: readonly PluginEntry[] = [
   // method packs (their plugins and the kinds and slots they add)
   adversarialPack,
+  meanTeacherPack,
   // schedulers
   constantScheduler,
   polyScheduler,
