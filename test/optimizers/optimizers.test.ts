@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { tf, type Network, type Optimizer, type Variable } from '../../src/index.js';
-import { assertClose, backends, create, fixture, useBackend } from '../trainers/support.js';
+import { backends, create, fixture, useBackend } from '../trainers/support.js';
+import { assertClose as assertCloseTo, UNIT_SCALE } from '../support/numeric.js';
+
+// These fixtures hold values of order 1 and below: errors below 1 count absolutely (UNIT_SCALE).
+const assertClose = (actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what: string) => assertCloseTo(actual, expected, tol, what, UNIT_SCALE);
 
 interface OptimFixtures {
   shapes: Record<string, number[]>;

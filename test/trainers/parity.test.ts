@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { tf, type Batch, type Network } from '../../src/index.js';
-import { assemble, assertClose, backends, fixture, flatten, iterate, shapeOf, useBackend } from './support.js';
+import { assemble, backends, fixture, flatten, iterate, shapeOf, useBackend } from './support.js';
+import { assertClose, UNIT_SCALE } from '../support/numeric.js';
 import { batchSource, testPlugins, tinyInit, type InitTensor } from './tiny-plugins.js';
 
 interface TrainerFixture {
@@ -87,7 +88,7 @@ for (const backend of await backends()) {
           assert.ok(Math.abs((await c.get('discriminator_optimizer', 'optimizer')).learningRates().all! - fx.lr_d * (1 - it / fx.max_iterations) ** 0.9) < 1e-12, 'D lr');
           const got = params(model, disc);
           assert.deepEqual(Object.keys(got).sort(), Object.keys(want.params).sort());
-          for (const [key, value] of Object.entries(want.params)) assertClose(got[key]!, value, 1e-6, `iteration ${it}: ${key} after the update`);
+          for (const [key, value] of Object.entries(want.params)) assertClose(got[key]!, value, 1e-6, `iteration ${it}: ${key} after the update`, UNIT_SCALE);
         }
       } finally {
         model.dispose();

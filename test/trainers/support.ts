@@ -14,9 +14,9 @@ import { builtinPlugins } from '../../plugins/manifest.js';
 import { PluginRegistry } from '../../src/plugin/registry.js';
 import { isPack } from '../../src/plugin/define.js';
 import { ExperimentContainer } from '../../src/plugin/container.js';
+import { quietLog } from '../support/log.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const silent = { info() {}, warn() {}, debug() {} };
 
 export function fixture<T>(name: string): T {
   return JSON.parse(readFileSync(path.join(here, '..', 'fixtures', 'method', name), 'utf8')) as T;
@@ -59,7 +59,7 @@ export async function create<K extends PluginKind>(
     seed: 1,
     runDir: undefined,
     baseDir: '.',
-    log: silent,
+    log: quietLog,
     runtime: currentRuntime(),
     target: async <T>() => extra.target as T,
     get: async (s: string) => {
@@ -98,23 +98,6 @@ export async function backends(): Promise<BackendName[]> {
 export async function useBackend(name: BackendName): Promise<void> {
   await selectBackend({ backend: name, log: () => {} });
   assert.equal(tf.getBackend(), name);
-}
-
-/** max |a − b| / max(1, max |b|). */
-export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length, 'length mismatch');
-  let diff = 0;
-  let ref = 1;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    ref = Math.max(ref, Math.abs(b[i]!));
-  }
-  return diff / ref;
-}
-
-export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what: string): void {
-  const e = relErr(actual, expected);
-  assert.ok(e <= tol, `${what}: relative error ${e.toExponential(2)} > ${tol}`);
 }
 
 export function flatten(x: unknown): number[] {
@@ -156,7 +139,7 @@ export function assemble(config: Record<string, unknown>, plugins: readonly AnyP
   for (const [slot, spec] of registry.slots()) {
     if (!resolved[slot] && spec.default && config[spec.target ?? ''] !== undefined) resolved[slot] = fill(spec.kind, spec.default);
   }
-  return new ExperimentContainer({ registry, config: resolved, baseDir: '.', log: silent, ...(runtime ? { runtime } : {}) });
+  return new ExperimentContainer({ registry, config: resolved, baseDir: '.', log: quietLog, ...(runtime ? { runtime } : {}) });
 }
 
 /**
