@@ -36,6 +36,13 @@ export const engineBlocksSchema: Record<'evaluation' | 'checkpoint' | 'output' |
     description: 'Where run folders go: `<dir>/<experiment name>/<run name>-<hash8>/`.',
     properties: {
       dir: { type: 'string', default: 'runs', description: 'Root folder of run folders, relative to the current directory.' },
+      // No default: an absent list keeps every experiment's resolved hash as it was.
+      record_env: {
+        type: 'array',
+        items: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+        uniqueItems: true,
+        description: 'Environment variables whose values may be recorded. A value that came from `${env:NAME}` is written to config.yaml, the run record and trackers as `${env:NAME}` unless NAME is listed here (it re-resolves from the environment on resume).',
+      },
     },
     additionalProperties: false,
     default: {},

@@ -12,6 +12,7 @@ import { registryFor, type PluginSpec } from '../plugin/bootstrap.js';
 import { validateState, materializeSlotDefaults, applyDefaults } from './validate.js';
 import { pruneSwitchedComponents } from './type-switch.js';
 import { canonicalize } from './canonical.js';
+import { recordedConfig } from './redact.js';
 import { ConfigError, throwAll } from './errors.js';
 import { mergeFileChain } from './extends.js';
 import { findWholeReferences, rebasePaths, type PathSource } from './file-paths.js';
@@ -48,8 +49,14 @@ export interface ResolvedExperiment {
   baseDir: string;
   /** The resolved config: keys sorted, defaults applied, `extends`/`sweep` removed. */
   config: Record<string, unknown>;
-  /** sha256 of the canonical JSON of `config`: the run identity. */
+  /**
+   * `config` as a run records it (config.yaml, params, trackers): values from `${env:NAME}` written
+   * back as the reference unless NAME is in `output.record_env` (src/config/redact.ts).
+   */
+  recorded: Record<string, unknown>;
+  /** sha256 of the canonical JSON of `recorded`: the run identity (covers env references, not secrets). */
   hash: string;
+  /** The canonical YAML of `recorded`. */
   canonicalYaml: string;
   /** Every node's origin and what it overrode, by dotted key (sorted). */
   provenance: Record<string, Provenance>;
@@ -68,7 +75,7 @@ export interface ResolvedExperiment {
  * `loadExperiment` returns all of it; a tool or test may hand-build one (without a file, the run
  * is named after the config's `name`; without a registry, the engine uses RunOptions.registry).
  */
-export type RunnableExperiment = Pick<ResolvedExperiment, 'config' | 'hash' | 'canonicalYaml' | 'baseDir'> & Partial<Pick<ResolvedExperiment, 'file' | 'registry' | 'paths'>>;
+export type RunnableExperiment = Pick<ResolvedExperiment, 'config' | 'hash' | 'canonicalYaml' | 'baseDir'> & Partial<Pick<ResolvedExperiment, 'file' | 'registry' | 'paths' | 'recorded'>>;
 
 export interface SweepCell {
   /** From the cell's coordinates: `lr=0.01,method=adv`. */
@@ -166,11 +173,14 @@ async function finish(p: Prepared, state: ConfigState, opts: LoadOptions & { fra
   // A relative path is relative to the file that wrote it: seen from p.baseDir before hashing.
   const paths = Object.fromEntries(rebasePaths(state, registry, { mainFile: p.file, baseDir: p.baseDir, wholeRefs }));
   const canon = canonicalize(state.tree);
-  const result = { file: p.file, baseDir: p.baseDir, config: canon.canonical, hash: canon.hash, files: p.files, registry, paths } as ResolvedExperiment;
+  // What the run records (and its identity): env values as their `${env:NAME}` references.
+  const recordedTree = recordedConfig(state, opts.env ?? process.env);
+  const recorded = recordedTree === state.tree ? canon : canonicalize(recordedTree);
+  const result = { file: p.file, baseDir: p.baseDir, config: canon.canonical, recorded: recorded.canonical, hash: recorded.hash, files: p.files, registry, paths } as ResolvedExperiment;
   // The YAML text and the provenance record are built on first use (a sweep rarely needs them).
   let provenance: Record<string, Provenance> | undefined;
   Object.defineProperties(result, {
-    canonicalYaml: { enumerable: true, get: () => canon.yaml },
+    canonicalYaml: { enumerable: true, get: () => recorded.yaml },
     provenance: { enumerable: true, get: () => (provenance ??= provenanceRecord(state)) },
   });
   return result;

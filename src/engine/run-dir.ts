@@ -161,7 +161,7 @@ function allowedChanges(runDir: string, checkpointHash: string, resolved: Runnab
       `resume with the run's own config: ${ownConfig}`,
     );
   }
-  const { allowed, refused } = resumeChanges(before, resolved.config, registry);
+  const { allowed, refused } = resumeChanges(before, resolved.recorded ?? resolved.config, registry);
   if (refused.length > 0) {
     throw refuse(
       `a resume may change optimisation values only (optimizer and scheduler options, options marked resumable), but this experiment changes ${refused.slice(0, 6).map(describeChange).join('; ')}${refused.length > 6 ? `; … ${refused.length - 6} more` : ''}`,

@@ -150,7 +150,8 @@ async function train({ resolved, opts, settings, log, t0, runDir, runName, resum
   const trackerRun = await tracker.startRun({
     name: resumeFrom ? `${runName} (resumed @${resumeFrom.iteration})` : runName,
     experiment: String(config.name ?? 'default'),
-    params: flattenParams(config),
+    // The recorded view: env values as their references (src/config/redact.ts).
+    params: flattenParams(resolved.recorded ?? config),
     tags,
     runDir: trackerDir,
     ...(opts.parentRunId ? { parentRunId: opts.parentRunId } : {}),

@@ -3,6 +3,7 @@
  * branch, dirty flag, remote), who started it, how and on what. A tracker with its own names for
  * these (MLflow's `mlflow.source.git.commit` …) maps them when it ships.
  */
+import { maskUrlCredentials } from './secrets.js';
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 
@@ -36,7 +37,8 @@ export function systemTags(cwd = process.cwd()): Record<string, string> {
     const status = git(['status', '--porcelain', '--untracked-files=no'], cwd);
     tags['ablate.git.dirty'] = status === undefined ? 'unknown' : String(status.length > 0);
     const remote = git(['config', '--get', 'remote.origin.url'], cwd);
-    if (remote) tags['ablate.git.repo_url'] = remote;
+    // A remote may embed a token (https://bot:TOKEN@host/…): masked here, at the source.
+    if (remote) tags['ablate.git.repo_url'] = maskUrlCredentials(remote);
   }
   cached = tags;
   return { ...tags };

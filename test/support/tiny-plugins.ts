@@ -243,6 +243,7 @@ interface TrainerOptions {
   sleep_ms: number;
   poison_state_at: number;
   loss_weight: number;
+  note: string;
 }
 
 const tinyTrainer = definePlugin<'trainer', TrainerOptions>({
@@ -260,6 +261,8 @@ const tinyTrainer = definePlugin<'trainer', TrainerOptions>({
       // reported for the step is still finite (like a batch-norm variance that diverged first).
       poison_state_at: { type: 'integer', default: -1 },
       loss_weight: { type: 'number', default: 1, 'x-resumable': true },
+      // Free text the trainer ignores (tests plant values here, e.g. a secret from the environment).
+      note: { type: 'string', default: '' },
     },
   },
   async create(o, ctx): Promise<Trainer> {
