@@ -12,7 +12,7 @@ import { runExperiment } from '../../src/engine/run.js';
 import { findCheckpoint, listCheckpoints, readCheckpointMeta } from '../../src/engine/checkpoint.js';
 import { readSafetensors } from '../../src/weights/safetensors.js';
 import { AblateError } from '../../src/errors.js';
-import { testRegistry, tinyExperiment } from './tiny-plugins.js';
+import { tinyRegistry, tinyExperiment } from '../support/tiny-plugins.js';
 
 const quiet = { info() {}, warn() {}, debug() {} };
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'ablate-nan-'));
@@ -25,7 +25,7 @@ function tags(runDir: string, sub: string): Record<string, string> {
 /** Runs the tiny experiment until Ctrl-C after iteration `stopAfter` (a checkpoint at stopAfter+1). */
 async function interrupted(exp: ReturnType<typeof tinyExperiment>, runDir: string, stopAfter: number) {
   const ctrl = new AbortController();
-  const r = await runExperiment(exp, { registry: testRegistry(), log: quiet, runDir, signal: ctrl.signal, onIteration: (it) => it === stopAfter && ctrl.abort() });
+  const r = await runExperiment(exp, { registry: tinyRegistry(), log: quiet, runDir, signal: ctrl.signal, onIteration: (it) => it === stopAfter && ctrl.abort() });
   assert.equal(r.status, 'KILLED', r.error?.message);
   return r;
 }
@@ -35,7 +35,7 @@ test('a training state with a non-finite value is never checkpointed; the error 
   // Iteration 8 leaves +Infinity in the model's running statistic while its loss is finite: the
   // periodic checkpoint at 9 would hold it (before, it was written and later called "good").
   const exp = tinyExperiment(out, { trainer: { poison_state_at: 8 }, checkpoint: { every: 3, keep_last: 5 } });
-  const r = await runExperiment(exp, { registry: testRegistry(), log: quiet });
+  const r = await runExperiment(exp, { registry: tinyRegistry(), log: quiet });
   assert.equal(r.status, 'FAILED');
   assert.ok(r.error instanceof AblateError, String(r.error));
   assert.equal(r.error.code, 'checkpoint.non-finite');
@@ -54,7 +54,7 @@ test('resume may change optimisation values: recorded in run.json, the tracker t
   const part = await interrupted(exp, path.join(out, 'run'), 5);
   const lower = tinyExperiment(out, { checkpoint: { every: 4, keep_last: 3 }, optimizer: { lr: 0.05 }, scheduler: { lr: 0.05 }, trainer: { loss_weight: 0.5 } });
   const warnings: string[] = [];
-  const resumed = await runExperiment(lower, { registry: testRegistry(), log: { ...quiet, warn: (l: string) => warnings.push(l) }, resume: part.runDir });
+  const resumed = await runExperiment(lower, { registry: tinyRegistry(), log: { ...quiet, warn: (l: string) => warnings.push(l) }, resume: part.runDir });
   assert.equal(resumed.status, 'FINISHED', resumed.error?.message);
   assert.equal(resumed.iteration, 12);
   assert.match(warnings.join('\n'), /resuming at iteration 6 with changed optimisation values: optimizer\.lr 0\.5 → 0\.05; scheduler\.lr 0\.5 → 0\.05; trainer\.loss_weight \(unset\) → 0\.5/);
@@ -89,7 +89,7 @@ test('resume refuses changes that would make it meaningless, naming each changed
   ];
   for (const [overrides, message] of cases) {
     const other = tinyExperiment(out, { checkpoint: { every: 4, keep_last: 3 }, ...overrides });
-    await assert.rejects(runExperiment(other, { registry: testRegistry(), log: quiet, resume: part.runDir }), (e: unknown) => {
+    await assert.rejects(runExperiment(other, { registry: tinyRegistry(), log: quiet, resume: part.runDir }), (e: unknown) => {
       assert.ok(e instanceof AblateError, String(e));
       assert.equal(e.code, 'run.resume-mismatch');
       assert.match(e.message, message);
@@ -118,7 +118,7 @@ test('a damaged checkpoint sidecar is a clean error; resuming a run folder falls
   });
   // A run folder: the newest intact checkpoint, with a warning.
   const warnings: string[] = [];
-  const resumed = await runExperiment(exp, { registry: testRegistry(), log: { ...quiet, warn: (l: string) => warnings.push(l) }, resume: part.runDir });
+  const resumed = await runExperiment(exp, { registry: tinyRegistry(), log: { ...quiet, warn: (l: string) => warnings.push(l) }, resume: part.runDir });
   assert.equal(resumed.status, 'FINISHED', resumed.error?.message);
   assert.match(warnings.join('\n'), /skipping damaged checkpoint .*iter-0000008\.json: its sidecar is not JSON/);
   assert.ok(existsSync(path.join(part.runDir, 'resume-0000006', 'tracking')), 'continued from iteration 6');

@@ -9,18 +9,17 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, lstatSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadExperiment } from '../../src/config/load.js';
 import { runExperiment } from '../../src/engine/run.js';
 import { serverForTests } from './mlflow-server.js';
 import { quietLog } from '../support/log.js';
+import { tinyPluginsFile as tinyPlugins } from '../support/paths.js';
 
 const { server, skip } = await serverForTests();
 after(async () => {
   await server?.stop();
 });
 
-const tinyPlugins = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'engine', 'tiny-plugins.ts');
 const SECRET = 'planted-Secret-7f3a9c1e';
 const TOKEN = 'ghp_plantedToken42';
 
