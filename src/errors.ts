@@ -42,6 +42,3 @@ export class AblateErrors extends AblateError {
   }
 }
 
-export function isAblateError(e: unknown): e is AblateError {
-  return e instanceof AblateError;
-}

@@ -35,8 +35,6 @@ export function canonicalize(config: Record<string, unknown>): { canonical: Reco
   };
 }
 
-export type ParamValue = string | number | boolean | null;
-
 /**
  * Dotted leaf → value. Lists of scalars stay one value (`[6, 12]`); lists of maps are indexed
  * (`dataset.transforms.0.type`); empty maps and lists are kept as leaves so nothing disappears.

@@ -240,9 +240,6 @@ const conv2DBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
   }) as unknown as TensorInfo;
 };
 
-/** wasm kernels that exist but are replaced by faster compositions. */
-export const REPLACED_WASM_KERNELS = ['Conv2DBackpropInput'] as const;
-
 const KERNELS: Record<(typeof COMPOSED_WASM_KERNELS)[number], KernelFunc> = {
   Conv2DBackpropFilter: conv2DBackpropFilter,
   DepthwiseConv2dNativeBackpropInput: depthwiseBackpropInput,
