@@ -25,12 +25,25 @@ export interface SyncResult {
   error?: string;
 }
 
-/** Every run folder at or below `root` (a folder holding tracking/record.jsonl). */
+/** How deep below the folder given run folders are looked for (a sweep's cells are 3 levels down). */
+const MAX_RUN_DEPTH = 8;
+
+/**
+ * Every run folder at or below `root` (a folder holding tracking/record.jsonl), at most
+ * MAX_RUN_DEPTH levels down; symbolic links are not followed.
+ */
 export function findRunDirs(root: string): string[] {
   const out: string[] = [];
+  // Each real directory once (by device and inode): a loop a bind mount makes cannot multiply runs.
+  const visited = new Set<string>();
   const walk = (dir: string, depth: number) => {
+    const st = statSync(dir, { throwIfNoEntry: false, bigint: true });
+    if (!st) return;
+    const id = `${st.dev}:${st.ino}`;
+    if (visited.has(id)) return;
+    visited.add(id);
     if (isRunDir(dir)) out.push(dir);
-    if (depth > 8) return;
+    if (depth > MAX_RUN_DEPTH) return;
     let entries: string[];
     try {
       entries = readdirSync(dir);

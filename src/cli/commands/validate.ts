@@ -11,7 +11,8 @@ import { AblateError, AblateErrors } from '../../errors.js';
 import { withSet, print } from '../options.js';
 import { rel } from '../format.js';
 
-function yamlFiles(target: string): string[] {
+/** Experiment files in a folder, each once: links to folders are not followed (a `l1 -> .` would loop). */
+export function yamlFiles(target: string): string[] {
   let st;
   try {
     st = statSync(target);
