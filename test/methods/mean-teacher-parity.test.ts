@@ -8,7 +8,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { tf, type Batch, type Network, type Rng } from '../../src/index.js';
-import { assemble, assertClose, backends, fixture, flatten, iterate, shapeOf, useBackend } from '../trainers/support.js';
+import { assemble, backends, fixture, flatten, iterate, shapeOf, useBackend } from '../trainers/support.js';
+import { assertClose } from '../support/numeric.js';
 import { batchSource, testPlugins, tinyInit, type InitTensor } from '../trainers/tiny-plugins.js';
 import { drawBoxMasks } from '../../plugins/methods/mean-teacher/cutmix.js';
 
