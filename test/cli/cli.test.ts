@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ablate, ensureBuilt, root } from '../support/cli.js';
-import { writeTree } from '../config/helpers.js';
+import { writeTree } from '../support/tmp.js';
 
 before(() => ensureBuilt());
 

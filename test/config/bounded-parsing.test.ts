@@ -8,7 +8,8 @@ import { loadExperiment } from '../../src/config/index.js';
 import { codeFrame } from '../../src/config/errors.js';
 import { parseYaml, YAML_LIMITS } from '../../src/config/yaml-source.js';
 import { AblateError } from '../../src/errors.js';
-import { testRegistry, writeTree, MINIMAL, errorsOf } from './helpers.js';
+import { testRegistry, MINIMAL, errorsOf } from './helpers.js';
+import { writeTree } from '../support/tmp.js';
 
 const registry = testRegistry();
 

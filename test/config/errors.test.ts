@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { loadExperiment, checkFile } from '../../src/config/index.js';
 import { ConfigError, codeFrame } from '../../src/config/errors.js';
-import { testRegistry, writeTree, MINIMAL, errorsOf } from './helpers.js';
+import { testRegistry, MINIMAL, errorsOf } from './helpers.js';
+import { writeTree } from '../support/tmp.js';
 
 const registry = testRegistry();
 

@@ -11,7 +11,8 @@ import { ExperimentContainer } from '../../src/plugin/container.js';
 import { PluginRegistry } from '../../src/plugin/registry.js';
 import { AblateError } from '../../src/errors.js';
 import { definePlugin, componentSchema, type PluginKind, type JsonSchema } from '../../src/index.js';
-import { errorsOf, writeTree } from './helpers.js';
+import { errorsOf } from './helpers.js';
+import { writeTree } from '../support/tmp.js';
 import { quietLog } from '../support/log.js';
 
 function fake(kind: PluginKind, type: string, properties: Record<string, JsonSchema>, create: (o: Record<string, unknown>, ctx: { baseDir: string; slot: string }) => unknown = () => ({})) {

@@ -1,7 +1,4 @@
-/** Shared fixtures for the config tests: a registry of tiny fake plugins and a temp-folder writer. */
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+/** Shared fixtures for the config tests: a registry of fake plugins whose schemas exercise the config language (they cannot be built). */
 import assert from 'node:assert/strict';
 import { PluginRegistry } from '../../src/plugin/registry.js';
 import { AblateError, AblateErrors } from '../../src/errors.js';
@@ -65,17 +62,6 @@ export function testRegistry(): PluginRegistry {
     'builtin',
   );
   return r;
-}
-
-/** Writes `files` (relative path → text) into a fresh temp folder and returns its path. */
-export function writeTree(files: Record<string, string>): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-config-'));
-  for (const [rel, text] of Object.entries(files)) {
-    const full = path.join(dir, rel);
-    mkdirSync(path.dirname(full), { recursive: true });
-    writeFileSync(full, text);
-  }
-  return dir;
 }
 
 /** A complete minimal experiment body (YAML) for the test registry. */

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { loadExperiment, describeOrigin } from '../../src/config/index.js';
-import { testRegistry, writeTree } from './helpers.js';
+import { testRegistry } from './helpers.js';
+import { writeTree } from '../support/tmp.js';
 
 const registry = testRegistry();
 

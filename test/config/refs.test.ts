@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { loadExperiment } from '../../src/config/index.js';
-import { testRegistry, writeTree, MINIMAL, errorsOf } from './helpers.js';
+import { testRegistry, MINIMAL, errorsOf } from './helpers.js';
+import { writeTree } from '../support/tmp.js';
 
 const registry = testRegistry();
 

@@ -16,7 +16,7 @@ import {
   shuffled,
 } from '../../src/data/index.js';
 import { vocPalette } from '../../plugins/datasets/voc-palette.js';
-import { tmpDir } from './helpers.js';
+import { tmpDir } from '../support/tmp.js';
 
 test('SeededRng is deterministic per seed, uniform enough, and int() stays in range', () => {
   const a = new SeededRng(42);

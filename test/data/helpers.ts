@@ -1,24 +1,10 @@
 /** Small generated fixtures in the VOC and Cityscapes layouts, written to temporary folders. */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { encodeIndexedPng } from '../../src/data/index.js';
 import { vocPalette } from '../../plugins/datasets/voc-palette.js';
-import type { Logger } from '../../src/plugin/define.js';
-
-export function tmpDir(prefix: string): string {
-  return mkdtempSync(path.join(os.tmpdir(), `ablate-${prefix}-`));
-}
-
-export interface RecordingLog extends Logger {
-  warnings: string[];
-}
-
-export function recordingLog(): RecordingLog {
-  const warnings: string[] = [];
-  return { info: () => undefined, debug: () => undefined, warn: (m: string) => void warnings.push(m), warnings };
-}
+import { tmpDir } from '../support/tmp.js';
 
 /** A label map of vertical class bands (background on the left), with a void column. */
 export function bandLabel(h: number, w: number, classes: number): Uint8Array {

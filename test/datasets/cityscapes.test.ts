@@ -4,7 +4,8 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { AblateError, encodeIndexedPng, type EvalSample } from '../../src/index.js';
 import { cityscapesLabelMap } from '../../plugins/datasets/cityscapes.js';
-import { writeCityscapesFixture, recordingLog } from '../data/helpers.js';
+import { writeCityscapesFixture } from '../data/helpers.js';
+import { recordingLog } from '../support/log.js';
 import { buildDataset, take } from './build.js';
 
 const quiet = recordingLog();

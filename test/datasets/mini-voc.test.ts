@@ -9,7 +9,8 @@ import { composeOptions, MINI_VOC_BUILD_DEFAULTS, checkBuildOptions, isBuilt } f
 import { loadGlyphPools } from '../../plugins/datasets/mini-voc/glyphs.js';
 import { miniVocDataset } from '../../plugins/datasets/mini-voc/index.js';
 import { parseToolFlags, toolOptions } from '../../src/cli/commands/data.js';
-import { tmpDir, recordingLog } from '../data/helpers.js';
+import { recordingLog } from '../support/log.js';
+import { tmpDir } from '../support/tmp.js';
 import { buildDataset, take } from './build.js';
 
 function digest(dir: string): string {

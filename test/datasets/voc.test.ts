@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { AblateError, type EvalSample } from '../../src/index.js';
-import { writeVocFixture, recordingLog, tmpDir } from '../data/helpers.js';
+import { writeVocFixture } from '../data/helpers.js';
+import { recordingLog } from '../support/log.js';
+import { tmpDir } from '../support/tmp.js';
 import { buildDataset, take } from './build.js';
 
 const quiet = recordingLog();
