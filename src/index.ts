@@ -28,6 +28,8 @@ export * from './data/index.js';
 // Generic layers and weight files (PyTorch-compatible), used by the built-in networks.
 export * as nn from './nn/index.js';
 export * as weights from './weights/index.js';
+// Pictures for a run's artifacts (class maps, sample grids, heatmaps), drawn with sharp.
+export * as images from './images/index.js';
 // A trainer's step: compiled to one TensorFlow graph per iteration when the run compiles, read back, disposed.
 export { defineStep, type Step, type StepFn, type StepHost, type StepOutputs, type StepStatus, type RuntimeInfo } from './runtime/step.js';
 // Where ablate's files are (a launcher starts `<packageRoot>/bin/ablate.js` in its child processes).

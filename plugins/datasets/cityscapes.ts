@@ -14,6 +14,17 @@ export const CITYSCAPES_CLASSES: readonly string[] = [
   'sky', 'person', 'rider', 'car', 'truck', 'bus', 'train', 'motorcycle', 'bicycle',
 ];
 
+/** The train ids' colours of the Cityscapes scripts (`labels.py`), RGB at 3·id; void (255) black as there. */
+export function cityscapesPalette(): Uint8Array {
+  const colours = [
+    [128, 64, 128], [244, 35, 232], [70, 70, 70], [102, 102, 156], [190, 153, 153], [153, 153, 153], [250, 170, 30], [220, 220, 0], [107, 142, 35], [152, 251, 152],
+    [70, 130, 180], [220, 20, 60], [255, 0, 0], [0, 0, 142], [0, 0, 70], [0, 60, 100], [0, 80, 100], [0, 0, 230], [119, 11, 32],
+  ];
+  const pal = new Uint8Array(256 * 3);
+  colours.forEach((rgb, i) => pal.set(rgb, 3 * i));
+  return pal;
+}
+
 /** labelIds (0..33) of the 19 evaluated classes, in train-id order; every other id is void. */
 const EVALUATED_LABEL_IDS = [7, 8, 11, 12, 13, 17, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 31, 32, 33];
 
@@ -93,6 +104,7 @@ export const cityscapesDataset = definePlugin<'dataset', Partial<CityscapesOptio
       source: path.join(root, 'leftImg8bit', o.train_split),
       numClasses: 19,
       classNames: CITYSCAPES_CLASSES,
+      classColours: cityscapesPalette(),
       labelMap: cityscapesLabelMap(),
       name: 'cityscapes',
     });

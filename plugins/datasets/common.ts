@@ -187,6 +187,8 @@ export interface DatasetFiles {
   labelMap?: Int16Array;
   /** How colour label files map to stored values (RGB triples, value i at 3i), e.g. VOC's palette. */
   labelColours?: Uint8Array;
+  /** Colours for showing class maps (evaluation sample images), RGB of value i at 3i. */
+  classColours?: Uint8Array;
   /** The data set's name in the tracker's dataset inputs (default: the plugin's slot). */
   name?: string;
 }
@@ -286,6 +288,7 @@ export async function buildFileDataset(o: PipelineOptions, ctx: BuildContext, fi
     classNames: files.classNames,
     labelMap: files.labelMap,
     labelColours: files.labelColours,
+    classColours: files.classColours,
     train_transforms: trainT,
     unpadded_transforms: unpaddedT,
     eval_pre_transforms: pre,

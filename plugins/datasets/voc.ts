@@ -85,6 +85,6 @@ export const vocDataset = definePlugin<'dataset', Partial<VocOptions>>({
   async create(options, ctx) {
     const o = withDefaults(options, VOC_DEFAULTS);
     const files = await vocFiles(o, ctx.baseDir);
-    return buildFileDataset(o, ctx, { ...files, numClasses: 21, classNames: VOC_CLASSES, labelColours: vocPalette(), name: 'voc' });
+    return buildFileDataset(o, ctx, { ...files, numClasses: 21, classNames: VOC_CLASSES, labelColours: vocPalette(), classColours: vocPalette(), name: 'voc' });
   },
 });

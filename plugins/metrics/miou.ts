@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { AblateError, definePlugin, type Metric, type MetricResult, type SegmentationDataset } from '../../src/index.js';
+import { AblateError, definePlugin, images, type Metric, type MetricResult, type SegmentationDataset } from '../../src/index.js';
 
 type Average = 'nonzero_tp' | 'present' | 'all';
 
@@ -80,6 +80,45 @@ function csvCell(s: string): string {
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/** Each row divided by its sum (the share of a true class's pixels given each prediction); NaN for a class never in the truth. */
+export function rowNormalised(cm: ConfusionMatrix): number[][] {
+  const n = cm.numClasses;
+  return Array.from({ length: n }, (_, t) => {
+    let row = 0;
+    for (let p = 0; p < n; p++) row += cm.at(t, p);
+    return Array.from({ length: n }, (_, p) => (row > 0 ? cm.at(t, p) / row : Number.NaN));
+  });
+}
+
+/** Per-class IoU as `per_class_iou.md` (a table to read, worst first) and `per_class_iou.json`. */
+function writeIouTables(dir: string, cm: ConfusionMatrix, names: readonly string[], miou: number): string[] {
+  const ious = cm.iou();
+  const rows = ious.map((iou, c) => {
+    let truth = 0;
+    let predicted = 0;
+    for (let k = 0; k < cm.numClasses; k++) {
+      truth += cm.at(c, k);
+      predicted += cm.at(k, c);
+    }
+    return { class: names[c] ?? `class_${c}`, iou: Number.isNaN(iou) ? null : iou, true_pixels: truth, predicted_pixels: predicted };
+  });
+  const pct = (v: number | null) => (v === null ? '–' : (v * 100).toFixed(2));
+  const sorted = [...rows].sort((a, b) => (a.iou ?? Infinity) - (b.iou ?? Infinity));
+  const md = [
+    `mIoU ${pct(miou)} % over ${cm.total()} pixels; classes worst first (– = absent from truth and prediction)`,
+    '',
+    '| class | IoU % | true pixels | predicted pixels |',
+    '|---|---:|---:|---:|',
+    ...sorted.map((r) => `| ${r.class.replace(/\|/g, '\\|')} | ${pct(r.iou)} | ${r.true_pixels} | ${r.predicted_pixels} |`),
+    '',
+  ].join('\n');
+  const mdFile = path.join(dir, 'per_class_iou.md');
+  const jsonFile = path.join(dir, 'per_class_iou.json');
+  writeFileSync(mdFile, md);
+  writeFileSync(jsonFile, `${JSON.stringify({ miou, pixels: cm.total(), classes: rows }, null, 2)}\n`);
+  return [mdFile, jsonFile];
+}
+
 export const miouMetric = definePlugin<'metric', MiouOptions>({
   kind: 'metric',
   type: 'miou',
@@ -120,7 +159,7 @@ export const miouMetric = definePlugin<'metric', MiouOptions>({
       update(predicted, truth) {
         cm.add(predicted, truth, ignoreIndex);
       },
-      compute(opts = {}): MetricResult {
+      async compute(opts = {}): Promise<MetricResult> {
         const names = opts.classNames ?? datasetNames ?? Array.from({ length: n }, (_, i) => `class_${i}`);
         const ious = cm.iou();
         const total = cm.total();
@@ -150,7 +189,10 @@ export const miouMetric = definePlugin<'metric', MiouOptions>({
           writeFileSync(cmFile, `${[header, ...rows].join('\n')}\n`);
           const iouFile = path.join(opts.artifactDir, 'per_class_iou.csv');
           writeFileSync(iouFile, `class,iou\n${ious.map((v, c) => `${csvCell(names[c] ?? `class_${c}`)},${Number.isNaN(v) ? '' : v}`).join('\n')}\n`);
-          artifacts.push(cmFile, iouFile);
+          artifacts.push(cmFile, iouFile, ...writeIouTables(opts.artifactDir, cm, names, scalars.miou!));
+          const heatmap = path.join(opts.artifactDir, 'confusion_matrix.png');
+          await images.writeHeatmap(heatmap, rowNormalised(cm), names.slice(0, n), names.slice(0, n), { title: `confusion matrix, % of each true class (${total} pixels)`, rowAxis: 'true class', colAxis: 'predicted class' });
+          artifacts.push(heatmap);
         }
         return { scalars, artifacts };
       },

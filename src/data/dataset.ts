@@ -33,6 +33,8 @@ export interface FileDatasetOptions {
   labelMap?: Int16Array;
   /** How colour label files map to stored values: RGB triples, value i at 3i (the data set's own colours). */
   labelColours?: Uint8Array;
+  /** Colours for showing class maps (SegmentationDataset.classColours). */
+  classColours?: Uint8Array;
   /** Training augmentation. */
   train_transforms: readonly Transform[];
   /** Training augmentation for streams that ask for `unpadded` samples (default: train_transforms). */
@@ -74,6 +76,7 @@ export class FileSegmentationDataset implements SegmentationDataset {
   readonly numClasses: number;
   readonly ignoreIndex: number;
   readonly classNames: readonly string[];
+  readonly classColours: Uint8Array | undefined;
   readonly partition: { labeled: readonly string[]; unlabeled: readonly string[]; file?: string };
   private readonly byId = new Map<string, FileEntry>();
   private readonly labelMap: Int16Array;
@@ -85,6 +88,7 @@ export class FileSegmentationDataset implements SegmentationDataset {
     this.numClasses = o.numClasses;
     this.ignoreIndex = o.ignoreIndex;
     this.classNames = o.classNames;
+    this.classColours = o.classColours;
     this.partition = o.partition;
     this.labelMap = o.labelMap ?? identityLabelMap(o.numClasses, o.ignoreIndex);
     this.labelColours = o.labelColours && labelColourLookup(o.labelColours);

@@ -16,6 +16,7 @@ import { evaluatedNetwork, metricsOf, trainerNetworksOf } from './components.js'
 import { engineSettings } from './schema.js';
 import { restoreNetworks, type CheckpointEntry } from './checkpoint.js';
 import { evaluate, type EvaluationResult } from './evaluate.js';
+import { EVAL_SAMPLE_IMAGES } from './eval-samples.js';
 import type { RunnableExperiment } from '../config/load.js';
 import { pathHint } from '../config/file-paths.js';
 
@@ -75,7 +76,8 @@ export async function evaluateCheckpoint(resolved: RunnableExperiment, checkpoin
     const chosen = new Map<string, Network>([[name, network]]);
     const meta = restoreNetworks(checkpoint, trainer ? { networks: new Map(), trainerNetworks: chosen } : { networks: chosen });
     const limit = opts.limit !== undefined ? opts.limit : settings.evaluation.limit;
-    const r = await evaluate(network, dataset, metrics, { limit, artifactDir: opts.outDir, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onImage ? { onImage: opts.onImage } : {}) });
+    const samples = { count: EVAL_SAMPLE_IMAGES, seed: Number(resolved.config.seed ?? 0), title: `${name} @${meta.iteration}` };
+    const r = await evaluate(network, dataset, metrics, { limit, artifactDir: opts.outDir, samples, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onImage ? { onImage: opts.onImage } : {}) });
     const outcome: EvalOutcome = { ...r, checkpoint: checkpoint.tensorsFile, iteration: meta.iteration, network: name, outDir: opts.outDir };
     writeFileSync(
       path.join(opts.outDir, 'metrics.json'),

@@ -5,7 +5,9 @@
  * Scoring happens on typed arrays, so no tensor outlives an image.
  */
 import { tf } from '../runtime/tf.js';
-import type { EvalSample, Metric, SegmentationDataset, SegmentationModel } from '../plugin/contracts.js';
+import path from 'node:path';
+import type { EvalSample, Metric, MetricResult, SegmentationDataset, SegmentationModel } from '../plugin/contracts.js';
+import { EvalSamples } from './eval-samples.js';
 
 export interface EvaluationResult {
   /** Every metric's scalars; a scalar name used by two metrics is prefixed `<metric>/`. */
@@ -22,6 +24,8 @@ export interface EvaluateOptions {
   artifactDir?: string;
   onImage?: (done: number) => void;
   signal?: AbortSignal;
+  /** Draw this many evaluation images, chosen by `seed`, as `samples.png` in `artifactDir`. */
+  samples?: { count: number; seed: number; title: string };
 }
 
 /** Crops an H'×W' row-major map to its top-left `height`×`width` (the padding is bottom/right). */
@@ -64,11 +68,13 @@ export async function evaluate(
   for (const m of metrics.values()) m.reset();
   let images = 0;
   const limit = opts.limit ?? undefined;
+  const shown = opts.samples && opts.artifactDir ? new EvalSamples(dataset, opts.samples.count, opts.samples.seed) : undefined;
   for await (const sample of dataset.evaluation(limit === undefined ? {} : { limit })) {
     if (opts.signal?.aborted) break;
     const predicted = predictSample(model, sample);
     const truth = truthOf(sample);
     for (const m of metrics.values()) m.update(predicted, truth);
+    shown?.offer(sample, predicted, truth);
     images++;
     opts.onImage?.(images);
     // Yield now and then so a Ctrl-C handler and a progress bar get a turn.
@@ -76,12 +82,18 @@ export async function evaluate(
   }
   const scalars: Record<string, number> = {};
   const artifacts: string[] = [];
-  const results = [...metrics].map(([name, m]) => [name, m.compute({ ...(opts.artifactDir ? { artifactDir: opts.artifactDir } : {}), classNames: dataset.classNames })] as const);
+  const results: Array<readonly [string, MetricResult]> = [];
+  for (const [name, m] of metrics) results.push([name, await m.compute({ ...(opts.artifactDir ? { artifactDir: opts.artifactDir } : {}), classNames: dataset.classNames })]);
   const seen = new Map<string, number>();
   for (const [, r] of results) for (const k of Object.keys(r.scalars)) seen.set(k, (seen.get(k) ?? 0) + 1);
   for (const [name, r] of results) {
     for (const [k, v] of Object.entries(r.scalars)) scalars[(seen.get(k) ?? 0) > 1 ? `${name}/${k}` : k] = v;
     artifacts.push(...(r.artifacts ?? []));
+  }
+  if (shown && shown.size > 0 && opts.artifactDir && opts.samples) {
+    const file = path.join(opts.artifactDir, 'samples.png');
+    await shown.write(file, opts.samples.title);
+    artifacts.push(file);
   }
   return { scalars, artifacts, images, seconds: (performance.now() - t0) / 1000 };
 }

@@ -19,6 +19,7 @@ import type { BackendSelection } from '../runtime/backend.js';
 import { engineSettings, type EngineSettings } from './schema.js';
 import { Progress } from './progress.js';
 import { evaluate, type EvaluationResult } from './evaluate.js';
+import { EVAL_SAMPLE_IMAGES } from './eval-samples.js';
 import { listCheckpoints, restoreCheckpoint, saveCheckpoint, type CheckpointEntry } from './checkpoint.js';
 import { openRunDir } from './run-dir.js';
 import { describeChange, type ConfigChange } from './resume-changes.js';
@@ -230,7 +231,8 @@ async function train({ resolved, opts, settings, log, t0, runDir, runName, resum
     const dataset = (await container.get('dataset', 'dataset')) as SegmentationDataset;
     const artifactDir = path.join(runDir, 'eval', `iter-${String(iteration).padStart(7, '0')}`);
     mkdirSync(artifactDir, { recursive: true });
-    const r = await evaluate(evaluated, dataset, metricComponents, { limit: settings.evaluation.limit, artifactDir });
+    const samples = { count: EVAL_SAMPLE_IMAGES, seed: Number(config.seed ?? 0), title: `${runName} @${iteration}` };
+    const r = await evaluate(evaluated, dataset, metricComponents, { limit: settings.evaluation.limit, artifactDir, samples });
     metrics = r.scalars;
     trackerRun.logMetrics(iteration, { ...r.scalars, 'eval/seconds': r.seconds, 'eval/images': r.images });
     for (const a of r.artifacts) trackerRun.logArtifact(a, `eval/iter-${String(iteration).padStart(7, '0')}`);

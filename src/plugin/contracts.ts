@@ -113,7 +113,8 @@ export interface Metric {
   reset(): void;
   /** `predicted` and `truth` are H×W (or N×H×W) class index maps of equal length. */
   update(predicted: ArrayLike<number>, truth: ArrayLike<number>): void;
-  compute(opts?: { artifactDir?: string; classNames?: readonly string[] }): MetricResult;
+  /** May be asynchronous (artifacts such as images are written before it resolves). */
+  compute(opts?: { artifactDir?: string; classNames?: readonly string[] }): MetricResult | Promise<MetricResult>;
 }
 
 // ─── data ────────────────────────────────────────────────────────────────────────────────────
@@ -194,6 +195,12 @@ export interface SegmentationDataset {
   readonly numClasses: number;
   readonly ignoreIndex: number;
   readonly classNames: readonly string[];
+  /**
+   * Colours for showing class maps (evaluation sample images): RGB of label value i at 3i, void
+   * (`ignoreIndex`) included, as the data set's own label images colour them. Without them,
+   * distinct hues are chosen.
+   */
+  readonly classColours?: Uint8Array;
   /** The labeled/unlabeled partition actually used; its file is logged with the run. */
   readonly partition: { labeled: readonly string[]; unlabeled: readonly string[]; file?: string };
   /** The trainer's stream `name` (for messages): batched, augmented and shuffled from `opts.seed`. */

@@ -112,7 +112,7 @@ export const miniVocDataset = definePlugin<'dataset', Partial<MiniVocOptions>>({
       ctx.log.warn(`mini-voc: ${root} was built with other options than dataset.build; using it as it is (delete the folder to rebuild)`);
     }
     const files = await vocFiles({ ...o, root }, ctx.baseDir);
-    return buildFileDataset(o, ctx, { ...files, numClasses: 21, classNames: MINI_VOC_CLASSES, labelColours: vocPalette(), name: 'mini-voc' });
+    return buildFileDataset(o, ctx, { ...files, numClasses: 21, classNames: MINI_VOC_CLASSES, labelColours: vocPalette(), classColours: vocPalette(), name: 'mini-voc' });
   },
   tool: {
     description: 'Writes mini-VOC in the VOC2012-aug layout (JPEGImages, SegmentationClassAug, SegmentationClass, ImageSets/Segmentation) and prints the class pixel frequencies.',
