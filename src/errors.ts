@@ -41,4 +41,3 @@ export class AblateErrors extends AblateError {
     this.errors = errors;
   }
 }
-
