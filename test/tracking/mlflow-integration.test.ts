@@ -307,6 +307,28 @@ describe('MLflow integration', { skip }, () => {
     assert.ok(warnings.some((w) => w.includes('link.txt') && w.includes('outside')), warnings.join('\n'));
   });
 
+  test("sync takes the artifact destination from the server, never from a run folder's state file", async () => {
+    const { existsSync, readdirSync, readFileSync } = await import('node:fs');
+    const dir = tmp('state-file');
+    const run = await localTracking().startRun({ name: 'state-file', experiment: 'it-state-file', params: {}, tags: {}, runDir: dir });
+    const ok = path.join(dir, 'ok.txt');
+    writeFileSync(ok, 'fine');
+    run.logArtifact(ok);
+    await run.end('FINISHED');
+    // Shipped once; then the state file is edited to point uploads at a local folder and to
+    // ship the whole record again.
+    assert.equal((await syncRuns(dir, toMlflow(server!.uri, quiet()), { warn: () => undefined }))[0]!.outcome, 'synced');
+    const stateFile = path.join(dir, 'tracking', readdirSync(path.join(dir, 'tracking')).find((f) => f.startsWith('shipped-'))!);
+    const evil = tmp('evil-destination');
+    const state = JSON.parse(readFileSync(stateFile, 'utf8'));
+    writeFileSync(stateFile, JSON.stringify({ ...state, artifactUri: `file://${evil}`, offset: 0, done: false }));
+    assert.equal((await syncRuns(dir, toMlflow(server!.uri, quiet()), { warn: () => undefined }))[0]!.outcome, 'synced');
+    assert.deepEqual(readdirSync(evil), [], 'nothing was written where the state file pointed');
+    assert.ok(!existsSync(path.join(evil, 'ok.txt')));
+    const files = (await client.listArtifactsRecursive(state.runId)).map((f) => f.path);
+    assert.deepEqual(files, ['ok.txt']);
+  });
+
   test('searching experiments follows page tokens', async () => {
     const all = await client.searchExperiments();
     assert.ok(all.length > 3, `the tests made several experiments (${all.length})`);

@@ -121,6 +121,18 @@ export class Shipper {
     this.state = readShipState(this.runDir, this.client.trackingUri);
   }
 
+  /** Asked of the server once per shipper: it decides where artifacts go. */
+  private serverArtifactUri: string | undefined;
+
+  /**
+   * Where this run's artifacts go, from the server's answer, never from the state file: a copied
+   * or edited run folder could name `file:///anywhere` there and make ablate write into it.
+   */
+  private async artifactUri(): Promise<string> {
+    this.serverArtifactUri ??= (await this.client.getRun(this.state!.runId)).info.artifact_uri ?? '';
+    return this.serverArtifactUri;
+  }
+
   /** The client run id of the record (its start event's id). */
   get clientRunId(): string | undefined {
     this.clientId ??= readStartEvent(this.file)?.id;
@@ -202,8 +214,10 @@ export class Shipper {
       this.stats.requests++;
       runId = run.info.run_id;
       artifactUri = run.info.artifact_uri;
+      this.serverArtifactUri = artifactUri;
     }
     artifactUri ??= (await c.getRun(runId)).info.artifact_uri;
+    this.serverArtifactUri = artifactUri ?? '';
     this.state = { trackingUri: c.trackingUri, experimentId, runId, artifactUri: artifactUri ?? '', offset, done: false };
     this.save({});
   }
@@ -258,7 +272,7 @@ export class Shipper {
         continue;
       }
       const artifact = `ablate/long-values/${what}/${kv.key}.txt`;
-      await this.client.uploadArtifact(this.state!.artifactUri, artifact, Buffer.from(kv.value));
+      await this.client.uploadArtifact(await this.artifactUri(), artifact, Buffer.from(kv.value));
       this.stats.requests++;
       const note = ` ... [${kv.value.length} chars; full value in artifact ${artifact}]`;
       out.push({ key: kv.key, value: kv.value.slice(0, limit - note.length) + note });
@@ -326,7 +340,7 @@ export class Shipper {
       }
       const dir = path.posix.dirname(e.file);
       const skipped = (p: string) => this.warn(`${path.relative(root, p)} in the record is a symbolic link; not shipped`);
-      this.stats.artifacts += await c.uploadArtifactPath(s.artifactUri, local, dir === '.' ? '' : dir, skipped);
+      this.stats.artifacts += await c.uploadArtifactPath(await this.artifactUri(), local, dir === '.' ? '' : dir, skipped);
       this.stats.requests++;
     } else if (e.t === 'input') {
       const i = e.input;
