@@ -36,6 +36,11 @@ export const engineBlocksSchema: Record<'evaluation' | 'checkpoint' | 'output' |
     description: 'Where run folders go: `<dir>/<experiment name>/<run name>-<hash8>/`.',
     properties: {
       dir: { type: 'string', default: 'runs', description: 'Root folder of run folders, relative to the current directory.' },
+      // No default (the engine reads absent as false): every experiment's resolved hash stays.
+      allow_outside: {
+        type: 'boolean',
+        description: 'Allow run folders outside the current directory and the experiment file\'s folder (`dir: ../elsewhere`, an absolute path). Without it such a `dir` is an error; an absolute `--set output.dir=…` or `--run-dir` on the command line needs no opt-in.',
+      },
       // No default: an absent list keeps every experiment's resolved hash as it was.
       record_env: {
         type: 'array',

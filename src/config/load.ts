@@ -75,7 +75,7 @@ export interface ResolvedExperiment {
  * `loadExperiment` returns all of it; a tool or test may hand-build one (without a file, the run
  * is named after the config's `name`; without a registry, the engine uses RunOptions.registry).
  */
-export type RunnableExperiment = Pick<ResolvedExperiment, 'config' | 'hash' | 'canonicalYaml' | 'baseDir'> & Partial<Pick<ResolvedExperiment, 'file' | 'registry' | 'paths' | 'recorded'>>;
+export type RunnableExperiment = Pick<ResolvedExperiment, 'config' | 'hash' | 'canonicalYaml' | 'baseDir'> & Partial<Pick<ResolvedExperiment, 'file' | 'registry' | 'paths' | 'recorded' | 'provenance'>>;
 
 export interface SweepCell {
   /** From the cell's coordinates: `lr=0.01,method=adv`. */

@@ -43,8 +43,39 @@ interface RunMeta {
   resumes?: ResumeRecord[];
 }
 
+/** A name usable as one folder: never a path separator, never `.` or `..` (a `name: ..` left the output folder). */
 function safeName(s: string): string {
-  return s.replace(/[^A-Za-z0-9._=+-]+/g, '_').replace(/^_+|_+$/g, '') || 'run';
+  const name = s.replace(/[^A-Za-z0-9._=+-]+/g, '_').replace(/^_+|_+$/g, '');
+  return name === '' || /^\.+$/.test(name) ? 'run' : name;
+}
+
+/** A run name as given (sweep cell names keep their `,` and `=`), but one folder deep. */
+function oneFolder(name: string): string {
+  const s = name.replace(/[/\\]+/g, '_');
+  return /^\.*$/.test(s) ? 'run' : s;
+}
+
+function inside(dir: string, root: string): boolean {
+  const r = path.relative(root, dir);
+  return r === '' || (!r.startsWith('..') && !path.isAbsolute(r));
+}
+
+/**
+ * Run folders stay in the project: below the current directory or the experiment file's folder,
+ * unless `output.allow_outside: true` or an absolute `--set output.dir=…` says otherwise (a run
+ * folder given with --run-dir is the user's own choice and is not checked). Returns whether the
+ * folder is outside, so the run's first line can say so.
+ */
+export function checkOutputDir(dir: string, resolved: Pick<RunnableExperiment, 'baseDir' | 'file' | 'provenance'>, settings: EngineSettings): boolean {
+  const roots = [process.cwd(), resolved.baseDir].map((d) => path.resolve(d));
+  if (roots.some((r) => inside(dir, r))) return false;
+  if (settings.output.allowOutside) return true;
+  // An absolute folder typed on the command line (--set output.dir=/scratch/runs) is its own opt-in.
+  if (path.isAbsolute(settings.output.dir) && resolved.provenance?.['output.dir']?.origin.kind === 'set') return true;
+  throw new AblateError('run.output-outside', `output.dir '${settings.output.dir}' puts run folders in ${dir}, outside the project (${[...new Set(roots)].join(', ')})`, {
+    where: { ...(resolved.file ? { file: resolved.file } : {}), key: 'output.dir' },
+    hint: 'write run folders below the current folder, or opt in with output.allow_outside: true (or give an absolute --set output.dir=… or --run-dir on the command line)',
+  });
 }
 
 export function defaultRunName(resolved: RunnableExperiment): string {
@@ -55,7 +86,8 @@ export function defaultRunName(resolved: RunnableExperiment): string {
 /** `<output.dir>/<name>/<run name>-<hash8>`, with `-2`, `-3` … when that folder already exists. */
 export function newRunDir(resolved: RunnableExperiment, runName: string, settings: EngineSettings): string {
   const experiment = safeName(String(resolved.config.name ?? 'default'));
-  const base = path.resolve(settings.output.dir, experiment, `${runName}-${resolved.hash.slice(0, 8)}`);
+  checkOutputDir(path.resolve(settings.output.dir), resolved, settings);
+  const base = path.resolve(settings.output.dir, experiment, `${oneFolder(runName)}-${resolved.hash.slice(0, 8)}`);
   let dir = base;
   for (let k = 2; existsSync(dir); k++) dir = `${base}-${k}`;
   return dir;

@@ -21,7 +21,7 @@ import { Progress } from './progress.js';
 import { evaluate, type EvaluationResult } from './evaluate.js';
 import { EVAL_SAMPLE_IMAGES } from './eval-samples.js';
 import { listCheckpoints, restoreCheckpoint, saveCheckpoint, type CheckpointEntry } from './checkpoint.js';
-import { openRunDir } from './run-dir.js';
+import { checkOutputDir, openRunDir } from './run-dir.js';
 import { describeChange, type ConfigChange } from './resume-changes.js';
 import { pathHint } from '../config/file-paths.js';
 import type { RunnableExperiment } from '../config/load.js';
@@ -102,6 +102,9 @@ export async function runExperiment(resolved: RunnableExperiment, opts: RunOptio
   if (!registry) throw new AblateError('run.no-registry', 'runExperiment needs a plugin registry (from loadExperiment or RunOptions.registry)');
   const opened = openRunDir(resolved, settings, { ...opts, registry, warn: (line) => log.warn(line) });
   const { runDir, runName, resumeFrom } = opened;
+  if (!opts.runDir && !resumeFrom && checkOutputDir(path.resolve(settings.output.dir), resolved, settings)) {
+    log.warn(`run folder ${runDir} is outside the project (${settings.output.allowOutside ? 'output.allow_outside: true' : 'output.dir given on the command line'})`);
+  }
 
   // ── backend, container, tracker ──
   const backend = await ensureBackend(config, (line) => log.info(line));

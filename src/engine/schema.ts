@@ -20,7 +20,8 @@ function block(config: Record<string, unknown>, key: Block): Record<string, unkn
 export interface EngineSettings {
   evaluation: { every: number; limit: number | null; atEnd: boolean; headline: string[]; network: string };
   checkpoint: { every: number; keepLast: number };
-  output: { dir: string };
+  /** allowOutside: `output.allow_outside` (no schema default, so absent = false and hashes stay). */
+  output: { dir: string; allowOutside: boolean };
   progress: { bar: 'auto' | 'always' | 'never'; logEvery: number };
 }
 
@@ -40,7 +41,7 @@ export function engineSettings(config: Record<string, unknown>): EngineSettings 
       network: (ev.network ?? 'model') as string,
     },
     checkpoint: { every: ck.every as number, keepLast: ck.keep_last as number },
-    output: { dir: out.dir as string },
+    output: { dir: out.dir as string, allowOutside: out.allow_outside === true },
     progress: { bar: pr.bar as EngineSettings['progress']['bar'], logEvery: pr.log_every as number },
   };
 }
