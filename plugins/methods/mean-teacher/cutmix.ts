@@ -57,7 +57,7 @@ export const cutmixMask = definePlugin<'mix_mask', CutMixOptions>({
         minItems: 2,
         maxItems: 2,
         default: [0.5, 0.5],
-        description: `Range of the area proportion the boxes cover, drawn uniformly (${REPO} run_pascal_aug_experiments.sh:21 and run_cityscapes_experiments.sh, --mask_prop_range=0.5).`,
+        description: `Range of the area proportion the boxes cover, drawn uniformly (${REPO} run_pascal_aug_experiments.sh:21 and run_cityscapes_experiments.sh:22, --mask_prop_range=0.5).`,
       },
       n_boxes: { type: 'integer', minimum: 1, default: 1, description: `Boxes per image, each of area proportion/n_boxes (${REPO} train_seg_semisup_mask_mt.py:616, --boxmask_n_boxes=1).` },
       random_aspect_ratio: {

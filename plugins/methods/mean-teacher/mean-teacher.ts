@@ -14,6 +14,10 @@ export const meanTeacherTrainer = definePlugin<'trainer', MeanTeacherOptions>({
     type: 'object',
     properties: {
       ...trainerBaseSchema,
+      batch_size: {
+        ...trainerBaseSchema.batch_size,
+        description: `Images per batch, labeled and unlabeled alike (${CUTMIX} run_pascal_aug_experiments.sh:14 --batch_size=10; ${CLASSMIX} configs/configVOC.json batch_size 10).`,
+      },
       ema_decay: {
         type: 'number',
         minimum: 0,
