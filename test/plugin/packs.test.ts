@@ -61,7 +61,9 @@ test('the core knows no discriminator: the adversarial pack contributes the kind
   assert.ok(!bare.hasKind('discriminator'));
   const full = registryWith();
   assert.ok(full.hasKind('discriminator'));
-  assert.deepEqual(full.packs().map((p) => [p.name, p.kinds, Object.keys(p.slots)]), [['adversarial', ['discriminator'], ['discriminator', 'discriminator_optimizer', 'discriminator_scheduler']]]);
+  // Other built-in packs may come and go; the adversarial one brings exactly the discriminator parts.
+  const adversarial = full.packs().find((p) => p.name === 'adversarial');
+  assert.deepEqual(adversarial && [adversarial.kinds, Object.keys(adversarial.slots)], [['discriminator'], ['discriminator', 'discriminator_optimizer', 'discriminator_scheduler']]);
   // A plugin of a pack's kind cannot come without its pack.
   const fcdisc = builtinPlugins.flatMap((e) => ('plugins' in e ? e.plugins : [e])).find((p) => p.type === 'fcdisc')!;
   assert.throws(() => bare.register(fcdisc, 'somewhere.ts'), /kind must be one of model, optimizer.*\(got "discriminator"\)/);
@@ -112,5 +114,6 @@ export default definePack({ name: 'mine', plugins: [judge], kinds: ['judge' as n
   const copy = r.copy();
   assert.equal(copy.slot('judge')?.kind, 'judge');
   assert.equal(copy.slot('discriminator')?.kind, 'discriminator');
-  assert.deepEqual(copy.packs().map((p) => `${p.name}@${p.source}`), ['adversarial@builtin', 'mine@./my-pack.ts']);
+  const sources = copy.packs().map((p) => `${p.name}@${p.source}`);
+  assert.ok(sources.includes('adversarial@builtin') && sources.at(-1) === 'mine@./my-pack.ts', sources.join(', '));
 });
