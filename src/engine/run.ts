@@ -41,6 +41,10 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Run name (sweep cells pass theirs); default: the experiment file's name. */
   runName?: string;
+  /** The name the trackers and the progress display show (a sweep cell's short `adv-semi · 1/8 · s0`); default: runName. */
+  displayName?: string;
+  /** Params logged beside the flattened config (a sweep cell's coordinates, the variant axis included). */
+  params?: Record<string, string>;
   /** Force this run folder instead of deriving one (sweep children, tests). */
   runDir?: string;
   parentRunId?: string;
@@ -138,6 +142,7 @@ interface RunSetup {
 async function train({ resolved, opts, settings, log, t0, runDir, runName, resumeFrom, changes, configFile, backend, container }: RunSetup): Promise<RunOutcome> {
   const config = resolved.config;
   const tracker = await openTracking(container, log);
+  const shownName = opts.displayName ?? runName;
   const trackerDir = resumeFrom ? path.join(runDir, `resume-${String(resumeFrom.iteration).padStart(7, '0')}`) : runDir;
   const tags: Record<string, string> = {
     ...systemTags(),
@@ -152,10 +157,10 @@ async function train({ resolved, opts, settings, log, t0, runDir, runName, resum
     ...opts.tags,
   };
   const trackerRun = await tracker.startRun({
-    name: resumeFrom ? `${runName} (resumed @${resumeFrom.iteration})` : runName,
+    name: resumeFrom ? `${shownName} (resumed @${resumeFrom.iteration})` : shownName,
     experiment: String(config.name ?? 'default'),
     // The recorded view: env values as their references (src/config/redact.ts).
-    params: flattenParams(resolved.recorded ?? config),
+    params: { ...flattenParams(resolved.recorded ?? config), ...opts.params },
     tags,
     runDir: trackerDir,
     ...(opts.parentRunId ? { parentRunId: opts.parentRunId } : {}),
@@ -216,7 +221,7 @@ async function train({ resolved, opts, settings, log, t0, runDir, runName, resum
     start,
     mode: settings.progress.bar,
     logEvery: settings.progress.logEvery,
-    label: runName,
+    label: shownName,
     ...(opts.progressStream ? { stream: opts.progressStream } : {}),
     write: (line) => log.info(line),
   });
@@ -240,7 +245,7 @@ async function train({ resolved, opts, settings, log, t0, runDir, runName, resum
     trackerRun.logMetrics(iteration, { ...r.scalars, 'eval/seconds': r.seconds, 'eval/images': r.images });
     for (const a of r.artifacts) trackerRun.logArtifact(a, `eval/iter-${String(iteration).padStart(7, '0')}`);
     const headline = Object.entries(r.scalars).filter(([k]) => !k.includes('/')).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ');
-    progress.note(`${runName} eval @${iteration} (${r.images} images, ${r.seconds.toFixed(1)}s): ${headline}`);
+    progress.note(`${shownName} eval @${iteration} (${r.images} images, ${r.seconds.toFixed(1)}s): ${headline}`);
     return r;
   };
 

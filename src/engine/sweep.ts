@@ -109,6 +109,41 @@ export function summaryTable(cells: readonly SweepCellResult[], labels: readonly
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
 }
 
+/** A cell's coordinates as params (`sweep.<axis label>`), so every axis, the variant axis too, is a column and a parallel-coordinates axis. */
+function cellParams(labels: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(labels).map(([k, v]) => [`sweep.${k}`, valueText(v)]));
+}
+
+const reciprocal = (v: unknown): number | undefined => {
+  if (typeof v !== 'number' || !(v > 0 && v <= 1)) return undefined;
+  const r = 1 / v;
+  return Math.abs(r - Math.round(r)) < 1e-9 ? Math.round(r) : undefined;
+};
+
+/**
+ * Short, distinct names for the trackers (`adv-semi · 1/8 · s0`): the cell's values in the axes'
+ * order, the axis names being params; a seed is `s0`, and an axis whose every value is a
+ * whole-number reciprocal is written as fractions, as `ablate report` writes it. Cells whose
+ * short names would coincide keep their full names.
+ */
+export function displayNames(cells: readonly SweepCellInput[], axes: readonly SweepAxisInfo[]): Map<string, string> {
+  const order = [...axes.map((a) => a.label), ...new Set(cells.flatMap((c) => Object.keys(c.labels)))].filter((l, i, all) => all.indexOf(l) === i);
+  const valuesOf = (l: string) => axes.find((a) => a.label === l)?.values ?? cells.map((c) => c.labels[l]).filter((v) => v !== undefined);
+  const fractions = new Set(order.filter((l) => valuesOf(l).every((v) => reciprocal(v) !== undefined)));
+  const short = (l: string, v: unknown): string => {
+    if (typeof v === 'number' && /(^|_)seeds?$/.test(l)) return `s${v}`;
+    const r = fractions.has(l) ? reciprocal(v) : undefined;
+    return r === undefined ? valueText(v) : r === 1 ? '1' : `1/${r}`;
+  };
+  const names = cells.map((c) => {
+    const labels = order.filter((l) => l in c.labels);
+    return labels.length > 0 ? labels.map((l) => short(l, c.labels[l])).join(' · ') : c.name;
+  });
+  const count = new Map<string, number>();
+  for (const n of names) count.set(n, (count.get(n) ?? 0) + 1);
+  return new Map(cells.map((c, i) => [c.name, count.get(names[i]!)! > 1 ? c.name : names[i]!]));
+}
+
 export async function runSweep(cells: readonly SweepCellInput[], opts: SweepOptions): Promise<SweepOutcome> {
   const log = opts.log ?? stderrLogger;
   const out = opts.out ?? ((l: string) => process.stdout.write(`${l}\n`));
@@ -133,6 +168,7 @@ export async function runSweep(cells: readonly SweepCellInput[], opts: SweepOpti
     ? [...opts.axes]
     : labelNames.map((l) => ({ label: l, key: l, values: [...new Map(cells.map((c) => [valueText(c.labels[l]), c.labels[l]])).values()], variant: false }));
   const axesTag = encodeSweepAxes(axes);
+  const shown = displayNames(cells, axes);
   writeFileSync(
     path.join(sweepDir, 'sweep.json'),
     `${JSON.stringify({ file: opts.file, hash: sweepHash, axes, cells: plan.map((p) => ({ name: p.cell.name, labels: p.cell.labels, diff: p.cell.diff, hash: p.cell.experiment.hash, runDir: p.runDir, file: p.resolvedFile })) }, null, 2)}\n`,
@@ -178,7 +214,8 @@ export async function runSweep(cells: readonly SweepCellInput[], opts: SweepOpti
       runDir: p.runDir,
       launcherOptions: opts.launcher ? {} : launcherOptionsOf(p.cell.experiment.config),
       runArgs: [
-        '--run-name', p.runName, '--parent-run-id', parent.id, '--base-dir', p.cell.experiment.baseDir,
+        '--run-name', p.runName, '--display-name', shown.get(p.cell.name)!, '--parent-run-id', parent.id, '--base-dir', p.cell.experiment.baseDir,
+        ...Object.entries(cellParams(p.cell.labels)).flatMap(([k, v]) => ['--param', `${k}=${v}`]),
         ...(p.state === 'checkpoint' ? ['--resume', p.runDir] : []),
         ...Object.entries(p.cell.labels).flatMap(([k, v]) => ['--tag', `ablate.sweep.${k}=${valueText(v)}`]),
         '--tag', `${SWEEP_AXES_TAG}=${axesTag}`,
@@ -193,6 +230,8 @@ export async function runSweep(cells: readonly SweepCellInput[], opts: SweepOpti
     const r = await runExperiment(p.cell.experiment, {
       registry: opts.registry,
       runName: p.runName,
+      displayName: shown.get(p.cell.name)!,
+      params: cellParams(p.cell.labels),
       runDir: p.runDir,
       ...(p.state === 'checkpoint' ? { resume: p.runDir } : {}),
       parentRunId: parent.id,
@@ -223,9 +262,6 @@ export async function runSweep(cells: readonly SweepCellInput[], opts: SweepOpti
     const o = outcomes.get(r.name);
     const metrics = o?.metrics ?? readResult(p.runDir)?.metrics ?? {};
     return { ...r, runDir: r.runDir ?? p.runDir, hash: p.cell.experiment.hash, metrics, labels: p.cell.labels, ...(o ? { seconds: o.seconds } : {}) } as SweepCellResult;
-  });
-  results.forEach((r, i) => {
-    for (const [k, v] of Object.entries(r.metrics)) if (!k.includes('/')) parent.logMetrics(i, { [`cell/${k}`]: v });
   });
   const summary = summaryTable(results, labelNames, settings.evaluation.headline);
   writeFileSync(path.join(sweepDir, 'summary.md'), `${summary}\n`);

@@ -40,9 +40,14 @@ test('a sweep runs every cell as a child of one parent run and prints a summary'
   const params = Object.assign({}, ...parent.filter((e) => e.t === 'params').map((e) => e.p));
   assert.equal(params['sweep.axis.lr'], '0.5, 0.05');
   assert.equal(parent.at(-1)!.status, 'FINISHED');
+  assert.ok(!parent.some((e) => e.t === 'metrics'), 'the parent logs no by-index cell metrics');
   for (const c of r.cells) {
     const child = records(c.runDir!);
     assert.equal(child[0]!.parent, parentId, `${c.name} is a child of the sweep run`);
+    // Every lr is a whole-number reciprocal, so it reads as a fraction, as in `ablate report`.
+    assert.equal(child[0]!.name, c.name === 'lr=0.5' ? '1/2' : '1/20', 'the short name the trackers show');
+    const childParams = Object.assign({}, ...child.filter((e) => e.t === 'params').map((e) => e.p));
+    assert.equal(childParams['sweep.lr'], c.name === 'lr=0.5' ? '0.5' : '0.05', 'every axis is a param');
     assert.ok(existsSync(path.join(r.sweepDir, 'cells', `${c.name}.yaml`)));
     assert.ok(c.metrics.pixel_acc !== undefined);
   }
@@ -65,6 +70,9 @@ test('parallel: 2 runs the cells as child ablate run processes', async () => {
       assert.equal(child[0]!.parent, r.parentRunId);
       assert.equal(child.at(-1)!.status, 'FINISHED');
       assert.ok(c.metrics.pixel_acc !== undefined, 'metrics read back from the child run folder');
+      // A child process gets the short name and the axis params through `ablate run`'s flags.
+      assert.equal(child[0]!.name, c.name === 'lr=0.5' ? '1/2' : '1/20');
+      assert.equal(Object.assign({}, ...child.filter((e) => e.t === 'params').map((e) => e.p))['sweep.lr'], c.name.slice('lr='.length));
     }
     assert.ok(logged.some((l) => l.startsWith('[lr=0.05] ')), 'child output is prefixed with the cell name');
   } finally {
@@ -124,4 +132,22 @@ test('a cell whose components fail to build fails alone: the later cells still r
   assert.deepEqual(r.cells.map((c) => [c.name, c.status]), [['a', 'FAILED'], ['b', 'FINISHED'], ['c', 'FINISHED']], JSON.stringify(r.cells.map((c) => c.error)));
   assert.match(r.cells[0]!.error ?? '', /no-such-data/, 'the failed cell says what was missing');
   assert.doesNotMatch(r.cells.map((c) => c.error ?? '').join('\n'), /already registered/);
+});
+
+test('cell display names are short and distinct: variant, fractions as 1/n, seeds as s<n>', async () => {
+  const { displayNames } = await import('../../src/engine/sweep.js');
+  const axes = [
+    { label: 'method', key: 'method', values: ['adv-semi', 'baseline'], variant: true },
+    { label: 'labeled_fraction', key: 'dataset.labeled_fraction', values: [0.125, 0.5, 1], variant: false },
+    { label: 'seed', key: 'seed', values: [0, 1], variant: false },
+  ];
+  const cell = (labels: Record<string, unknown>) => ({ name: JSON.stringify(labels), labels, diff: {}, experiment: undefined as never });
+  const cells = [cell({ labeled_fraction: 0.125, method: 'adv-semi', seed: 0 }), cell({ labeled_fraction: 1, method: 'baseline', seed: 1 }), cell({ labeled_fraction: 0.3, method: 'baseline', seed: 1 })];
+  assert.deepEqual([...displayNames(cells, axes).values()], ['adv-semi · 1/8 · s0', 'baseline · 1 · s1', 'baseline · 0.3 · s1']);
+  // 0.3 is no reciprocal: with it on the axis, the axis is written as decimals.
+  const decimals = [...displayNames(cells, axes.map((a) => (a.label === 'labeled_fraction' ? { ...a, values: [0.125, 0.3, 1] } : a))).values()];
+  assert.deepEqual(decimals, ['adv-semi · 0.125 · s0', 'baseline · 1 · s1', 'baseline · 0.3 · s1']);
+  // Values that would print alike keep the full cell names.
+  const twins = [cell({ a: '1', b: 2 }), cell({ a: 1, b: 2 })];
+  assert.deepEqual([...displayNames(twins, []).values()], twins.map((c) => c.name));
 });

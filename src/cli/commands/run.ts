@@ -16,6 +16,8 @@ export interface RunCommandOptions {
   resume?: string;
   runDir?: string;
   runName?: string;
+  displayName?: string;
+  param?: string[];
   parentRunId?: string;
   baseDir?: string;
   tag?: string[];
@@ -85,15 +87,22 @@ export async function resolveForRun(experiment: string | undefined, opts: RunCom
   return baseDir ? { ...resolved, baseDir: path.resolve(baseDir) } : resolved;
 }
 
+/** `--tag k=v` / `--param k=v` values as a map. */
+function keyValues(items: readonly string[], flag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const t of items) {
+    const i = t.indexOf('=');
+    if (i <= 0) throw new AblateError(`cli.bad-${flag}`, `--${flag} '${t}' is not key=value`);
+    out[t.slice(0, i)] = t.slice(i + 1);
+  }
+  return out;
+}
+
 export async function runCommand(experiment: string | undefined, opts: RunCommandOptions, out: (line: string) => void = console.log): Promise<RunOutcome> {
   const resolved = await resolveForRun(experiment, opts);
   const { runExperiment } = await import('../../engine/run.js');
-  const tags: Record<string, string> = {};
-  for (const t of opts.tag ?? []) {
-    const i = t.indexOf('=');
-    if (i <= 0) throw new AblateError('cli.bad-tag', `--tag '${t}' is not key=value`);
-    tags[t.slice(0, i)] = t.slice(i + 1);
-  }
+  const tags = keyValues(opts.tag ?? [], 'tag');
+  const params = keyValues(opts.param ?? [], 'param');
   const interrupt = interruptSignal('training');
   let outcome: RunOutcome;
   try {
@@ -103,6 +112,8 @@ export async function runCommand(experiment: string | undefined, opts: RunComman
       ...(opts.resume ? { resume: opts.resume } : {}),
       ...(opts.runDir ? { runDir: opts.runDir } : {}),
       ...(opts.runName ? { runName: opts.runName } : {}),
+      ...(opts.displayName ? { displayName: opts.displayName } : {}),
+      ...(Object.keys(params).length > 0 ? { params } : {}),
       ...(opts.parentRunId ? { parentRunId: opts.parentRunId } : {}),
     });
   } finally {
@@ -133,6 +144,8 @@ export function register(program: Command): void {
     .option('--json', 'print the outcome as JSON')
     .option('--run-dir <dir>', 'use this run folder (sweeps)')
     .option('--run-name <name>', 'run name (default: the experiment file name)')
+    .option('--display-name <name>', 'the name trackers and the progress show (default: the run name)')
+    .option('--param <key=value>', 'extra tracker param beside the config (repeatable)', collect, [])
     .option('--parent-run-id <id>', 'tracker run id of a sweep parent')
     .option('--base-dir <dir>', 'folder that relative paths in the config resolve against (default: the file\'s)')
     .option('--tag <key=value>', 'extra tracker tag (repeatable)', collect, [])
