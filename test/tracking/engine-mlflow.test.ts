@@ -48,7 +48,7 @@ test('engine sweep logged to a real MLflow server: nesting, params, metrics, art
   // lines of the console sink's own shape are kept, and the rest passed through).
   process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
     const text = String(chunk);
-    if (/^(run |lr=|sweep:)/.test(text)) printed.push(...text.trimEnd().split('\n'));
+    if (/^(run |1\/2|1\/20|sweep:)/.test(text)) printed.push(...text.trimEnd().split('\n'));
     else return (write as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
     return true;
   }) as typeof process.stdout.write;
@@ -66,6 +66,7 @@ test('engine sweep logged to a real MLflow server: nesting, params, metrics, art
   const parent = await client.getRun(parentState.runId);
   assert.equal(parent.info.status, 'FINISHED');
   assert.equal(fromKv(parent.data.params)['sweep.axis.lr'], '0.5, 0.05');
+  assert.deepEqual(parent.data.metrics ?? [], [], 'no by-index cell metrics on the parent');
   const kids = await client.searchRuns([parentState.experimentId], `tags.\`mlflow.parentRunId\` = '${parentState.runId}'`);
   assert.equal(kids.length, 2);
   for (const c of r.cells) {
@@ -75,6 +76,8 @@ test('engine sweep logged to a real MLflow server: nesting, params, metrics, art
     const params = fromKv(kid.data.params);
     assert.equal(params['optimizer.lr'], c.name === 'lr=0.5' ? '0.5' : '0.05', 'flattened config as params');
     assert.equal(params['trainer.type'], 'test-supervised');
+    assert.equal(params['sweep.lr'], c.name === 'lr=0.5' ? '0.5' : '0.05', 'the sweep axis is a param');
+    assert.equal(kid.info.run_name, c.name === 'lr=0.5' ? '1/2' : '1/20', 'the short run name');
     const tags = fromKv(kid.data.tags);
     assert.ok(tags[RUN_ID_TAG], 'client run id tag');
     assert.ok(tags['ablate.config_hash'], 'config hash tag');
@@ -99,10 +102,11 @@ test('engine sweep logged to a real MLflow server: nesting, params, metrics, art
   assert.deepEqual(fromLocal.table.cells, fromServer.table.cells);
 
   // The console sink saw the same runs: the parent and both cells, their metrics and their end.
-  for (const c of r.cells) {
-    assert.ok(printed.some((l) => l.startsWith(`run ${c.name} `)), `console announced ${c.name}:\n${printed.join('\n')}`);
-    assert.ok(printed.some((l) => l.startsWith(`${c.name} step `) && /loss=/.test(l)), `console printed ${c.name}'s metrics`);
-    assert.ok(printed.includes(`${c.name}: FINISHED`), `console printed ${c.name}'s end`);
+  // Trackers show a cell by its short name (both lr values are reciprocals: 1/2, 1/20).
+  for (const shown of ['1/2', '1/20']) {
+    assert.ok(printed.some((l) => l.startsWith(`run ${shown} `)), `console announced ${shown}:\n${printed.join('\n')}`);
+    assert.ok(printed.some((l) => l.startsWith(`${shown} step `) && /loss=/.test(l)), `console printed ${shown}'s metrics`);
+    assert.ok(printed.includes(`${shown}: FINISHED`), `console printed ${shown}'s end`);
   }
   assert.ok(printed.some((l) => l.startsWith('run sweep:')), 'console announced the sweep parent');
 });
