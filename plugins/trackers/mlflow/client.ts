@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AblateError, decodeMetricValue, encodeMetricValue } from '../../../src/index.js';
 import { LIMITS } from './limits.js';
+import { tlsFetch, tlsFromEnv } from './tls.js';
 
 // ─── wire types ──────────────────────────────────────────────────────────────────────────────
 
@@ -143,6 +144,8 @@ export class MlflowClient {
   /** Experiment ids by name, so replaying many runs asks for each experiment once. */
   private readonly experimentIds = new Map<string, string>();
   private readonly opts: Required<Omit<MlflowClientOptions, 'headers'>> & { headers: Record<string, string> };
+  /** fetch, or one with the TLS settings of MLflow's environment variables (tls.ts). */
+  private readonly fetch: typeof fetch;
 
   constructor(trackingUri: string, opts: MlflowClientOptions = {}) {
     const uri = trackingUri.replace(/\/+$/, '');
@@ -159,6 +162,8 @@ export class MlflowClient {
       timeoutMs: opts.timeoutMs ?? 120_000,
       headers: { ...authHeaders(), ...(opts.headers ?? {}) },
     };
+    const tls = uri.startsWith('https:') ? tlsFromEnv() : undefined;
+    this.fetch = tls ? tlsFetch(tls) : fetch;
   }
 
   /** One HTTP request with the retry policy; returns the parsed JSON body (or `{}` when empty). */
@@ -185,7 +190,7 @@ export class MlflowClient {
       let res: Response;
       let text: string;
       try {
-        res = await fetch(url, { method, headers, body: payload, signal: timer.signal });
+        res = await this.fetch(url, { method, headers, body: payload, signal: timer.signal });
         text = await res.text();
       } catch (e) {
         const msg = e instanceof Error ? ((e.cause as Error | undefined)?.message ?? e.message) : String(e);
@@ -223,7 +228,7 @@ export class MlflowClient {
   async health(): Promise<boolean> {
     const t = refTimeout(5000);
     try {
-      const res = await fetch(`${this.trackingUri}/health`, { signal: t.signal });
+      const res = await this.fetch(`${this.trackingUri}/health`, { signal: t.signal });
       return res.ok;
     } catch {
       return false;
@@ -473,7 +478,7 @@ export class MlflowClient {
     if (target.kind === 'file') return readFile(target.path);
     const t = refTimeout(this.opts.timeoutMs);
     try {
-      const res = await fetch(`${this.trackingUri}/api/2.0/mlflow-artifacts/artifacts/${encodePath(target.path)}`, {
+      const res = await this.fetch(`${this.trackingUri}/api/2.0/mlflow-artifacts/artifacts/${encodePath(target.path)}`, {
         headers: this.opts.headers,
         signal: t.signal,
       });
