@@ -108,6 +108,8 @@ export interface OpenedRunDir {
   changes: ConfigChange[];
   /** The config file of this part of the run (config.yaml, or resume-NNNNNNN/config.yaml after a change). */
   configFile: string;
+  /** Where this part's tracking record goes: the run folder, or resume-NNNNNNN[-k] when resuming. */
+  partDir: string;
 }
 
 /** The run's config file that resolves to `hash`: config.yaml, or one a changed resume wrote. */
@@ -163,10 +165,11 @@ export function openRunDir(
     writeFileSync(path.join(runDir, 'run.json'), `${JSON.stringify(meta, null, 2)}\n`);
   }
   let configFile = path.join(runDir, 'config.yaml');
+  const partDir = resumeFrom ? resumePartDir(runDir, resumeFrom.iteration) : runDir;
   if (resumeFrom && changes.length > 0) {
     // The changed config is kept next to the resumed part's record, and run.json says which
     // values changed at which iteration, so the run's history reads from its folder alone.
-    const rel = path.join(`resume-${String(resumeFrom.iteration).padStart(7, '0')}`, 'config.yaml');
+    const rel = path.join(path.basename(partDir), 'config.yaml');
     configFile = path.join(runDir, rel);
     mkdirSync(path.dirname(configFile), { recursive: true });
     writeFileSync(configFile, resolved.canonicalYaml);
@@ -178,7 +181,19 @@ export function openRunDir(
   } else if (resumeFrom) {
     configFile = configFileFor(runDir, resolved.hash) ?? configFile;
   }
-  return { runDir, runName, ...(resumeFrom ? { resumeFrom } : {}), changes, configFile };
+  return { runDir, runName, ...(resumeFrom ? { resumeFrom } : {}), changes, configFile, partDir };
+}
+
+/**
+ * The folder of a resumed part's record: `resume-NNNNNNN`, or `resume-NNNNNNN-2`, `-3` … when an
+ * earlier attempt from the same checkpoint already wrote one (a retry after a divergence resumes
+ * from the same last finite checkpoint again).
+ */
+export function resumePartDir(runDir: string, iteration: number): string {
+  const base = path.join(runDir, `resume-${String(iteration).padStart(7, '0')}`);
+  let dir = base;
+  for (let k = 2; existsSync(path.join(dir, 'tracking', 'record.jsonl')); k++) dir = `${base}-${k}`;
+  return dir;
 }
 
 /** The changes a resume makes to the checkpoint's config; refuses any that would make it meaningless. */

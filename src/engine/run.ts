@@ -114,7 +114,7 @@ export async function runExperiment(resolved: RunnableExperiment, opts: RunOptio
   const backend = await ensureBackend(config, (line) => log.info(line));
   const container = new ExperimentContainer({ registry, config, baseDir: resolved.baseDir, runDir, log, runtime: runtimeInfo(config, backend), explainKey: (key, code) => pathHint(resolved.paths, key, code) });
   try {
-    return await train({ resolved, opts, settings, log, t0, runDir, runName, resumeFrom, changes: opened.changes, configFile: opened.configFile, backend, container });
+    return await train({ resolved, opts, settings, log, t0, runDir, runName, resumeFrom, changes: opened.changes, configFile: opened.configFile, partDir: opened.partDir, backend, container });
   } finally {
     // Every path, a failed build included, frees what was built: tfjs variable names are global to
     // the process, so a network left behind by one sweep cell breaks the next cell's identical one.
@@ -134,16 +134,17 @@ interface RunSetup {
   /** Optimisation values a resume changed, and the config file this part runs with. */
   changes: ConfigChange[];
   configFile: string;
+  partDir: string;
   backend: BackendSelection;
   container: ExperimentContainer;
 }
 
 /** Tracking, components, the loop and the last checkpoint and evaluation of one run. */
-async function train({ resolved, opts, settings, log, t0, runDir, runName, resumeFrom, changes, configFile, backend, container }: RunSetup): Promise<RunOutcome> {
+async function train({ resolved, opts, settings, log, t0, runDir, runName, resumeFrom, changes, configFile, partDir, backend, container }: RunSetup): Promise<RunOutcome> {
   const config = resolved.config;
   const tracker = await openTracking(container, log);
   const shownName = opts.displayName ?? runName;
-  const trackerDir = resumeFrom ? path.join(runDir, `resume-${String(resumeFrom.iteration).padStart(7, '0')}`) : runDir;
+  const trackerDir = partDir;
   const tags: Record<string, string> = {
     ...systemTags(),
     'ablate.config_hash': resolved.hash,

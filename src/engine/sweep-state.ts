@@ -102,7 +102,7 @@ export function readResult(runDir: string): ResultFile | undefined {
 /** The last iteration a (running) cell logged, over its first attempt and every resumption. */
 export function latestIteration(runDir: string): number | undefined {
   if (!existsSync(runDir)) return undefined;
-  const dirs = [runDir, ...readdirSync(runDir).filter((d) => /^resume-\d+$/.test(d)).map((d) => path.join(runDir, d))];
+  const dirs = [runDir, ...readdirSync(runDir).filter((d) => /^resume-\d+(-\d+)?$/.test(d)).map((d) => path.join(runDir, d))];
   let last: number | undefined;
   for (const d of dirs) {
     if (!existsSync(path.join(d, 'tracking', 'record.jsonl'))) continue;
@@ -117,7 +117,7 @@ export function latestIteration(runDir: string): number | undefined {
 /** Whether the process writing the run's latest record (first attempt or a resumption) is alive on this machine. */
 function recordWriterAlive(runDir: string): boolean {
   if (!existsSync(runDir)) return false;
-  const resumes = readdirSync(runDir).filter((d) => /^resume-\d+$/.test(d)).sort();
+  const resumes = readdirSync(runDir).filter((d) => /^resume-\d+(-\d+)?$/.test(d)).sort();
   const latest = resumes.length > 0 ? path.join(runDir, resumes.at(-1)!) : runDir;
   if (!existsSync(path.join(latest, 'tracking', 'record.jsonl'))) return false;
   const rec = readRecord(latest);

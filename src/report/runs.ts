@@ -66,8 +66,8 @@ export function runsFromFolder(dir: string, how: Aggregate): ReportRun[] {
   return foldResumes(records).map((r) => fromRecord(r, how));
 }
 
-/** `<run>/resume-NNNNNNN`: the record a resumed run writes inside its own run folder. */
-const RESUME_DIR = /^resume-\d+$/;
+/** `<run>/resume-NNNNNNN[-k]`: the record a resumed run writes inside its own run folder (-k: another attempt from the same checkpoint). */
+const RESUME_DIR = /^resume-\d+(-\d+)?$/;
 
 /**
  * A resumed run keeps writing into its run folder, with the new process's record in

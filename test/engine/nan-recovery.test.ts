@@ -128,3 +128,57 @@ test('a damaged checkpoint sidecar is a clean error; resuming a run folder falls
   writeFileSync(last.tensorsFile, readFileSync(last.tensorsFile).subarray(0, 20));
   assert.notEqual(findCheckpoint(part.runDir).iteration, last.iteration);
 });
+
+test('the CLI path: an exploding lr stops at the last finite checkpoint; `--resume <run> --set optimizer.lr=…` recovers, and a later plain --resume keeps the lower lr', async () => {
+  const { loadExperiment } = await import('../../src/config/load.js');
+  const { resolveForRun } = await import('../../src/cli/commands/run.js');
+  const { tinyPluginsFile } = await import('../support/paths.js');
+  const dir = tmp();
+  const file = path.join(dir, 'exp.yaml');
+  writeFileSync(
+    file,
+    [
+      'name: recover',
+      `plugins: [${JSON.stringify(tinyPluginsFile)}]`,
+      'runtime: {backend: cpu}',
+      'model: {type: test-tiny-model}',
+      'optimizer: {type: test-sgd, lr: 0.5}',
+      'scheduler: {type: constant, lr: 0.5}',
+      'dataset: {type: test-tiny-data}',
+      'trainer: {type: test-supervised, iterations: 12}',
+      'checkpoint: {every: 3, keep_last: 10}',
+      'progress: {bar: never, log_every: 0}',
+      `output: {dir: ${JSON.stringify(path.join(dir, 'runs'))}}`,
+      '',
+    ].join('\n'),
+  );
+  const ctrl = new AbortController();
+  const first = await runExperiment(await loadExperiment(file), { log: quiet, signal: ctrl.signal, onIteration: (it) => it === 5 && ctrl.abort() });
+  assert.equal(first.status, 'KILLED', first.error?.message);
+  const runDir = first.runDir;
+  // The learning rate explodes (float32 overflows): the run stops naming iteration 6's checkpoint.
+  const exploding = await resolveForRun(undefined, { resume: runDir, set: ['optimizer.lr=1e39', 'scheduler.lr=1e39'] });
+  const failed = await runExperiment(exploding, { log: quiet, resume: runDir });
+  assert.equal(failed.status, 'FAILED');
+  assert.match((failed.error as AblateError).hint ?? '', /iter-0000006\.safetensors \(iteration 6\)/);
+  assert.deepEqual(listCheckpoints(runDir).map((c) => c.iteration), [3, 6]);
+  // Resume from there with a lower one.
+  const lower = await resolveForRun(undefined, { resume: path.join(runDir, 'checkpoints', 'iter-0000006.safetensors'), set: ['optimizer.lr=0.05', 'scheduler.lr=0.05'] });
+  const recovered = await runExperiment(lower, { log: quiet, resume: path.join(runDir, 'checkpoints', 'iter-0000006.safetensors') });
+  assert.equal(recovered.status, 'FINISHED', recovered.error?.message);
+  const resumes = JSON.parse(readFileSync(path.join(runDir, 'run.json'), 'utf8')).resumes as { iteration: number; changes: { key: string; to: unknown }[] }[];
+  assert.deepEqual(resumes.map((r) => [r.iteration, r.changes.map((c) => `${c.key}=${String(c.to)}`)]), [
+    [6, ['optimizer.lr=1e+39', 'scheduler.lr=1e+39']],
+    [6, ['optimizer.lr=0.05', 'scheduler.lr=0.05']],
+  ]);
+  // Each attempt from iteration 6 has its own record (the retry did not collide with the failed one).
+  assert.ok(existsSync(path.join(runDir, 'resume-0000006', 'tracking', 'record.jsonl')));
+  assert.ok(existsSync(path.join(runDir, 'resume-0000006-2', 'tracking', 'record.jsonl')));
+  assert.equal(readFileSync(path.join(runDir, 'resume-0000006-2', 'config.yaml'), 'utf8'), lower.canonicalYaml);
+  // The report reads the three records as one run whose last attempt finished.
+  const { runsFromFolder } = await import('../../src/report/index.js');
+  assert.deepEqual(runsFromFolder(runDir, 'last').map((r) => r.status), ['FINISHED']);
+  // A plain --resume now reads the config the newest checkpoint was trained with (lr 0.05).
+  const again = await resolveForRun(undefined, { resume: runDir });
+  assert.equal((again.config.optimizer as Record<string, unknown>).lr, 0.05);
+});
