@@ -111,7 +111,7 @@ for (const method of ['cutmix', 'classmix'] as const) {
 
 test('EMA: t ← α·t + (1−α)·s on every float tensor; α ramps as the true average with ema_warmup', () => {
   const net = (values: number[][]): Network => {
-    const vars = new Map<string, Variable>(values.map((v, i) => [`p${i}`, tf.variable(tf.tensor1d(v), false, `ema-test/${Math.random()}/${i}`)]));
+    const vars = new Map<string, Variable>(values.map((v, i) => [`p${i}`, tf.variable(tf.tensor1d(v), true, `ema-test/${Math.random()}/${i}`)]));
     return { parameterGroups: () => [], stateDict: () => vars, dispose: () => vars.forEach((v) => v.dispose()) };
   };
   const teacher = net([[1, 2], [3]]);
@@ -121,6 +121,20 @@ test('EMA: t ← α·t + (1−α)·s on every float tensor; α ramps as the true
   const expect = (t: number, s: number) => f(f(f(t) * f(0.99)) + f(f(s) * f(1 - 0.99)));
   assert.deepEqual(Array.from(teacher.stateDict().get('p0')!.dataSync()), [expect(1, 5), expect(2, -2)]);
   assert.deepEqual(Array.from(teacher.stateDict().get('p1')!.dataSync()), [expect(3, 0.5)]);
+  // Parameters only: a non-trainable tensor (batch-norm statistics) keeps the teacher's own value.
+  const stats = (v: number) => new Map([['bn.running_mean', tf.variable(tf.tensor1d([v]), false, `ema-test/${Math.random()}/bn`)]]);
+  const withStats = (own: Network, v: number): Network => {
+    const all = new Map([...own.stateDict(), ...stats(v)]);
+    return { parameterGroups: () => [], stateDict: () => all, dispose: () => all.forEach((x) => x.dispose()) };
+  };
+  const t2 = withStats(net([[1]]), 7);
+  const s2 = withStats(net([[5]]), -3);
+  emaUpdate(t2, s2, tf.scalar(0.5), tf.scalar(0.5), false);
+  assert.deepEqual([...t2.stateDict()].map(([k, v]) => [k, v.dataSync()[0]]), [['p0', 3], ['bn.running_mean', 7]]);
+  emaUpdate(t2, s2, tf.scalar(0.5), tf.scalar(0.5), true);
+  assert.deepEqual([...t2.stateDict()].map(([k, v]) => [k, v.dataSync()[0]]), [['p0', 4], ['bn.running_mean', 2]]);
+  t2.dispose();
+  s2.dispose();
   teacher.dispose();
   student.dispose();
   assert.equal(emaAlpha({ ema_decay: 0.99, ema_warmup: false }, 0), 0.99);

@@ -30,6 +30,11 @@ export const meanTeacherTrainer = definePlugin<'trainer', MeanTeacherOptions>({
         default: false,
         description: `Use the true average while it is smaller: α = min(1 − 1/(i+1), ema_decay) (${CLASSMIX} trainSSL.py:118); false: the constant α of ${CUTMIX} optim_weight_ema.py:21-25.`,
       },
+      ema_buffers: {
+        type: 'boolean',
+        default: true,
+        description: `Average the batch-norm statistics too, every float tensor of the state dict (${CUTMIX} optim_weight_ema.py:9-10); false: the trainable parameters only, the teacher's statistics following its own forward passes in training mode (${CLASSMIX} trainSSL.py:123-124, model.parameters()).`,
+      },
     },
     additionalProperties: false,
   },

@@ -12,8 +12,9 @@
  *      student's prediction on the mixed images against the mixed teacher probabilities, one
  *      gradient, one optimizer step;
  *   4. the teacher becomes the EMA of the student: t ← α·t + (1−α)·s for every float tensor of
- *      the state dict (optim_weight_ema.py:21-25), α optionally ramped as ClassMix does
- *      (trainSSL.py:118, α = min(1 − 1/(i+1), decay)).
+ *      the state dict (optim_weight_ema.py:21-25) or, as ClassMix, for the parameters only
+ *      (trainSSL.py:123-124), α optionally ramped as ClassMix does (trainSSL.py:118,
+ *      α = min(1 − 1/(i+1), decay)).
  * The teacher is a second instance of the configured `model` (BuildContext.buildAgain), initialised
  * to the student's weights (optim_weight_ema.py:12-13; ClassMix trainSSL.py:104-106), owned by the
  * trainer (`networks()`: checkpointed and restored with the run, `evaluation.network: teacher`).
@@ -27,6 +28,7 @@ export interface MeanTeacherOptions {
   batch_size: number;
   ema_decay: number;
   ema_warmup: boolean;
+  ema_buffers: boolean;
 }
 
 /** The name of the trainer's teacher network (`evaluation.network: teacher`). */
@@ -37,12 +39,16 @@ export function emaAlpha(o: Pick<MeanTeacherOptions, 'ema_decay' | 'ema_warmup'>
   return o.ema_warmup ? Math.min(1 - 1 / (it + 1), o.ema_decay) : o.ema_decay;
 }
 
-/** t ← α·t + (1−α)·s for every float32 tensor the two state dicts share (inside a step: no read-back). */
-export function emaUpdate(teacher: Network, student: Network, alpha: Tensor, oneMinusAlpha: Tensor): void {
+/**
+ * t ← α·t + (1−α)·s for every float32 tensor the two state dicts share (inside a step: no
+ * read-back); with `buffers` false, for trainable variables only, so the teacher's batch-norm
+ * statistics stay its own (they follow its forward passes in training mode).
+ */
+export function emaUpdate(teacher: Network, student: Network, alpha: Tensor, oneMinusAlpha: Tensor, buffers = true): void {
   const s = student.stateDict();
   for (const [name, t] of teacher.stateDict()) {
     const v = s.get(name);
-    if (!v || t.dtype !== 'float32') continue;
+    if (!v || t.dtype !== 'float32' || (!buffers && !t.trainable)) continue;
     tf.tidy(() => t.assign(t.mul(alpha).add(v.mul(oneMinusAlpha))));
   }
 }
@@ -89,7 +95,7 @@ export async function createMeanTeacherTrainer(o: MeanTeacherOptions, ctx: Build
         return seg.add(cons.loss) as tf.Scalar;
       }, vars);
       optimizer.applyGradients(grads);
-      emaUpdate(teacher, model, alpha, oneMinusAlpha);
+      emaUpdate(teacher, model, alpha, oneMinusAlpha, o.ema_buffers);
     } catch (e) {
       tf.dispose(Object.values(out));
       throw e;
