@@ -240,7 +240,7 @@ async function train({ resolved, opts, settings, log, t0, runDir, runName, resum
     const dataset = (await container.get('dataset', 'dataset')) as SegmentationDataset;
     const artifactDir = path.join(runDir, 'eval', `iter-${String(iteration).padStart(7, '0')}`);
     mkdirSync(artifactDir, { recursive: true });
-    const samples = { count: EVAL_SAMPLE_IMAGES, seed: Number(config.seed ?? 0), title: `${runName} @${iteration}` };
+    const samples = { count: EVAL_SAMPLE_IMAGES, seed: Number(config.seed ?? 0), title: `${shownName} @${iteration}` };
     const r = await evaluate(evaluated, dataset, metricComponents, { limit: settings.evaluation.limit, artifactDir, samples });
     metrics = r.scalars;
     trackerRun.logMetrics(iteration, { ...r.scalars, 'eval/seconds': r.seconds, 'eval/images': r.images });

@@ -30,6 +30,7 @@ import { headlineKeys } from './headline.js';
 import { engineSettings } from './schema.js';
 import type { RunnableExperiment } from '../config/load.js';
 import { SWEEP_AXES_TAG, encodeSweepAxes, type SweepAxisInfo } from './sweep-axes.js';
+import { DEFAULT_SPEC, buildTable, runsFromFolder, writeReport } from '../report/index.js';
 import { runExperiment, type RunOutcome } from './run.js';
 import { stderrLogger } from '../logger.js';
 import { defaultRunName, newRunDir } from './run-dir.js';
@@ -142,6 +143,23 @@ export function displayNames(cells: readonly SweepCellInput[], axes: readonly Sw
   const count = new Map<string, number>();
   for (const n of names) count.set(n, (count.get(n) ?? 0) + 1);
   return new Map(cells.map((c, i) => [c.name, count.get(names[i]!)! > 1 ? c.name : names[i]!]));
+}
+
+/**
+ * `ablate report` on the finished sweep, for its parent run (`report/`: Markdown, JSON, plot).
+ * A sweep it cannot tabulate (every cell failed, no metric) costs a warning, not the sweep.
+ */
+async function sweepReport(sweepDir: string, title: string, results: readonly SweepCellResult[], headline: readonly string[], log: Logger): Promise<string[]> {
+  if (!results.some((r) => r.status === 'FINISHED')) return [];
+  // The metric the sweep summary shows (an empty evaluation.headline: the first plain scalar).
+  const metric = headlineKeys(headline, results.map((r) => r.metrics));
+  try {
+    const table = buildTable(runsFromFolder(sweepDir, 'last'), { ...DEFAULT_SPEC, ...(metric.length > 0 ? { metric } : {}) });
+    return (await writeReport(table, { digits: 1, title, fractions: 'auto', better: 'higher' }, path.join(sweepDir, 'report'))).files.filter((f) => /\.(md|json|svg|png)$/.test(f));
+  } catch (e) {
+    log.warn(`no report for the sweep's parent run: ${(e as Error).message} (\`ablate report ${path.relative(process.cwd(), sweepDir) || '.'}\` says more)`);
+    return [];
+  }
 }
 
 export async function runSweep(cells: readonly SweepCellInput[], opts: SweepOptions): Promise<SweepOutcome> {
@@ -267,6 +285,7 @@ export async function runSweep(cells: readonly SweepCellInput[], opts: SweepOpti
   writeFileSync(path.join(sweepDir, 'summary.md'), `${summary}\n`);
   writeFileSync(path.join(sweepDir, 'summary.json'), `${JSON.stringify(results, null, 2)}\n`);
   parent.logArtifact(path.join(sweepDir, 'summary.md'));
+  for (const f of await sweepReport(sweepDir, String(base.config.name ?? sweepName), results, settings.evaluation.headline, log)) parent.logArtifact(f, 'report');
   const status: Exclude<RunStatus, 'RUNNING'> = results.some((r) => r.status === 'KILLED') ? 'KILLED' : results.some((r) => r.status === 'FAILED') ? 'FAILED' : 'FINISHED';
   await parent.end(status);
   await tracker.close();

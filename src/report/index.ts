@@ -8,3 +8,4 @@ export { type ReportSpec, type ReportTable, type ReportCell, type Dimension, DEF
 export { asReciprocal, deltaText, intervalName, levelLabels, toCsv, toLatex, toMarkdown, type MarkdownOptions } from './format.js';
 export { bootstrapInterval, incompleteBeta, pairedDelta, studentTCdf, studentTQuantile, tInterval, type IntervalMethod, type PairedDelta } from './stats.js';
 export { niceTicks, toPng, toSvg } from './plot.js';
+export { writeReport, type WrittenReport } from './write.js';

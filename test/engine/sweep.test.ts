@@ -41,6 +41,10 @@ test('a sweep runs every cell as a child of one parent run and prints a summary'
   assert.equal(params['sweep.axis.lr'], '0.5, 0.05');
   assert.equal(parent.at(-1)!.status, 'FINISHED');
   assert.ok(!parent.some((e) => e.t === 'metrics'), 'the parent logs no by-index cell metrics');
+  // The parent carries `ablate report`'s table and plot of the finished sweep.
+  const reported = parent.filter((e) => e.t === 'artifact').map((e) => String(e.path ?? e.artifactPath ?? JSON.stringify(e)));
+  for (const name of ['report.md', 'report.json', 'report.png']) assert.ok(reported.some((a) => a.includes(name)), `${name} among ${reported.join(', ')}`);
+  assert.match(readFileSync(path.join(r.sweepDir, 'report', 'report.md'), 'utf8'), /pixel_acc/);
   for (const c of r.cells) {
     const child = records(c.runDir!);
     assert.equal(child[0]!.parent, parentId, `${c.name} is a child of the sweep run`);

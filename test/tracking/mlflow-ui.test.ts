@@ -1,7 +1,8 @@
 /**
  * A person's view: Debian's Chromium, driven by playwright-core, opens the real MLflow UI and
  * finds the sweep's parent run, its two child runs (after expanding the parent) and a child's
- * sweep-axis param. Screenshots go to .cache/screenshots/ (ignored by git).
+ * sweep-axis param; then an engine sweep's short cell names, a cell's evaluation images
+ * (samples.png, the confusion heatmap) and the report on the parent. Screenshots go to .cache/screenshots/ (ignored by git).
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +16,8 @@ import { readShipState } from '../../plugins/trackers/mlflow/shipper.js';
 import { MlflowSink } from '../../plugins/trackers/mlflow/index.js';
 import { serverForTests } from './mlflow-server.js';
 import { quietLog } from '../support/log.js';
+import { runSweep, type SweepCellInput } from '../../src/engine/sweep.js';
+import { tinyRegistry, tinyExperiment } from '../support/tiny-plugins.js';
 
 const CHROMIUM = process.env.ABLATE_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.cache/screenshots');
@@ -84,4 +87,54 @@ test('MLflow UI shows the sweep parent, its child runs and their params', { skip
   assert.match(body, /0\.125/);
   assert.match(body, /adversarial-semi/);
   await page.screenshot({ path: path.join(SHOTS, 'mlflow-child-run.png') });
+});
+
+test('MLflow UI shows an engine sweep: short cell names and, in a cell, its evaluation images', { skip, timeout: 300_000 }, async () => {
+  const uri = server!.uri;
+  const out = mkdtempSync(path.join(os.tmpdir(), 'ablate-ui-engine-'));
+  const cells: SweepCellInput[] = [0.5, 0.05].map((lr, i) => {
+    const e = tinyExperiment(out, { trainer: { iterations: 4 }, checkpoint: { every: 0 } });
+    Object.assign(e.config, { name: 'ui-engine', metrics: { acc: { type: 'test-pixel-acc' }, miou: { type: 'miou' } }, trackers: [{ type: 'mlflow', tracking_uri: uri, flush_interval_ms: 200 }] });
+    (e.config.optimizer as Record<string, unknown>).lr = lr;
+    return { name: `lr=${lr}`, labels: { lr }, diff: { 'optimizer.lr': lr }, experiment: { ...e, canonicalYaml: `${JSON.stringify(e.config)}\n`, hash: `${'ab'[i]}${e.hash.slice(1)}` } };
+  });
+  const r = await runSweep(cells, { registry: tinyRegistry(), file: 'ui-engine.yaml', log: quietLog, out: () => {} });
+  assert.equal(r.status, 'FINISHED', JSON.stringify(r.cells));
+  const parentState = readShipState(r.sweepDir, uri)!;
+  const cellState = readShipState(r.cells[0]!.runDir!, uri)!;
+
+  browser ??= await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  const page = await browser.newPage({ viewport: { width: 1500, height: 900 } });
+  mkdirSync(SHOTS, { recursive: true });
+  await page.goto(`${uri}/#/experiments/${parentState.experimentId}/runs`, { waitUntil: 'domcontentloaded' });
+  const parentRow = page.locator('[role=row]', { hasText: 'sweep:ui-engine' }).first();
+  await parentRow.waitFor({ timeout: 60_000 });
+  await parentRow.locator('button[data-component-id*="runnamecellrenderer"]').first().click();
+  // The cells under the parent, by their short names (both lr values are reciprocals).
+  for (const shown of ['1/2', '1/20']) await page.getByText(shown, { exact: true }).first().waitFor({ timeout: 30_000 });
+  await page.screenshot({ path: path.join(SHOTS, 'mlflow-engine-sweep.png') });
+
+  // A cell's artifacts: the evaluation folder holds the sample grid and the confusion heatmap.
+  await page.goto(`${uri}/#/experiments/${cellState.experimentId}/runs/${cellState.runId}/artifacts`, { waitUntil: 'domcontentloaded' });
+  await page.getByText('eval', { exact: true }).first().click({ timeout: 60_000 });
+  await page.getByText('iter-0000004', { exact: true }).first().click({ timeout: 30_000 });
+  for (const name of ['samples.png', 'confusion_matrix.png', 'per_class_iou.md']) await page.getByText(name, { exact: true }).first().waitFor({ timeout: 30_000 });
+  await page.getByText('samples.png', { exact: true }).first().click();
+  // The preview is the image itself, loaded from the server (MLflow shows it from a blob URL):
+  // an <img> as wide as the grid once decoded.
+  // Sizes: the grid of 3 tiny images is over 600 px wide, the 3-class heatmap 100–400 px; UI icons are smaller.
+  const shown = (lo: number, hi: number) => page.waitForFunction(([a, b]) => [...document.querySelectorAll('img')].some((i) => i.naturalWidth >= a! && i.naturalWidth < b! && i.naturalHeight >= 100), [lo, hi], { timeout: 30_000 });
+  await shown(600, 10_000);
+  await page.screenshot({ path: path.join(SHOTS, 'mlflow-eval-samples.png') });
+  await page.getByText('confusion_matrix.png', { exact: true }).first().click();
+  await shown(100, 400);
+  await page.screenshot({ path: path.join(SHOTS, 'mlflow-confusion-matrix.png') });
+
+  // The parent run holds `ablate report`'s table and plot of the sweep.
+  await page.goto(`${uri}/#/experiments/${parentState.experimentId}/runs/${parentState.runId}/artifacts`, { waitUntil: 'domcontentloaded' });
+  await page.getByText('report', { exact: true }).first().click({ timeout: 60_000 });
+  for (const name of ['report.md', 'report.json', 'report.png']) await page.getByText(name, { exact: true }).first().waitFor({ timeout: 30_000 });
+  await page.getByText('report.png', { exact: true }).first().click();
+  await shown(300, 10_000);
+  await page.screenshot({ path: path.join(SHOTS, 'mlflow-sweep-report.png') });
 });

@@ -4,11 +4,11 @@
  * difference to a reference row with a 95 % interval; as Markdown (printed), report.json/.csv/.tex
  * and a plot (report.svg, report.png).
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { AblateError } from '../../errors.js';
-import { AGGREGATES, buildTable, runsFromFolder, toCsv, toLatex, toMarkdown, toPng, toSvg, type Aggregate, type IntervalMethod, type ReportSpec, type ReportTable } from '../../report/index.js';
+import { AGGREGATES, buildTable, runsFromFolder, writeReport, type Aggregate, type IntervalMethod, type ReportSpec, type ReportTable } from '../../report/index.js';
 import { runsFromTracker } from '../../report/remote-runs.js';
 import { buildSink } from '../../tracking/standalone.js';
 import { registryFor } from '../../plugin/bootstrap.js';
@@ -85,28 +85,7 @@ export async function runReport(
     outDir = opts.out ?? path.join('reports', target.replace(/[^A-Za-z0-9_.-]+/g, '_'));
   }
   const table = buildTable(runs, spec);
-  const format = { digits, title, fractions, better } as const;
-  const markdown = toMarkdown(table, format);
-  const json = `${JSON.stringify({ title, ...table }, null, 2)}\n`;
-  const csv = toCsv(table);
-  const latex = toLatex(table, format);
-  mkdirSync(outDir, { recursive: true });
-  const files: string[] = [];
-  const write = (name: string, text: string) => {
-    const file = path.join(outDir, name);
-    writeFileSync(file, text);
-    files.push(file);
-  };
-  write('report.md', markdown);
-  const svg = toSvg(table, title, fractions);
-  write('report.svg', svg);
-  write('report.json', json);
-  write('report.csv', csv);
-  write('report.tex', latex);
-  if (opts.png !== false) {
-    files.push(path.join(outDir, 'report.png'));
-    await toPng(svg, files[files.length - 1]!);
-  }
+  const { markdown, json, csv, latex, files } = await writeReport(table, { digits, title, fractions, better }, outDir, { png: opts.png !== false });
   if (opts.json) out(json);
   else if (opts.csv) out(csv);
   else if (opts.latex) out(latex);
