@@ -106,3 +106,25 @@ test('INSECURE_TLS together with SERVER_CERT_PATH is an error, as in MLflow; an 
   assert.throws(() => clientWith('https://127.0.0.1:1', { MLFLOW_TRACKING_INSECURE_TLS: 'true', MLFLOW_TRACKING_SERVER_CERT_PATH: '/x.pem' }), (e: unknown) => e instanceof AblateError && e.code === 'tracking.tls' && /cannot both be set/.test(e.message));
   assert.throws(() => clientWith('https://127.0.0.1:1', { MLFLOW_TRACKING_CLIENT_CERT_PATH: path.join(dir, 'missing.pem') }), /MLFLOW_TRACKING_CLIENT_CERT_PATH=.*missing\.pem cannot be read/);
 });
+
+test('credentials in a tracking URI become an Authorization header and appear in no message', { skip, timeout: 120_000 }, async () => {
+  const withCreds = server!.uri.replace('http://', 'http://bot:s3cret-Pw@');
+  const c = new MlflowClient(withCreds, { maxRetries: 0 });
+  assert.equal(c.trackingUri, server!.uri);
+  assert.match(await c.getOrCreateExperiment('uri-credentials'), /^\d+$/);
+  const down = new MlflowClient('http://bot:s3cret-Pw@127.0.0.1:9', { maxRetries: 0 });
+  await assert.rejects(down.getOrCreateExperiment('x'), (e: Error) => {
+    assert.match(e.message, /cannot reach http:\/\/127\.0\.0\.1:9/);
+    assert.ok(!e.message.includes('s3cret'), e.message);
+    return true;
+  });
+});
+
+test('a non-http tracking URI with credentials is refused without showing them', async () => {
+  const { resolveTrackingUri } = await import('../../plugins/trackers/mlflow/sink.js');
+  assert.throws(() => resolveTrackingUri('postgresql://mlflow:db-Pa55word@db.example/mlflow'), (e: Error) => {
+    assert.match(e.message, /tracking URI 'postgresql:\/\/\*\*\*@db\.example\/mlflow' is not an http\(s\) server/);
+    return true;
+  });
+  assert.throws(() => new MlflowClient('ftp://u:ftp-Pa55@h/x'), (e: Error) => !e.message.includes('ftp-Pa55'));
+});

@@ -8,7 +8,7 @@
 import { readFile, copyFile, mkdir, readdir, lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AblateError, decodeMetricValue, encodeMetricValue } from '../../../src/index.js';
+import { AblateError, decodeMetricValue, encodeMetricValue, maskUrlCredentials } from '../../../src/index.js';
 import { LIMITS } from './limits.js';
 import { tlsFetch, tlsFromEnv } from './tls.js';
 
@@ -150,19 +150,27 @@ export class MlflowClient {
   constructor(trackingUri: string, opts: MlflowClientOptions = {}) {
     const uri = trackingUri.replace(/\/+$/, '');
     if (!/^https?:\/\//.test(uri)) {
-      throw new AblateError('tracking.uri', `tracking URI '${trackingUri}' is not an http(s) URL`, {
+      throw new AblateError('tracking.uri', `tracking URI '${maskUrlCredentials(trackingUri)}' is not an http(s) URL`, {
         hint: 'start a server with `mlflow server` and pass e.g. http://127.0.0.1:5000',
       });
     }
-    this.trackingUri = uri;
+    // `https://user:password@host`: the credentials become a Basic Authorization header (as
+    // `requests` does for MLflow's Python client) and leave the URI, which is what messages,
+    // state files and records show.
+    const parsed = new URL(uri);
+    const userinfo: Record<string, string> =
+      parsed.username || parsed.password ? { Authorization: `Basic ${Buffer.from(`${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`).toString('base64')}` } : {};
+    parsed.username = '';
+    parsed.password = '';
+    this.trackingUri = userinfo.Authorization ? parsed.toString().replace(/\/+$/, '') : uri;
     this.opts = {
       maxRetries: opts.maxRetries ?? 5,
       backoffMs: opts.backoffMs ?? 500,
       maxBackoffMs: opts.maxBackoffMs ?? 10_000,
       timeoutMs: opts.timeoutMs ?? 120_000,
-      headers: { ...authHeaders(), ...(opts.headers ?? {}) },
+      headers: { ...userinfo, ...authHeaders(), ...(opts.headers ?? {}) },
     };
-    const tls = uri.startsWith('https:') ? tlsFromEnv() : undefined;
+    const tls = this.trackingUri.startsWith('https:') ? tlsFromEnv() : undefined;
     this.fetch = tls ? tlsFetch(tls) : fetch;
   }
 

@@ -4,7 +4,7 @@
  * finished record through the same Shipper. The record, not this sink, is the truth: an outage
  * costs a warning, and the rest is shipped when the server answers, at the end, or by `sync`.
  */
-import { AblateError, type Logger, type SinkRun, type SinkRunInfo, type SinkSyncResult, type TrackedRun, type TrackingSink } from '../../../src/index.js';
+import { AblateError, maskUrlCredentials, type Logger, type SinkRun, type SinkRunInfo, type SinkSyncResult, type TrackedRun, type TrackingSink } from '../../../src/index.js';
 import { MlflowClient, MlflowError } from './client.js';
 import { readRuns } from './read.js';
 import { Shipper, findRunByClientId } from './shipper.js';
@@ -33,7 +33,7 @@ export function resolveTrackingUri(explicit: string | undefined, key = 'tracking
     });
   }
   if (!/^https?:\/\//.test(uri)) {
-    throw new AblateError('tracking.uri', `tracking URI '${uri}' is not an http(s) server`, {
+    throw new AblateError('tracking.uri', `tracking URI '${maskUrlCredentials(uri)}' is not an http(s) server`, {
       where: { key },
       hint: 'ablate talks to `mlflow server` over REST; for file or database stores start `mlflow server --backend-store-uri ...` and point ablate at it',
     });
