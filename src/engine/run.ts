@@ -20,6 +20,7 @@ import { engineSettings, type EngineSettings } from './schema.js';
 import { Progress } from './progress.js';
 import { evaluate, type EvaluationResult } from './evaluate.js';
 import { EVAL_SAMPLE_IMAGES } from './eval-samples.js';
+import { SYSTEM_SAMPLE_SECONDS, SystemSampler, experimentDescription } from './run-context.js';
 import { listCheckpoints, restoreCheckpoint, saveCheckpoint, type CheckpointEntry } from './checkpoint.js';
 import { checkOutputDir, openRunDir } from './run-dir.js';
 import { describeChange, type ConfigChange } from './resume-changes.js';
@@ -144,6 +145,7 @@ async function train({ resolved, opts, settings, log, t0, runDir, runName, resum
   const config = resolved.config;
   const tracker = await openTracking(container, log);
   const shownName = opts.displayName ?? runName;
+  const description = resolved.file ? experimentDescription(resolved.file) : undefined;
   const trackerDir = partDir;
   const tags: Record<string, string> = {
     ...systemTags(),
@@ -153,6 +155,7 @@ async function train({ resolved, opts, settings, log, t0, runDir, runName, resum
     'ablate.tfjs_version': backend.details.tfjsVersion,
     ...(backend.tfVersion ? { 'ablate.tensorflow_version': backend.tfVersion } : {}),
     ...(resolved.file ? { 'ablate.experiment_file': path.relative(process.cwd(), path.resolve(resolved.file)) } : {}),
+    ...(description ? { 'ablate.description': description } : {}),
     ...(resumeFrom ? { 'ablate.resumed_from_iteration': String(resumeFrom.iteration) } : {}),
     ...(changes.length > 0 ? { 'ablate.resume_changes': changes.map(describeChange).join('; ') } : {}),
     ...opts.tags,
@@ -258,6 +261,9 @@ async function train({ resolved, opts, settings, log, t0, runDir, runName, resum
   let status: RunOutcome['status'] = 'FINISHED';
   let error: Error | undefined;
   const loopStart = performance.now();
+  // The machine's load, at the first iteration and then every SYSTEM_SAMPLE_SECONDS.
+  const system = new SystemSampler();
+  let lastSystemSample = -Infinity;
   try {
     for (; it < iterations; it++) {
       if (opts.signal?.aborted) {
@@ -283,6 +289,10 @@ async function train({ resolved, opts, settings, log, t0, runDir, runName, resum
       }
       const lrs = lrScalars(optimizers);
       trackerRun.logMetrics(it, { ...scalars, ...lrs, it_per_sec: itPerSec });
+      if (performance.now() - lastSystemSample >= SYSTEM_SAMPLE_SECONDS * 1000) {
+        lastSystemSample = performance.now();
+        trackerRun.logMetrics(it, system.sample());
+      }
       progress.update(it, scalars, itPerSec, optimizers.get('optimizer')?.learningRate);
 
       const done = it + 1;

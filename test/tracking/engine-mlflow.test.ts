@@ -118,6 +118,8 @@ function experimentFile(dir: string, trackerLines: string[]): string {
   writeFileSync(
     file,
     [
+      '# yaml-language-server: $schema=../schemas/experiment.schema.json',
+      '# A tiny run that checks how trackers are spelled.',
       'name: tracking-spellings',
       `plugins: [${JSON.stringify(tinyPlugins)}]`,
       'runtime: {backend: cpu}',
@@ -150,6 +152,13 @@ test('the former `tracker: {type: mlflow}` spelling still logs the run to MLflow
   const got = await new MlflowClient(uri).getRun(state.runId);
   assert.equal(got.info.status, 'FINISHED');
   assert.equal(got.info.run_name, 'old-spelling');
+  // The run page's description is the file's header comment (not its schema modeline).
+  assert.equal(fromKv(got.data.tags)['mlflow.note.content'], 'A tiny run that checks how trackers are spelled.');
+  // System metrics under MLflow's own keys (its System metrics tab), sampled at the first iteration.
+  const keys = (got.data.metrics ?? []).map((m) => m.key);
+  for (const k of ['system/cpu_utilization_percentage', 'system/system_memory_usage_megabytes', 'system/system_memory_usage_percentage', 'system/process_memory_usage_megabytes']) assert.ok(keys.includes(k), `${k} among ${keys.join(', ')}`);
+  const memory = (got.data.metrics ?? []).find((m) => m.key === 'system/system_memory_usage_percentage')!.value;
+  assert.ok(memory > 0 && memory <= 100, `memory ${memory} %`);
   assert.equal(fromKv(got.data.tags)[RUN_ID_TAG], run.runId);
   const params = fromKv(got.data.params);
   assert.equal(params['trackers.0.type'], 'mlflow', 'the resolved (new) spelling is what was logged');

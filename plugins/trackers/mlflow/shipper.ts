@@ -28,6 +28,8 @@ const MLFLOW_SYSTEM_TAGS: Readonly<Record<string, string>> = {
   'ablate.git.branch': 'mlflow.source.git.branch',
   'ablate.git.dirty': 'mlflow.source.git.dirty',
   'ablate.git.repo_url': 'mlflow.source.git.repoURL',
+  // The run page's description (Markdown): the experiment file's header comment.
+  'ablate.description': 'mlflow.note.content',
 };
 
 /** Most entities gathered before a log-batch group is sent (and the offset saved). */
