@@ -1,7 +1,7 @@
 /**
  * Context a run carries besides its config and metrics: the experiment file's own description
  * (its header comment) and the machine's load while it trains (CPU and memory, sampled now and
- * then under the `system/` keys trackers show as system metrics, e.g. MLflow's System metrics tab).
+ * then under the `system/` keys that tracking UIs show as system metrics, docs/tracking.md).
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -43,7 +43,7 @@ function cpuTimes(): { idle: number; total: number } {
 }
 
 /**
- * CPU and memory since the last sample, under the keys MLflow's own system-metrics monitor uses
+ * CPU and memory since the last sample, under the keys the common tracking server's own system-metrics monitor uses
  * (`system/cpu_utilization_percentage`, `system/system_memory_usage_megabytes`,
  * `system/system_memory_usage_percentage`) plus this process's share (`system/process_…`).
  */
