@@ -2,7 +2,7 @@
  * A person's view: Debian's Chromium, driven by playwright-core, opens the real MLflow UI and
  * finds the sweep's parent run, its two child runs (after expanding the parent) and a child's
  * sweep-axis param; then an engine sweep's short cell names, a cell's evaluation images
- * (samples.png, the confusion heatmap) and the report on the parent. Screenshots go to .cache/screenshots/ (ignored by git).
+ * (samples.png, the confusion heatmap), its System metrics tab and the report on the parent. Screenshots go to .cache/screenshots/ (ignored by git).
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -129,6 +129,12 @@ test('MLflow UI shows an engine sweep: short cell names and, in a cell, its eval
   await page.getByText('confusion_matrix.png', { exact: true }).first().click();
   await shown(100, 400);
   await page.screenshot({ path: path.join(SHOTS, 'mlflow-confusion-matrix.png') });
+
+  // The cell's System metrics tab is not empty: the engine's system/ samples are there.
+  await page.goto(`${uri}/#/experiments/${cellState.experimentId}/runs/${cellState.runId}/system-metrics`, { waitUntil: 'domcontentloaded' });
+  await page.getByText(/cpu_utilization_percentage/).first().waitFor({ timeout: 60_000 });
+  await page.getByText(/system_memory_usage_megabytes/).first().waitFor({ timeout: 30_000 });
+  await page.screenshot({ path: path.join(SHOTS, 'mlflow-system-metrics.png') });
 
   // The parent run holds `ablate report`'s table and plot of the sweep.
   await page.goto(`${uri}/#/experiments/${parentState.experimentId}/runs/${parentState.runId}/artifacts`, { waitUntil: 'domcontentloaded' });
