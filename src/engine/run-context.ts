@@ -1,10 +1,11 @@
 /**
  * Context a run carries besides its config and metrics: the experiment file's own description
- * (its header comment) and the machine's load while it trains (CPU and memory, sampled now and
+ * (its header comment), the size of its networks and the machine's load while it trains (CPU and memory, sampled now and
  * then under the `system/` keys that tracking UIs show as system metrics, docs/tracking.md).
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import type { Network } from '../plugin/contracts.js';
 
 /**
  * The header comment of an experiment file (the lines starting with `#` before its first key,
@@ -72,4 +73,36 @@ export class SystemSampler {
       'system/process_memory_usage_megabytes': process.memoryUsage().rss / mb,
     };
   }
+}
+
+export interface NetworkSummary {
+  name: string;
+  /** Elements of the variables in its parameter groups (what the optimizer updates). */
+  trainable: number;
+  /** Elements of every tensor of its state dict (frozen weights and running statistics included). */
+  total: number;
+  /** Trainable elements per parameter group. */
+  groups: Record<string, number>;
+}
+
+/** Parameters per network: trainable (per parameter group) and in all. */
+export function summarizeNetworks(networks: ReadonlyMap<string, Network>): NetworkSummary[] {
+  return [...networks].map(([name, n]) => {
+    const groups: Record<string, number> = {};
+    for (const g of n.parameterGroups()) groups[g.name] = (groups[g.name] ?? 0) + g.variables.reduce((a, v) => a + v.size, 0);
+    let total = 0;
+    for (const v of n.stateDict().values()) total += v.size;
+    return { name, trainable: Object.values(groups).reduce((a, b) => a + b, 0), total, groups };
+  });
+}
+
+/** The summary as Markdown (`model_summary.md`, a run artifact). */
+export function networkSummaryMarkdown(summary: readonly NetworkSummary[]): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  return [
+    '| network | trainable | all tensors | trainable per parameter group |',
+    '|---|---:|---:|---|',
+    ...summary.map((s) => `| ${s.name} | ${n(s.trainable)} | ${n(s.total)} | ${Object.entries(s.groups).map(([g, c]) => `${g} ${n(c)}`).join(', ')} |`),
+    '',
+  ].join('\n');
 }

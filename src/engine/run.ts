@@ -20,7 +20,7 @@ import { engineSettings, type EngineSettings } from './schema.js';
 import { Progress } from './progress.js';
 import { evaluate, type EvaluationResult } from './evaluate.js';
 import { EVAL_SAMPLE_IMAGES } from './eval-samples.js';
-import { SYSTEM_SAMPLE_SECONDS, SystemSampler, experimentDescription } from './run-context.js';
+import { SYSTEM_SAMPLE_SECONDS, SystemSampler, experimentDescription, networkSummaryMarkdown, summarizeNetworks } from './run-context.js';
 import { listCheckpoints, restoreCheckpoint, saveCheckpoint, type CheckpointEntry } from './checkpoint.js';
 import { checkOutputDir, openRunDir } from './run-dir.js';
 import { describeChange, type ConfigChange } from './resume-changes.js';
@@ -202,6 +202,12 @@ async function train({ resolved, opts, settings, log, t0, runDir, runName, resum
     parts = await assembleRun(container);
     // Named now, so a wrong `evaluation.network` fails before training, not at the first evaluation.
     evaluated = await evaluatedNetwork(settings.evaluation.network, container, parts.trainerNetworks);
+    // What is trained, in numbers: parameters per network, as tags and as model_summary.md.
+    const summary = summarizeNetworks(new Map([...parts.networks, ...parts.trainerNetworks]));
+    trackerRun.setTags(Object.fromEntries(summary.map((s) => [`ablate.parameters.${s.name}`, `${s.trainable} trainable, ${s.total} in all`])));
+    const summaryFile = path.join(runDir, 'model_summary.md');
+    writeFileSync(summaryFile, networkSummaryMarkdown(summary));
+    trackerRun.logArtifact(summaryFile);
     if (resumeFrom) {
       const meta = restoreCheckpoint(resumeFrom, { ...parts, rng });
       start = meta.iteration;

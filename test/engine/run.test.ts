@@ -38,6 +38,11 @@ test('a run trains, checkpoints, evaluates and logs to the tracker', async () =>
   assert.equal(tags['ablate.config_hash'], exp.hash);
   assert.equal(tags['ablate.backend'], 'cpu');
   assert.ok(tags['ablate.source.name']);
+  // The model summary: parameters per network, as a tag and as an artifact.
+  const m = /^(\d+) trainable, (\d+) in all$/.exec(tags['ablate.parameters.model'] ?? '');
+  assert.ok(m && Number(m[1]) > 0 && Number(m[1]) <= Number(m[2]), `ablate.parameters.model: ${tags['ablate.parameters.model']}`);
+  assert.match(readFileSync(path.join(r.runDir, 'model_summary.md'), 'utf8'), new RegExp(`^\\| model \\| ${Number(m![1]).toLocaleString('en-US')} \\|`, 'm'));
+  assert.ok(ev.some((e) => e.t === 'artifact' && String(e.file).endsWith('model_summary.md')), 'model_summary.md is an artifact');
   const params = Object.assign({}, ...ev.filter((e) => e.t === 'params').map((e) => e.p));
   assert.equal(params['trainer.batch_size'], '2');
   const metricSteps = ev.filter((e) => e.t === 'metrics' && 'loss' in (e.m as object)).map((e) => e.step);
