@@ -3,7 +3,8 @@
  * (its header comment), the size of its networks and the machine's load while it trains (CPU and memory, sampled now and
  * then under the `system/` keys that tracking UIs show as system metrics, docs/tracking.md).
  */
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
+import type { Logger } from '../logger.js';
 import os from 'node:os';
 import type { Network } from '../plugin/contracts.js';
 
@@ -105,4 +106,32 @@ export function networkSummaryMarkdown(summary: readonly NetworkSummary[]): stri
     ...summary.map((s) => `| ${s.name} | ${n(s.trainable)} | ${n(s.total)} | ${Object.entries(s.groups).map(([g, c]) => `${g} ${n(c)}`).join(', ')} |`),
     '',
   ].join('\n');
+}
+
+/** The run's log in its folder (appended to on resume). */
+export const RUN_LOG = 'run.log';
+
+/** `log`, with every info and warning line also appended to `file` (debug lines only when shown). */
+export function withLogFile(log: Logger, file: string): Logger {
+  const keep = (line: string) => {
+    try {
+      appendFileSync(file, `${line}\n`);
+    } catch {
+      /* a log file that cannot be written must not stop the run; the terminal still has the line */
+    }
+  };
+  return {
+    info: (m) => {
+      log.info(m);
+      keep(m);
+    },
+    warn: (m) => {
+      log.warn(m);
+      keep(`warning: ${m}`);
+    },
+    debug: (m) => {
+      log.debug(m);
+      if (process.env.ABLATE_DEBUG) keep(m);
+    },
+  };
 }

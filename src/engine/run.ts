@@ -20,7 +20,7 @@ import { engineSettings, type EngineSettings } from './schema.js';
 import { Progress } from './progress.js';
 import { evaluate, type EvaluationResult } from './evaluate.js';
 import { EVAL_SAMPLE_IMAGES } from './eval-samples.js';
-import { SYSTEM_SAMPLE_SECONDS, SystemSampler, experimentDescription, networkSummaryMarkdown, summarizeNetworks } from './run-context.js';
+import { RUN_LOG, SYSTEM_SAMPLE_SECONDS, SystemSampler, experimentDescription, withLogFile, networkSummaryMarkdown, summarizeNetworks } from './run-context.js';
 import { listCheckpoints, restoreCheckpoint, saveCheckpoint, type CheckpointEntry } from './checkpoint.js';
 import { checkOutputDir, openRunDir } from './run-dir.js';
 import { describeChange, type ConfigChange } from './resume-changes.js';
@@ -99,14 +99,16 @@ function logDatasetInputs(run: TrackerRun, dataset: SegmentationDataset): void {
 /** Main entry: trains (or resumes) one experiment. User mistakes throw AblateError before the run starts. */
 export async function runExperiment(resolved: RunnableExperiment, opts: RunOptions): Promise<RunOutcome> {
   const t0 = performance.now();
-  const log = opts.log ?? stderrLogger;
+  const baseLog = opts.log ?? stderrLogger;
   const config = resolved.config;
   const settings = engineSettings(config);
 
   const registry = resolved.registry ?? opts.registry;
   if (!registry) throw new AblateError('run.no-registry', 'runExperiment needs a plugin registry (from loadExperiment or RunOptions.registry)');
-  const opened = openRunDir(resolved, settings, { ...opts, registry, warn: (line) => log.warn(line) });
+  const opened = openRunDir(resolved, settings, { ...opts, registry, warn: (line) => baseLog.warn(line) });
   const { runDir, runName, resumeFrom } = opened;
+  // From here on every log line is also kept in the run folder (run.log, an artifact at the end).
+  const log = withLogFile(baseLog, path.join(runDir, RUN_LOG));
   if (!opts.runDir && !resumeFrom && checkOutputDir(path.resolve(settings.output.dir), resolved, settings)) {
     log.warn(`run folder ${runDir} is outside the project (${settings.output.allowOutside ? 'output.allow_outside: true' : 'output.dir given on the command line'})`);
   }
@@ -186,6 +188,7 @@ async function train({ resolved, opts, settings, log, t0, runDir, runName, resum
     } catch (e) {
       log.warn(`closing the trainer failed: ${(e as Error).message}`);
     }
+    if (existsSync(path.join(runDir, RUN_LOG))) trackerRun.logArtifact(path.join(runDir, RUN_LOG));
     await trackerRun.end(result.status);
     await tracker.close();
     return result;

@@ -43,6 +43,11 @@ test('a run trains, checkpoints, evaluates and logs to the tracker', async () =>
   assert.ok(m && Number(m[1]) > 0 && Number(m[1]) <= Number(m[2]), `ablate.parameters.model: ${tags['ablate.parameters.model']}`);
   assert.match(readFileSync(path.join(r.runDir, 'model_summary.md'), 'utf8'), new RegExp(`^\\| model \\| ${Number(m![1]).toLocaleString('en-US')} \\|`, 'm'));
   assert.ok(ev.some((e) => e.t === 'artifact' && String(e.file).endsWith('model_summary.md')), 'model_summary.md is an artifact');
+  // The run's log: what the terminal showed (evaluations, progress lines without a bar), kept and logged.
+  const runLog = readFileSync(path.join(r.runDir, 'run.log'), 'utf8');
+  assert.match(runLog, /^tiny eval @6 \(3 images/m);
+  assert.match(runLog, /^tiny it 12\/12 /m);
+  assert.ok(ev.some((e) => e.t === 'artifact' && String(e.file).endsWith('run.log')), 'run.log is an artifact');
   const params = Object.assign({}, ...ev.filter((e) => e.t === 'params').map((e) => e.p));
   assert.equal(params['trainer.batch_size'], '2');
   const metricSteps = ev.filter((e) => e.t === 'metrics' && 'loss' in (e.m as object)).map((e) => e.step);
