@@ -3,7 +3,7 @@
  * core finds the run folders, closes records whose process died, and orders parents before
  * children; the sink's own `sync` delivers each record and is safe to repeat.
  */
-import { appendFileSync, lstatSync, readdirSync, statSync } from 'node:fs';
+import { appendFileSync, lstatSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { AblateError } from '../errors.js';
 import type { EndEvent, TagsEvent } from '../plugin/contracts.js';
@@ -61,6 +61,35 @@ export function findRunDirs(root: string): string[] {
   return out;
 }
 
+/**
+ * The cells of the sweep folders among `dirs`: a sweep's `sweep.json` lists its cells' run
+ * folders, which sit beside the sweep folder, not below it. Only such siblings (or folders below
+ * the sweep's) that are run folders and no symbolic links are taken from that file.
+ */
+export function withSweepCells(dirs: readonly string[]): string[] {
+  const out = [...dirs];
+  const seen = new Set(dirs.map((d) => path.resolve(d)));
+  for (const dir of dirs) {
+    let cells: unknown;
+    try {
+      cells = (JSON.parse(readFileSync(path.join(dir, 'sweep.json'), 'utf8')) as { cells?: unknown }).cells;
+    } catch {
+      continue;
+    }
+    if (!Array.isArray(cells)) continue;
+    const sweep = path.resolve(dir);
+    for (const c of cells as Array<{ runDir?: unknown }>) {
+      if (typeof c?.runDir !== 'string') continue;
+      const cell = path.resolve(sweep, c.runDir);
+      const placed = path.dirname(cell) === path.dirname(sweep) || cell.startsWith(`${sweep}${path.sep}`);
+      if (!placed || seen.has(cell) || !lstatSync(cell, { throwIfNoEntry: false })?.isDirectory() || !isRunDir(cell)) continue;
+      seen.add(cell);
+      out.push(cell);
+    }
+  }
+  return out;
+}
+
 /** Orders records so that every parent comes before its children. */
 export function parentsFirst(records: RunRecord[]): RunRecord[] {
   const byId = new Map(records.map((r) => [r.id, r]));
@@ -80,7 +109,8 @@ export async function syncRuns(target: string, to: NamedSink, opts: SyncOptions 
     throw new AblateError('sync.unsupported', `the '${sinkName}' tracker cannot replay runs`, { hint: 'pass --to with a tracker that supports sync (e.g. mlflow)' });
   }
   if (!statSync(target, { throwIfNoEntry: false })) throw new AblateError('sync.not-found', `${target} does not exist`, { where: { file: target } });
-  const dirs = findRunDirs(target);
+  // A sweep folder brings its cells along (they live beside it).
+  const dirs = withSweepCells(findRunDirs(target));
   if (dirs.length === 0) {
     throw new AblateError('sync.no-runs', `no run records under ${target}`, {
       where: { file: target },

@@ -197,3 +197,17 @@ test('`ablate sync --to mlflow` replays a run that was recorded locally only', {
   assert.deepEqual(again.map((x) => x.outcome), ['up-to-date']);
   await assert.rejects(runSync(path.join(dir, 'runs'), { to: 'mlfow', trackingUri: uri }, () => undefined), /unknown tracker type 'mlfow'[\s\S]*/);
 });
+
+test('`ablate sync <sweep folder>` ships the sweep with its cells, which live beside it', { skip, timeout: 300_000 }, async () => {
+  const uri = server!.uri;
+  const out = mkdtempSync(path.join(os.tmpdir(), 'ablate-sync-sweep-'));
+  const local = cells(out, uri).map((c) => ({ ...c, experiment: { ...c.experiment, config: { ...c.experiment.config, trackers: [{ type: 'local' }] } } }));
+  const r = await runSweep(local, { registry: tinyRegistry(), file: 'offline-sweep.yaml', log: quietLog, out: () => {} });
+  assert.equal(r.status, 'FINISHED');
+  const lines: string[] = [];
+  const results = await runSync(r.sweepDir, { to: 'mlflow', trackingUri: uri }, (l) => void lines.push(l));
+  assert.deepEqual(results.map((x) => [path.basename(x.runDir), x.outcome]), [[path.basename(r.sweepDir), 'synced'], ...r.cells.map((c) => [path.basename(c.runDir!), 'synced'])]);
+  const parent = readShipState(r.sweepDir, uri)!;
+  const kids = await new MlflowClient(uri).searchRuns([parent.experimentId], `tags.\`mlflow.parentRunId\` = '${parent.runId}'`);
+  assert.equal(kids.length, 2, 'both cells are under the synced parent');
+});
