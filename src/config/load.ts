@@ -15,6 +15,7 @@ import { canonicalize } from './canonical.js';
 import { recordedConfig } from './redact.js';
 import { ConfigError, throwAll } from './errors.js';
 import { mergeFileChain } from './extends.js';
+import { assertExperimentFile } from './missing-file.js';
 import { findWholeReferences, rebasePaths, type PathSource } from './file-paths.js';
 import { adoptFormerSpellings } from './former-spellings.js';
 import { applyLayer, ConfigState } from './merge.js';
@@ -97,6 +98,7 @@ interface Prepared {
 }
 
 function prepare(file: string, opts: LoadOptions): Prepared {
+  assertExperimentFile(file);
   const abs = path.resolve(file);
   const errors: AblateError[] = [];
   const state = new ConfigState();
