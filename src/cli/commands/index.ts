@@ -23,6 +23,7 @@ export const commands: CommandEntry[] = [
   { name: 'eval', load: () => import('./eval.js') },
   { name: 'quickstart', load: () => import('./quickstart.js') },
   { name: 'sync', load: () => import('./sync.js') },
+  { name: 'runs', load: () => import('./runs.js') },
   { name: 'report', load: () => import('./report.js') },
   { name: 'data', load: () => import('./data.js') },
 ];
