@@ -8,6 +8,7 @@ import { runExperiment } from '../../src/engine/run.js';
 import { listRuns, age } from '../../src/cli/commands/runs.js';
 import { tinyRegistry, tinyExperiment } from '../support/tiny-plugins.js';
 import { quietLog } from '../support/log.js';
+import { tinyPluginsFile } from '../support/paths.js';
 
 test('ablate runs lists the runs newest first with status, headline metric and folder', async () => {
   const out = mkdtempSync(path.join(os.tmpdir(), 'ablate-runs-'));
@@ -25,4 +26,24 @@ test('ablate runs lists the runs newest first with status, headline metric and f
   assert.equal((await listRuns('engine-test', { dir: out }, () => undefined)).length, 2);
   assert.equal((await listRuns('other', { dir: out }, () => undefined)).length, 0);
   assert.equal(age(3 * 3600 * 1000), '3 h ago');
+});
+
+test('`latest` names the newest run folder (under runs/ or under the folder given before it)', async () => {
+  const { resolveLatest } = await import('../../src/cli/latest.js');
+  const out = mkdtempSync(path.join(os.tmpdir(), 'ablate-latest-'));
+  const older = await runExperiment(tinyExperiment(out, { trainer: { iterations: 2 }, checkpoint: { every: 0 } }), { registry: tinyRegistry(), log: quietLog, runName: 'older' });
+  const e2 = tinyExperiment(out, { trainer: { iterations: 2 }, checkpoint: { every: 0 } });
+  // Its config.yaml names the tiny plugins' module, so `ablate eval` can rebuild it.
+  e2.config.plugins = [tinyPluginsFile];
+  e2.canonicalYaml = `${JSON.stringify(e2.config, null, 2)}\n`;
+  const newer = await runExperiment({ ...e2, hash: `e${e2.hash.slice(1)}` }, { registry: tinyRegistry(), log: quietLog, runName: 'newer' });
+  assert.notEqual(older.runDir, newer.runDir);
+  assert.equal(resolveLatest(path.join(out, 'latest')), newer.runDir);
+  assert.equal(resolveLatest(path.join(out, 'engine-test', 'latest'), 'run'), newer.runDir);
+  assert.equal(resolveLatest(older.runDir), older.runDir, 'a path that exists is itself');
+  assert.throws(() => resolveLatest(path.join(out, 'latest'), 'sweep'), /no sweep under/);
+  // Through a command: eval of `<folder>/latest` scores the newest run's final checkpoint.
+  const { evalCommand } = await import('../../src/cli/commands/eval.js');
+  const r = await evalCommand(path.join(out, 'latest'), { json: true }, () => undefined);
+  assert.equal(path.dirname(path.dirname(r.checkpoint)), newer.runDir);
 });

@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { resolveLatest } from '../latest.js';
 import { AblateError } from '../../errors.js';
 import { AGGREGATES, buildTable, runsFromFolder, writeReport, type Aggregate, type IntervalMethod, type ReportSpec, type ReportTable } from '../../report/index.js';
 import { runsFromTracker } from '../../report/remote-runs.js';
@@ -43,6 +44,7 @@ export async function runReport(
   opts: ReportCommandOptions,
   out: (text: string) => void = (t) => process.stdout.write(t),
 ): Promise<{ table: ReportTable; markdown: string; files: string[] }> {
+  target = resolveLatest(target, 'sweep');
   const aggregate = (opts.aggregate ?? 'last') as Aggregate;
   if (!AGGREGATES.includes(aggregate)) {
     throw new AblateError('report.option', `--aggregate must be ${AGGREGATES.join(', ')} (got '${opts.aggregate}')`);
