@@ -3,6 +3,7 @@
  * recorded them. This module reads them from ablate's local run records; a tracker plugin can
  * produce the same list from its own store.
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { AblateError } from '../errors.js';
 import { isRunDir, readRecord, type RunRecord } from '../tracking/record.js';
@@ -56,14 +57,30 @@ export function runsFromFolder(dir: string, how: Aggregate): ReportRun[] {
     const rootIds = new Set(records.filter((r) => path.resolve(r.runDir) === own || (path.dirname(path.resolve(r.runDir)) === own && RESUME_DIR.test(path.basename(r.runDir)))).map((r) => r.id));
     if (!records.some((r) => r.parent && rootIds.has(r.parent))) {
       const seen = new Set(records.map((r) => path.resolve(r.runDir)));
-      for (const d of findRunDirs(path.dirname(own))) {
-        if (seen.has(path.resolve(d))) continue;
-        const rec = readRecord(d);
+      // Cells whose variant sets its own `output.dir` or `name` land elsewhere: the sweep's
+      // sweep.json lists every cell's folder. Either way only a record whose parent is this
+      // sweep counts, so a crafted list cannot pull other runs into the table.
+      const candidates = [...findRunDirs(path.dirname(own)), ...sweepCellDirs(own).flatMap((d) => findRunDirs(d))];
+      for (const d of candidates) {
+        const abs = path.resolve(d);
+        if (seen.has(abs)) continue;
+        seen.add(abs);
+        const rec = readRecord(abs);
         if (rec.parent && rootIds.has(rec.parent)) records.push(rec);
       }
     }
   }
   return foldResumes(records).map((r) => fromRecord(r, how));
+}
+
+/** The cell run folders a sweep folder's sweep.json lists (none when it has no readable list). */
+function sweepCellDirs(sweepDir: string): string[] {
+  try {
+    const saved = JSON.parse(readFileSync(path.join(sweepDir, 'sweep.json'), 'utf8')) as { cells?: { runDir?: unknown }[] };
+    return (saved.cells ?? []).map((c) => c.runDir).filter((d): d is string => typeof d === 'string');
+  } catch {
+    return [];
+  }
 }
 
 /** `<run>/resume-NNNNNNN[-k]`: the record a resumed run writes inside its own run folder (-k: another attempt from the same checkpoint). */

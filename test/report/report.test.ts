@@ -291,3 +291,19 @@ test('report from a real sweep folder: variant axis × first grid axis over seed
   await assert.rejects(runReport(outcome.sweepDir, { png: false, rows: 'method', cols: 'method' }, () => undefined), /axis 'method' is named twice/);
   await assert.rejects(runReport(outcome.sweepDir, { png: false, cols: 'trian' }, () => undefined), (e: Error & { hint?: string }) => /did you mean 'train'\?/.test(e.hint ?? ''));
 });
+
+test('a sweep whose variant sets its own output folder: the report finds those cells through sweep.json', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-report-elsewhere-'));
+  const file = sweepFile(dir);
+  const elsewhere = path.join(dir, 'elsewhere');
+  writeFileSync(file, readFileSync(file, 'utf8').replace('fast: {optimizer.lr: 0.5, scheduler.lr: 0.5}', `fast: {optimizer.lr: 0.5, scheduler.lr: 0.5, output.dir: ${JSON.stringify(elsewhere)}}`));
+  const lines: string[] = [];
+  const outcome = await runSweep(file, { set: [] }, (l) => lines.push(l));
+  assert.equal(outcome.status, 'FINISHED', lines.join('\n'));
+  const fastDirs = outcome.cells.filter((c) => c.name.includes('method=fast')).map((c) => c.runDir!);
+  assert.equal(fastDirs.length, 4);
+  for (const d of fastDirs) assert.ok(d.startsWith(elsewhere), `${d} is in the variant's own output folder`);
+  const { table } = await runReport(outcome.sweepDir, { png: false }, () => undefined);
+  assert.deepEqual(table.rows.levels, ['slow', 'fast'], 'both variants are rows');
+  assert.ok(table.cells.every((c) => c.n === 2), `every cell has its 2 seeds: ${JSON.stringify(table.cells.map((c) => c.n))}`);
+});
