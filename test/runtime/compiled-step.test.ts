@@ -13,15 +13,7 @@ import { FcDiscriminator } from '../../plugins/methods/adversarial/fcdisc.js';
 import { create } from '../trainers/support.js';
 import { relErr, UNIT_SCALE } from '../support/numeric.js';
 import { quietLine } from '../support/log.js';
-
-async function tensorflowLoads(): Promise<boolean> {
-  try {
-    await selectBackend({ backend: 'tensorflow', log: quietLine });
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { tensorflowLoads } from '../support/backends.js';
 
 const native = await tensorflowLoads();
 const skip = native ? false : 'the tensorflow backend does not load here';

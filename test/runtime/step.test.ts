@@ -9,15 +9,7 @@ import { test } from 'node:test';
 import { selectBackend } from '../../src/runtime/index.js';
 import { tf, defineStep, SeededRng, type Rng, type StepHost, type Tensor, type Tensor4D } from '../../src/index.js';
 import { quietLine } from '../support/log.js';
-
-async function tensorflowLoads(): Promise<boolean> {
-  try {
-    await selectBackend({ backend: 'tensorflow', log: quietLine });
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { tensorflowLoads } from '../support/backends.js';
 
 const native = await tensorflowLoads();
 const skip = native ? false : 'the tensorflow backend does not load here';
