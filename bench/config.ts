@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expandSweep } from '../src/config/index.js';
 import { builtinRegistry } from '../src/plugin/bootstrap.js';
+import { writeResultsSection } from './results.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -117,12 +118,4 @@ const lines = [
 const section = lines.join('\n');
 console.log(section);
 
-const results = path.join(root, 'bench/RESULTS.md');
-let text = existsSync(results) ? readFileSync(results, 'utf8') : '# Benchmarks\n\n';
-const start = text.indexOf('## Config\n');
-if (start >= 0) {
-  const next = text.indexOf('\n## ', start + 1);
-  text = text.slice(0, start) + section + (next >= 0 ? text.slice(next + 1) : '');
-} else text = `${text.trimEnd()}\n\n${section}`;
-writeFileSync(results, text);
-console.log(`updated ${path.relative(process.cwd(), results)}`);
+writeResultsSection('## Config', section);
