@@ -83,12 +83,17 @@ export const localLauncher = definePlugin<'launcher', LocalOptions>({
     const notStarted = (name: string): LaunchResult => ({ name, status: 'KILLED', error: 'not started (sweep interrupted)' });
     return {
       async submit(launchCells, launch) {
+        const stops: AbortController[] = [];
         for (const c of launchCells) {
           const stop = new AbortController();
-          // Stopping the sweep stops every cell.
-          if (launch.signal) launch.signal.aborted ? stop.abort() : launch.signal.addEventListener('abort', () => stop.abort(), { once: true });
+          stops.push(stop);
           cells.set(c.name, { state: 'PENDING', stop });
         }
+        // Stopping the sweep stops every cell: one listener for all of them (one per cell would
+        // trip node's MaxListenersExceededWarning on any sweep of more than 10 cells).
+        const stopAll = () => stops.forEach((s) => s.abort());
+        if (launch.signal?.aborted) stopAll();
+        else launch.signal?.addEventListener('abort', stopAll, { once: true });
         const runOne = async (cell: LaunchCell): Promise<LaunchResult> => {
           const entry = cells.get(cell.name)!;
           if (entry.stop.signal.aborted) {
@@ -124,6 +129,7 @@ export const localLauncher = definePlugin<'launcher', LocalOptions>({
             }
           };
           await Promise.all(Array.from({ length: Math.min(parallel, launchCells.length) }, worker));
+          launch.signal?.removeEventListener('abort', stopAll);
           return results;
         };
         return { handles: launchCells.map((c, i) => ({ name: c.name, id: `local:${process.pid}:${i}` })), done: run() };

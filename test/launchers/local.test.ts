@@ -64,3 +64,22 @@ test('local launcher: the sweep signal stops the running cell and every later on
   assert.deepEqual((await sub.done!).map((r) => r.status), ['KILLED', 'KILLED']);
   assert.deepEqual(started, ['a']);
 });
+
+test('local launcher: a sweep of many cells adds one listener to the sweep signal, and removes it at the end', async () => {
+  const launcher = await local();
+  const ctrl = new AbortController();
+  const { getEventListeners } = await import('node:events');
+  const cells = Array.from({ length: 51 }, (_, i) => cell(`c${i}`));
+  let during = -1;
+  const sub = await launcher.submit(cells, {
+    sweepDir: '/nonexistent',
+    signal: ctrl.signal,
+    runInProcess: async (c) => {
+      during = Math.max(during, getEventListeners(ctrl.signal, 'abort').length);
+      return { name: c.name, status: 'FINISHED' };
+    },
+  });
+  assert.equal((await sub.done!).filter((r) => r.status === 'FINISHED').length, 51);
+  assert.equal(during, 1, 'one listener for all cells (node warns above 10)');
+  assert.equal(getEventListeners(ctrl.signal, 'abort').length, 0);
+});
