@@ -9,10 +9,12 @@
  * TensorFlow reads its thread-pool sizes and oneDNN switch from the environment once, when the
  * library initialises, so those variables are set here *before* the addon is imported; asking for
  * different values after it loaded has no effect, which the result reports in `details.notes`.
+ * What TensorFlow prints while it loads is filtered by ./native-stderr.ts (ABLATE_TF_LOG=1 shows it).
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { AblateError } from '../errors.js';
+import { nativeLogWanted, withNativeStderrFiltered } from './native-stderr.js';
 import { tf } from './tf.js';
 import { registerComposedKernels } from './wasm-kernels.js';
 
@@ -83,7 +85,8 @@ function applyEnv(opts: RuntimeOptions): string[] {
   if (opts.threads?.intra !== undefined) want.TF_NUM_INTRAOP_THREADS = String(opts.threads.intra);
   if (opts.threads?.inter !== undefined) want.TF_NUM_INTEROP_THREADS = String(opts.threads.inter);
   if (opts.deterministic) want.TF_ENABLE_ONEDNN_OPTS = '0';
-  process.env.TF_CPP_MIN_LOG_LEVEL ??= '2'; // TF's INFO banner on every start is noise
+  // TF's INFO banner on every start is noise, unless the user asked for TensorFlow's log.
+  if (!nativeLogWanted()) process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
   const notes: string[] = [];
   for (const [k, v] of Object.entries(want)) {
     if (nativeLoaded && nativeLoaded.env[k] !== v) {
@@ -113,7 +116,9 @@ async function loadNative(pkg: string): Promise<NativeBackend> {
     throw new Error(`${nativeLoaded.pkg} is already loaded in this process; cannot also load ${pkg}`);
   }
   if (!nativeLoaded) {
-    await import(pkg);
+    // require, not import(): the load is one synchronous call, so the window in which fd 2 is
+    // captured holds TensorFlow's start-up lines and nothing else of ours.
+    withNativeStderrFiltered(() => require(pkg));
     nativeLoaded = { pkg, env: Object.fromEntries(TF_ENV_KEYS.map((k) => [k, process.env[k]])) };
   }
   if (!(await tf.setBackend('tensorflow'))) throw new Error(`backend 'tensorflow' of ${pkg} failed to initialise`);
