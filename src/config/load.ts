@@ -24,6 +24,7 @@ import { parseSet, setLayer, type ParsedSet } from './overrides.js';
 import { isPlainObject } from './paths.js';
 import { mergePhaseErrors, resolveReferences } from './refs.js';
 import { parseSweep, planCells, type SweepAxis } from './sweep.js';
+import { duplicateCellErrors } from './sweep-duplicates.js';
 
 export interface LoadOptions {
   /** `--set` overrides, without the flag: `a.b=1`, `a.b+=[x]`, `a.b~`. */
@@ -218,7 +219,8 @@ function axisSummary(a: SweepAxis) {
 /**
  * Every cell of the file's sweep, each fully resolved and validated, before anything runs. All
  * errors of all cells are thrown together (an error shared by several cells is reported once,
- * naming them). A file without `sweep:` gives one cell named `base`.
+ * naming them), with two cells resolving to one config or sharing a name as errors too. A file
+ * without `sweep:` gives one cell named `base`.
  */
 export async function expandSweep(file: string, opts: LoadOptions = {}): Promise<SweepCell[]> {
   const p = prepare(file, opts);
@@ -252,14 +254,14 @@ export async function expandSweep(file: string, opts: LoadOptions = {}): Promise
       }
     }
   }
-  if (failures.size > 0) {
-    const errs = [...failures.values()].map(({ error, cells: names }) => {
-      const note = names.length === plans.length ? `in all ${plans.length} cells of the sweep` : `in sweep cell${names.length > 1 ? 's' : ''} ${names.slice(0, 4).join('; ')}${names.length > 4 ? ` (+${names.length - 4} more)` : ''}`;
-      if (error instanceof ConfigError) error.notes.push(note);
-      return error;
-    });
-    throwAll(sortErrors(errs));
-  }
+  const errs = [...failures.values()].map(({ error, cells: names }) => {
+    const note = names.length === plans.length ? `in all ${plans.length} cells of the sweep` : `in sweep cell${names.length > 1 ? 's' : ''} ${names.slice(0, 4).join('; ')}${names.length > 4 ? ` (+${names.length - 4} more)` : ''}`;
+    if (error instanceof ConfigError) error.notes.push(note);
+    return error;
+  });
+  // Cells that resolve to one config (or share a name) are reported with the cells' own errors.
+  errs.push(...duplicateCellErrors(spec!, cells.map((c) => ({ name: c.name, labels: c.labels, hash: c.experiment.hash })), p.state));
+  throwAll(sortErrors(errs));
   return cells;
 }
 

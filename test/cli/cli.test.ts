@@ -165,6 +165,13 @@ test('sweep --dry-run validates every cell and lists names, hashes and diffs', (
   const bad = ablate(['sweep', 's.yaml', '--dry-run', '--set', 'sweep.grid.model.depth=[18, 34, 19]'], dir);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /model\.depth.*\n(.*\n)*.*value set by --set sweep\.grid\.model\.depth=\[18, 34, 19\]/);
+  // A variant that writes the default is the same run as `plain`: an error, in validate and sweep alike.
+  const same = writeTree({ 's.yaml': SWEEP.replace('nesterov: {optimizer.nesterov: true}', 'nesterov: {optimizer.nesterov: false}') });
+  for (const args of [['validate', 's.yaml'], ['sweep', 's.yaml', '--dry-run'], ['sweep', 's.yaml']]) {
+    const dup = ablate(args, same);
+    assert.equal(dup.code, 2, `${args.join(' ')}: ${dup.stdout}${dup.stderr}`);
+    assert.match(dup.stderr, /s\.yaml:9:25: error\[sweep\.duplicate-cell\].*resolve to the same config/, args.join(' '));
+  }
 });
 
 test('plugins lists the built-ins with options, defaults and descriptions', () => {

@@ -119,3 +119,43 @@ test('a variant extending a missing file or a directory is located at its extend
     ],
   );
 });
+
+test('variants that resolve to the same config are an error in validate, located at the later variant', async () => {
+  const { checkFile } = await import('../../src/config/index.js');
+  // `same` writes the lr the base file has: as written it differs from `plain`, resolved it does not.
+  const dir = writeTree({ 'v.yaml': `${MINIMAL}sweep:\n  grid: {seed: [1, 2]}\n  variants:\n    plain: {}\n    same: {optimizer.lr: 0.01}\n    fast: {optimizer.lr: 0.02}\n` });
+  const errs = await errorsOf(() => checkFile(path.join(dir, 'v.yaml'), { registry }));
+  assert.deepEqual(
+    errs.map((e) => [e.code, e.where?.key, e.where?.line, e.where?.column]),
+    [['sweep.duplicate-cell', 'sweep.variants.same', 10, 5]],
+    'one error for both seeds, at the key of the variant that changes nothing',
+  );
+  assert.match(errs[0]!.message, /sweep cells seed=1,variant=plain and seed=1,variant=same resolve to the same config \([0-9a-f]{12}\): variant 'same' changes nothing that variant 'plain' does not/);
+  const notes = (errs[0] as ConfigError).notes.join('\n');
+  assert.match(notes, /the other cell's variant 'plain' is at .*v\.yaml:9:5/);
+  assert.match(notes, /also cells seed=2,variant=plain and seed=2,variant=same/);
+});
+
+test('a variant that overrides a grid axis makes identical cells: an error at the grid value, naming the variant', async () => {
+  const dir = writeTree({ 'g.yaml': `${MINIMAL}sweep:\n  grid:\n    optimizer.lr: [0.1, 0.2]\n  variants:\n    free: {}\n    pinned: {optimizer.lr: 0.5}\n` });
+  const errs = await errorsOf(() => expandSweep(path.join(dir, 'g.yaml'), { registry }));
+  assert.deepEqual(
+    errs.map((e) => [e.code, e.where?.key, e.where?.line]),
+    [['sweep.duplicate-cell', 'sweep.grid.optimizer.lr.1', 8]],
+  );
+  assert.match(errs[0]!.message, /lr=0\.1,variant=pinned and lr=0\.2,variant=pinned resolve to the same config/);
+  assert.match(errs[0]!.hint ?? '', /variant 'pinned' sets optimizer\.lr itself, overriding the grid/);
+});
+
+test('two cells whose values print the same would share a run folder: an error', async () => {
+  const { definePlugin } = await import('../../src/index.js');
+  const r = testRegistry();
+  r.registerAll([definePlugin({ kind: 'model', type: 'freenet', description: 'Test model with an untyped option.', options: { type: 'object', properties: { tag: { description: 'Anything.' } }, additionalProperties: false }, create: () => ({}) as never })], 'test');
+  const dir = writeTree({ 'n.yaml': `${MINIMAL.replace('toynet', 'freenet')}sweep:\n  grid:\n    model.tag: ['1', 1, 2]\n` });
+  const errs = await errorsOf(() => expandSweep(path.join(dir, 'n.yaml'), { registry: r }));
+  assert.deepEqual(
+    errs.map((e) => [e.code, e.where?.key, e.where?.line]),
+    [['sweep.duplicate-name', 'sweep.grid.model.tag.1', 8]],
+  );
+  assert.match(errs[0]!.message, /two sweep cells are both named tag=1 \(their values differ but print the same: tag "1" and 1\)/);
+});

@@ -43,8 +43,8 @@ export function register(program: Command): void {
           .join(' ');
         print(`${c.name.padEnd(width)}  ${c.experiment.hash.slice(0, 12)}${diff ? `  ${diff}` : ''}`);
       }
-      const unique = new Set(cells.map((c) => c.experiment.hash)).size;
-      print(`${cells.length} cell(s) valid in ${ms.toFixed(0)} ms${unique < cells.length ? `; WARNING: only ${unique} distinct configs (some cells are identical)` : ''}`);
+      // Identical cells never get here: expandSweep reports them as errors (src/config/sweep-duplicates.ts).
+      print(`${cells.length} cell(s) valid in ${ms.toFixed(0)} ms`);
     });
   sweep
     .command('status')
