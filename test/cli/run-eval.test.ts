@@ -5,39 +5,25 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { listCheckpoints } from '../../src/engine/checkpoint.js';
 import { ablateFromSource } from '../support/cli.js';
-import { tinyPluginsFile } from '../support/paths.js';
+import { TINY_SCHEDULER, writeTinyExperiment } from '../support/tiny-experiment-file.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const ablate = ablateFromSource;
 
 function experiment(dir: string): string {
-  const file = path.join(dir, 'tiny.yaml');
-  writeFileSync(
-    file,
-    [
-      'name: engine-cli-test',
-      'seed: 0',
-      `plugins: [${JSON.stringify(tinyPluginsFile)}]`,
-      'runtime: {backend: cpu}',
-      'model: {type: test-tiny-model}',
-      'optimizer: {type: test-sgd, lr: 0.5}',
-      'scheduler: {type: constant, lr: 0.5}',
-      'dataset: {type: test-tiny-data}',
-      'metrics: {acc: {type: test-pixel-acc}}',
-      'trainer: {type: test-supervised, iterations: 60, sleep_ms: 30}',
-      'checkpoint: {every: 25, keep_last: 5}',
-      'progress: {log_every: 5}',
-      'output: {dir: runs}',
-      '',
-    ].join('\n'),
-  );
-  return file;
+  return writeTinyExperiment(dir, {
+    name: 'engine-cli-test',
+    seed: 0,
+    scheduler: TINY_SCHEDULER,
+    trainer: { type: 'test-supervised', iterations: 60, sleep_ms: 30 },
+    checkpoint: { every: 25, keep_last: 5 },
+    progress: { log_every: 5 },
+    output: { dir: 'runs' },
+  });
 }
 
 test('Ctrl-C checkpoints and exits 130, --resume finishes the run, eval scores it', async () => {

@@ -13,6 +13,7 @@ import { findCheckpoint, listCheckpoints, readCheckpointMeta } from '../../src/e
 import { readSafetensors } from '../../src/weights/safetensors.js';
 import { AblateError } from '../../src/errors.js';
 import { tinyRegistry, tinyExperiment } from '../support/tiny-plugins.js';
+import { TINY_SCHEDULER, writeTinyExperiment } from '../support/tiny-experiment-file.js';
 
 const quiet = { info() {}, warn() {}, debug() {} };
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'ablate-nan-'));
@@ -132,26 +133,14 @@ test('a damaged checkpoint sidecar is a clean error; resuming a run folder falls
 test('the CLI path: an exploding lr stops at the last finite checkpoint; `--resume <run> --set optimizer.lr=…` recovers, and a later plain --resume keeps the lower lr', async () => {
   const { loadExperiment } = await import('../../src/config/load.js');
   const { resolveForRun } = await import('../../src/cli/commands/run.js');
-  const { tinyPluginsFile } = await import('../support/paths.js');
   const dir = tmp();
-  const file = path.join(dir, 'exp.yaml');
-  writeFileSync(
-    file,
-    [
-      'name: recover',
-      `plugins: [${JSON.stringify(tinyPluginsFile)}]`,
-      'runtime: {backend: cpu}',
-      'model: {type: test-tiny-model}',
-      'optimizer: {type: test-sgd, lr: 0.5}',
-      'scheduler: {type: constant, lr: 0.5}',
-      'dataset: {type: test-tiny-data}',
-      'trainer: {type: test-supervised, iterations: 12}',
-      'checkpoint: {every: 3, keep_last: 10}',
-      'progress: {bar: never, log_every: 0}',
-      `output: {dir: ${JSON.stringify(path.join(dir, 'runs'))}}`,
-      '',
-    ].join('\n'),
-  );
+  const file = writeTinyExperiment(dir, {
+    name: 'recover',
+    scheduler: TINY_SCHEDULER,
+    metrics: undefined,
+    trainer: { type: 'test-supervised', iterations: 12 },
+    checkpoint: { every: 3, keep_last: 10 },
+  }, { file: 'exp.yaml' });
   const ctrl = new AbortController();
   const first = await runExperiment(await loadExperiment(file), { log: quiet, signal: ctrl.signal, onIteration: (it) => it === 5 && ctrl.abort() });
   assert.equal(first.status, 'KILLED', first.error?.message);

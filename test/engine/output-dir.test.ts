@@ -63,26 +63,15 @@ test('`name: ..` stays inside the output folder; an explicit run folder is not c
 });
 
 test('an absolute output.dir typed on the command line (--set) is its own opt-in; the same in a file is not', async () => {
-  const { writeFileSync } = await import('node:fs');
   const { loadExperiment } = await import('../../src/config/load.js');
-  const { tinyPluginsFile } = await import('../support/paths.js');
+  const { writeTinyExperiment } = await import('../support/tiny-experiment-file.js');
   const project = mkdtempSync(path.join(os.tmpdir(), 'ablate-project-'));
   const elsewhere = mkdtempSync(path.join(os.tmpdir(), 'ablate-elsewhere-'));
-  const file = path.join(project, 'exp.yaml');
-  const lines = [
-    'name: outside',
-    `plugins: [${JSON.stringify(tinyPluginsFile)}]`,
-    'runtime: {backend: cpu}',
-    'model: {type: test-tiny-model}',
-    'optimizer: {type: test-sgd, lr: 0.5}',
-    'dataset: {type: test-tiny-data}',
-    'trainer: {type: test-supervised, iterations: 1}',
-    'progress: {bar: never, log_every: 0}',
-  ];
-  writeFileSync(file, `${lines.join('\n')}\n`);
+  const blocks = { name: 'outside', metrics: undefined, trainer: { type: 'test-supervised', iterations: 1 }, output: undefined };
+  const file = writeTinyExperiment(project, blocks, { file: 'exp.yaml' });
   const r = await runExperiment(await loadExperiment(file, { set: [`output.dir=${elsewhere}`] }), { log: quiet });
   assert.equal(r.status, 'FINISHED', r.error?.message);
   assert.ok(r.runDir.startsWith(elsewhere));
-  writeFileSync(file, `${[...lines, `output: {dir: ${JSON.stringify(elsewhere)}}`].join('\n')}\n`);
+  writeTinyExperiment(project, { ...blocks, output: { dir: elsewhere } }, { file: 'exp.yaml' });
   await assert.rejects(runExperiment(await loadExperiment(file), { log: quiet }), /outside the project/);
 });

@@ -5,19 +5,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { trackingWith } from '../../src/tracking/open.js';
 import { asReciprocal, bootstrapInterval, buildTable, cellAt, levelLabels, meanStd, pairedDelta, runsFromFolder, studentTQuantile, tInterval, DEFAULT_SPEC } from '../../src/report/index.js';
 import { runReport } from '../../src/cli/commands/report.js';
 import { runSweep } from '../../src/cli/commands/sweep-run.js';
 import { quietLog } from '../support/log.js';
-import { tinyPluginsFile } from '../support/paths.js';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const tinyPlugins = tinyPluginsFile;
+import { TINY_SCHEDULER, writeTinyExperiment } from '../support/tiny-experiment-file.js';
 
 /** Params-only runs (no sweep tags): 3 methods × 3 fractions × 2 seeds, minus (full, adv-semi). */
 async function makeRuns(): Promise<{ dir: string; expected: Map<string, number[]> }> {
@@ -210,37 +206,27 @@ test('runs of a sweep from before the axes tag: the axis of names is the rows, t
 
 // ─── a real sweep folder (tiny plugins) ──
 
-function sweepFile(dir: string): string {
-  const file = path.join(dir, 'axes.yaml');
-  writeFileSync(
-    file,
-    [
-      'name: report-axes',
-      'seed: 0',
-      `plugins: [${JSON.stringify(tinyPlugins)}]`,
-      'runtime: {backend: cpu}',
-      'model: {type: test-tiny-model}',
-      'optimizer: {type: test-sgd, lr: 0.5}',
-      'scheduler: {type: constant, lr: 0.5}',
-      'dataset: {type: test-tiny-data, val: 3}',
-      'metrics: {acc: {type: test-pixel-acc}}',
-      'trainer: {type: test-supervised, iterations: 3, batch_size: 2}',
-      'evaluation: {headline: [pixel_acc]}',
-      'checkpoint: {every: 0}',
-      'progress: {bar: never}',
-      `output: {dir: ${JSON.stringify(path.join(dir, 'runs'))}}`,
-      'sweep:',
-      '  variant_axis: method',
-      '  variants:',
-      '    slow: {optimizer.lr: 0.01, scheduler.lr: 0.01}',
-      '    fast: {optimizer.lr: 0.5, scheduler.lr: 0.5}',
-      '  grid:',
-      '    dataset.train: [8, 4]',
-      '    seed: [0, 1]',
-      '',
-    ].join('\n'),
+/** A sweep of two variants × two training-set sizes × two seeds; `fast` adds its own settings. */
+function sweepFile(dir: string, fast: Record<string, unknown> = {}): string {
+  return writeTinyExperiment(
+    dir,
+    {
+      name: 'report-axes',
+      seed: 0,
+      scheduler: TINY_SCHEDULER,
+      dataset: { type: 'test-tiny-data', val: 3 },
+      trainer: { type: 'test-supervised', iterations: 3, batch_size: 2 },
+      evaluation: { headline: ['pixel_acc'] },
+      checkpoint: { every: 0 },
+      progress: { bar: 'never' },
+      sweep: {
+        variant_axis: 'method',
+        variants: { slow: { 'optimizer.lr': 0.01, 'scheduler.lr': 0.01 }, fast: { 'optimizer.lr': 0.5, 'scheduler.lr': 0.5, ...fast } },
+        grid: { 'dataset.train': [8, 4], seed: [0, 1] },
+      },
+    },
+    { file: 'axes.yaml' },
   );
-  return file;
 }
 
 test('report from a real sweep folder: variant axis × first grid axis over seeds by default, any layout by flag', async () => {
@@ -294,9 +280,8 @@ test('report from a real sweep folder: variant axis × first grid axis over seed
 
 test('a sweep whose variant sets its own output folder: the report finds those cells through sweep.json', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-report-elsewhere-'));
-  const file = sweepFile(dir);
   const elsewhere = path.join(dir, 'elsewhere');
-  writeFileSync(file, readFileSync(file, 'utf8').replace('fast: {optimizer.lr: 0.5, scheduler.lr: 0.5}', `fast: {optimizer.lr: 0.5, scheduler.lr: 0.5, output.dir: ${JSON.stringify(elsewhere)}}`));
+  const file = sweepFile(dir, { 'output.dir': elsewhere });
   const lines: string[] = [];
   const outcome = await runSweep(file, { set: [] }, (l) => lines.push(l));
   assert.equal(outcome.status, 'FINISHED', lines.join('\n'));

@@ -7,7 +7,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runSweep, type SweepCellInput } from '../../src/engine/sweep.js';
@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { tinyRegistry, tinyExperiment } from '../support/tiny-plugins.js';
 import { serverForTests } from './mlflow-server.js';
 import { quietLog, recordingLog } from '../support/log.js';
-import { tinyPluginsFile } from '../support/paths.js';
+import { writeTinyExperiment } from '../support/tiny-experiment-file.js';
 
 const { server, skip } = await serverForTests();
 after(async () => {
@@ -111,30 +111,12 @@ test('engine sweep logged to a real MLflow server: nesting, params, metrics, art
   assert.ok(printed.some((l) => l.startsWith('run sweep:')), 'console announced the sweep parent');
 });
 
-const tinyPlugins = tinyPluginsFile;
-
 function experimentFile(dir: string, trackerLines: string[]): string {
-  const file = path.join(dir, 'tiny.yaml');
-  writeFileSync(
-    file,
-    [
-      '# yaml-language-server: $schema=../schemas/experiment.schema.json',
-      '# A tiny run that checks how trackers are spelled.',
-      'name: tracking-spellings',
-      `plugins: [${JSON.stringify(tinyPlugins)}]`,
-      'runtime: {backend: cpu}',
-      'model: {type: test-tiny-model}',
-      'optimizer: {type: test-sgd, lr: 0.5}',
-      'dataset: {type: test-tiny-data}',
-      'metrics: {acc: {type: test-pixel-acc}}',
-      'trainer: {type: test-supervised, iterations: 4}',
-      'progress: {bar: never, log_every: 0}',
-      `output: {dir: ${JSON.stringify(path.join(dir, 'runs'))}}`,
-      ...trackerLines,
-      '',
-    ].join('\n'),
+  return writeTinyExperiment(
+    dir,
+    { name: 'tracking-spellings', trainer: { type: 'test-supervised', iterations: 4 } },
+    { header: ['yaml-language-server: $schema=../schemas/experiment.schema.json', 'A tiny run that checks how trackers are spelled.'], tail: trackerLines },
   );
-  return file;
 }
 
 test('the former `tracker: {type: mlflow}` spelling still logs the run to MLflow', { skip, timeout: 300_000 }, async () => {

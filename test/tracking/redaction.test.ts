@@ -6,14 +6,14 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, lstatSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, lstatSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadExperiment } from '../../src/config/load.js';
 import { runExperiment } from '../../src/engine/run.js';
 import { serverForTests } from './mlflow-server.js';
 import { quietLog } from '../support/log.js';
-import { tinyPluginsFile as tinyPlugins } from '../support/paths.js';
+import { writeTinyExperiment } from '../support/tiny-experiment-file.js';
 
 const { server, skip } = await serverForTests();
 after(async () => {
@@ -38,27 +38,18 @@ function filesContaining(dir: string, needle: string): string[] {
   return hits;
 }
 
-function experiment(dir: string, extra: string[] = []): string {
-  const file = path.join(dir, 'secret.yaml');
-  writeFileSync(
-    file,
-    [
-      'name: redaction',
-      `plugins: [${JSON.stringify(tinyPlugins)}]`,
-      'runtime: {backend: cpu}',
-      'model: {type: test-tiny-model}',
-      'optimizer: {type: test-sgd, lr: 0.5}',
-      'dataset: {type: test-tiny-data}',
-      'metrics: {acc: {type: test-pixel-acc}}',
-      'trainer: {type: test-supervised, iterations: 3, note: "${env:ABLATE_PLANTED_SECRET}"}',
-      'evaluation: {every: 0}',
-      'progress: {bar: never, log_every: 0}',
-      `output: {dir: ${JSON.stringify(path.join(dir, 'runs'))}${extra.length ? `, ${extra.join(', ')}` : ''}}`,
-      ...(server ? [`trackers: [{type: local}, {type: mlflow, tracking_uri: ${server.uri}, flush_interval_ms: 200}]`] : []),
-      '',
-    ].join('\n'),
+function experiment(dir: string, output: Record<string, unknown> = {}): string {
+  return writeTinyExperiment(
+    dir,
+    {
+      name: 'redaction',
+      trainer: { type: 'test-supervised', iterations: 3, note: '${env:ABLATE_PLANTED_SECRET}' },
+      evaluation: { every: 0 },
+      output: { dir: path.join(dir, 'runs'), ...output },
+      ...(server ? { trackers: [{ type: 'local' }, { type: 'mlflow', tracking_uri: server.uri, flush_interval_ms: 200 }] } : {}),
+    },
+    { file: 'secret.yaml' },
   );
-  return file;
 }
 
 test('a secret from ${env:…} and a git remote token are found nowhere in the run folder or the MLflow store', { skip, timeout: 300_000 }, async () => {
@@ -94,7 +85,7 @@ test('a secret from ${env:…} and a git remote token are found nowhere in the r
   assert.equal((again.config.trainer as Record<string, unknown>).note, 'another-value-1234');
 
   // Listed in output.record_env: recorded as the value (and the identity covers it).
-  const allowed = await loadExperiment(experiment(dir, ['record_env: [ABLATE_PLANTED_SECRET]']));
+  const allowed = await loadExperiment(experiment(dir, { record_env: ['ABLATE_PLANTED_SECRET'] }));
   assert.equal((allowed.recorded.trainer as Record<string, unknown>).note, 'another-value-1234');
   assert.match(allowed.canonicalYaml, /note: another-value-1234/);
   delete process.env.ABLATE_PLANTED_SECRET;

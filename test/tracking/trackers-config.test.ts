@@ -11,10 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { loadExperiment } from '../../src/config/load.js';
 import { ExperimentContainer } from '../../src/plugin/container.js';
 import { openTracking, trackerSlots } from '../../src/tracking/open.js';
-import { tinyPluginsFile } from '../support/paths.js';
+import { tinyExperimentLines } from '../support/tiny-experiment-file.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const tiny = tinyPluginsFile;
 
 function files(entries: Record<string, string[]>): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-trackers-'));
@@ -22,15 +21,7 @@ function files(entries: Record<string, string[]>): string {
   return dir;
 }
 
-const base = [
-  'name: trackers-test',
-  `plugins: [${JSON.stringify(tiny)}]`,
-  'runtime: {backend: cpu}',
-  'model: {type: test-tiny-model}',
-  'optimizer: {type: test-sgd, lr: 0.5}',
-  'dataset: {type: test-tiny-data}',
-  'trainer: {type: test-supervised, iterations: 2}',
-];
+const base = tinyExperimentLines({ name: 'trackers-test', metrics: undefined, trainer: { type: 'test-supervised', iterations: 2 } });
 
 test('a trackers list is kept in order; without one the default is the record alone (local)', async () => {
   const dir = files({ 'two.yaml': [...base, 'trackers: [{type: console, every: 5}, {type: local}]'], 'none.yaml': base });

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,7 @@ import { readRecord } from '../../src/tracking/record.js';
 import { runSync } from '../../src/cli/commands/sync.js';
 import { quietLog } from '../support/log.js';
 import { tinyPluginsFile } from '../support/paths.js';
+import { writeTinyExperiment } from '../support/tiny-experiment-file.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const lines = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -21,24 +22,11 @@ const lines = (file: string) => readFileSync(file, 'utf8').trim().split('\n').ma
 test("a user's sink gets the run's events in order, as recorded; sync --to replays into it", async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-user-sink-'));
   const sinkFile = path.join(dir, 'sink.jsonl');
-  const exp = path.join(dir, 'tiny.yaml');
-  writeFileSync(
-    exp,
-    [
-      'name: user-sink',
-      `plugins: [${JSON.stringify(tinyPluginsFile)}, ${JSON.stringify(path.join(here, 'fixtures/collect-sink.ts'))}]`,
-      'runtime: {backend: cpu}',
-      'model: {type: test-tiny-model}',
-      'optimizer: {type: test-sgd, lr: 0.5}',
-      'dataset: {type: test-tiny-data}',
-      'metrics: {acc: {type: test-pixel-acc}}',
-      'trainer: {type: test-supervised, iterations: 3}',
-      'progress: {bar: never, log_every: 0}',
-      `output: {dir: ${JSON.stringify(path.join(dir, 'runs'))}}`,
-      `trackers: [{type: local}, {type: test-collect, file: ${JSON.stringify(sinkFile)}}]`,
-      '',
-    ].join('\n'),
-  );
+  const exp = writeTinyExperiment(dir, {
+    name: 'user-sink',
+    plugins: [tinyPluginsFile, path.join(here, 'fixtures/collect-sink.ts')],
+    trackers: [{ type: 'local' }, { type: 'test-collect', file: sinkFile }],
+  });
   const run = await runExperiment(await loadExperiment(exp), { log: quietLog, runName: 'mine' });
   assert.equal(run.status, 'FINISHED');
   const got = lines(sinkFile);
