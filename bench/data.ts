@@ -19,6 +19,7 @@ import { PluginRegistry } from '../src/plugin/registry.js';
 import { ExperimentContainer } from '../src/plugin/container.js';
 import { vocDataset, miniVocDataset } from '../plugins/datasets/index.js';
 import { buildMiniVoc, MINI_VOC_BUILD_DEFAULTS } from '../plugins/datasets/mini-voc/build.js';
+import { RESULTS_FILE, writeResultsSection } from './results.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name: string, dflt: string) => {
@@ -86,9 +87,8 @@ async function vocLike(dir: string, count: number): Promise<void> {
 
 /** The "## Trainers" section's adversarial-semi ms/iteration, when another bench wrote it. */
 function trainerMs(): number | undefined {
-  const file = path.join(root, 'bench', 'RESULTS.md');
-  if (!existsSync(file)) return undefined;
-  const m = /adversarial-semi[^\n]*?([\d.]+)\s*ms/.exec(readFileSync(file, 'utf8'));
+  if (!existsSync(RESULTS_FILE)) return undefined;
+  const m = /adversarial-semi[^\n]*?([\d.]+)\s*ms/.exec(readFileSync(RESULTS_FILE, 'utf8'));
   return m ? Number(m[1]) : undefined;
 }
 
@@ -141,10 +141,4 @@ lines.push(
 );
 const section = lines.join('\n');
 console.log(section);
-if (process.argv.includes('--write')) {
-  const file = path.join(root, 'bench', 'RESULTS.md');
-  const text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\n';
-  const re = /## Data\n[\s\S]*?(?=\n## |$)/;
-  writeFileSync(file, re.test(text) ? text.replace(re, section.trimEnd() + '\n') : `${text.trimEnd()}\n\n${section}`);
-  console.log(`wrote ${path.relative(root, file)}`);
-}
+if (process.argv.includes('--write')) writeResultsSection('## Data', section);

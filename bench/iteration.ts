@@ -190,10 +190,12 @@ async function runBackend(backend: BackendName, steps: number): Promise<BackendR
   const trainer = await container.get('trainer', 'trainer');
   const schedulers = await Promise.all(['scheduler', 'discriminator_scheduler'].map((slot) => container.get(slot, 'scheduler')));
   let iteration = 0;
+  // The trainer's own random draws come from a seeded generator, as the engine hands it one.
+  const stepContext = { rng: new SeededRng(0) };
   // One iteration as the engine runs it: schedules set the learning rates, then the trainer steps.
   const runStep = async () => {
     for (const s of schedulers) s.step(iteration);
-    const { scalars } = await trainer.step(iteration++);
+    const { scalars } = await trainer.step(iteration++, stepContext);
     return scalars.loss_seg!;
   };
 

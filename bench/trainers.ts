@@ -10,7 +10,7 @@
  *   --write appends/replaces the "## Trainers" section of bench/RESULTS.md.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,7 @@ import { ExperimentContainer } from '../src/plugin/container.js';
 import { ensureBackend, runtimeInfo } from '../src/engine/backend.js';
 import { tf, type RuntimeInfo } from '../src/index.js';
 import { SeededRng } from '../src/data/rng.js';
+import { writeResultsSection } from './results.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name: string, dflt: string) => {
@@ -136,15 +137,7 @@ async function main() {
   ];
   const section = lines.join('\n');
   console.log(section);
-  if (flag('write')) {
-    const file = path.join(root, 'bench', 'RESULTS.md');
-    const old = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\n';
-    // Replace our section only (up to the next "## " heading), leave the others' sections alone.
-    const re = /## Trainers\n[\s\S]*?(?=\n## |$)/;
-    const next = re.test(old) ? old.replace(re, section.trimEnd() + '\n') : `${old.trimEnd()}\n\n${section}`;
-    writeFileSync(file, next);
-    console.error(`wrote the Trainers section of ${path.relative(process.cwd(), file)}`);
-  }
+  if (flag('write')) writeResultsSection('## Trainers', section);
 }
 
 await main();
