@@ -147,6 +147,16 @@ function pluginSpecs(state: ConfigState, p: Prepared): PluginSpec[] {
     .map(({ spec, origin }) => ({ spec, baseDir: folderOf(origin?.file) }));
 }
 
+/**
+ * The user plugins a file brings in (its own `plugins:` and its bases'), each with the folder it
+ * resolves from: what `ablate schema --experiment` adds to the file's editor schema. Nothing is
+ * imported here.
+ */
+export function experimentPluginSpecs(file: string): PluginSpec[] {
+  const p = prepare(file, {});
+  return pluginSpecs(p.state, p);
+}
+
 async function finish(p: Prepared, state: ConfigState, opts: LoadOptions & { fragment?: boolean }): Promise<ResolvedExperiment> {
   const errors: AblateError[] = [];
   for (const s of p.otherSets) applyLayer(state, setLayer(s), errors);

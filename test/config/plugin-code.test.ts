@@ -1,8 +1,9 @@
 /**
  * What a config can run (docs/config-language.md, README "Security"): YAML itself never runs code
- * (no language tags), `ablate schema` imports no user module, and a `plugins:` entry is code that
- * every command loading the experiment runs (validate, print, explain, diff, run), also when the
- * entry comes from an extended file or `--set plugins=[…]`. This test pins that documented truth.
+ * (no language tags), `ablate schema` imports no user module (`--experiment <file>` imports that
+ * file's), and a `plugins:` entry is code that every command loading the experiment runs (validate,
+ * print, explain, diff, run), also when the entry comes from an extended file or
+ * `--set plugins=[…]`. This test pins that documented truth.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +11,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { checkFile, loadCell } from '../../src/config/load.js';
-import { schemaFiles } from '../../src/cli/commands/schema.js';
+import { experimentSchemaText, schemaFiles } from '../../src/cli/commands/schema.js';
 
 function project() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-plugin-code-'));
@@ -31,6 +32,14 @@ test('YAML tags never run code; ablate schema imports no user module', async () 
   await assert.rejects(checkFile(path.join(dir, 'tag.yaml')), /YAML tag .* is not allowed/);
   await schemaFiles();
   assert.ok(!existsSync(marker));
+});
+
+test('ablate schema --experiment imports the plugins the file (or a base) lists: that is what it is asked for', async () => {
+  const { dir, marker } = project();
+  writeFileSync(path.join(dir, 'base.yaml'), 'plugins: [./side-effect.mjs]\n');
+  writeFileSync(path.join(dir, 'child.yaml'), `extends: base.yaml\n${body}`);
+  await settle(experimentSchemaText(path.join(dir, 'child.yaml')));
+  assert.ok(existsSync(marker));
 });
 
 test('a plugins: entry is code: validate and print/explain/diff run it, from a base file or --set too', async () => {
