@@ -89,6 +89,20 @@ function partial(s: unknown): unknown {
   return out;
 }
 
+/**
+ * Lists a union's plugin types as `examples` of its `type`: yaml-language-server then completes
+ * every one (from the branches alone it leaves out a plugin whose options hold its own kind, such
+ * as `warmup` wrapping a scheduler), and `examples` adds no second diagnostic to a wrong type.
+ */
+function typeExamples(defs: Schema): Schema {
+  return mapValues(defs, (d) => {
+    if (!isObject(d) || typeof d['x-ablate-kind'] !== 'string' || !Array.isArray(d.oneOf)) return d;
+    const prefix = `#/$defs/${d['x-ablate-kind']}.`;
+    const types = (d.oneOf as Schema[]).map((b) => String(b.$ref).slice(prefix.length));
+    return { ...d, properties: { type: { examples: types } } };
+  });
+}
+
 /** Rewrites `#/$defs/X` references to `#/$defs/<prefix>X` (a second set of definitions in the same file). */
 function prefixRefs(s: unknown, prefix: string): unknown {
   if (Array.isArray(s)) return s.map((x) => prefixRefs(x, prefix));
@@ -106,8 +120,9 @@ export interface EditorSchemaOptions {
 const META = ['$schema', '$id', 'title', 'description', '$defs'];
 
 export function composeEditorSchema(registry: PluginRegistry, opts: EditorSchemaOptions = {}): JsonSchema {
-  const complete = composeExperimentSchema(registry) as Schema;
-  const partialSchema = partial(composeExperimentSchema(registry, { fragment: true })) as Schema;
+  const withExamples = (s: Schema): Schema => ({ ...s, $defs: typeExamples(s.$defs as Schema) });
+  const complete = withExamples(composeExperimentSchema(registry) as Schema);
+  const partialSchema = partial(withExamples(composeExperimentSchema(registry, { fragment: true }) as Schema)) as Schema;
   const body = (s: Schema) => Object.fromEntries(Object.entries(s).filter(([k]) => !META.includes(k)));
   const about = opts.experiment ? ` for ${opts.experiment} (with its plugins)` : '';
   const description =
