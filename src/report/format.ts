@@ -35,6 +35,11 @@ export interface MarkdownOptions {
   better?: 'higher' | 'lower';
 }
 
+/** "semi_ratio (%; each run's mean over steps 1500–1999)": the metric, its unit, how a run's value was taken. */
+export function metricLabel(t: ReportTable): string {
+  return `${t.metric}${t.percent ? ' (%)' : ''}${t.aggregate ? ` (each run's ${t.aggregate})` : ''}`;
+}
+
 /** The best mean per column (ties all count), for marking. */
 function bestPerColumn(t: ReportTable, better: 'higher' | 'lower'): Map<string, number> {
   const best = new Map<string, number>();
@@ -76,7 +81,7 @@ export function toMarkdown(t: ReportTable, opts: MarkdownOptions = {}): string {
   t.rows.levels.forEach((row, i) => lines.push(`| ${rowLabels[i]} | ${t.cols.levels.map((col) => fmt(cellAt(t, row, col))).join(' | ')} |`));
   lines.push('');
   const over = t.over.length > 0 ? t.over.join(LEVEL_SEPARATOR) : 'run';
-  lines.push(`${t.metric}${t.percent ? ' (%)' : ''}, mean ± sample std (n − 1) over ${usual} ${over}${usual === 1 ? '' : 's'} per cell; ${t.runs} runs; best per column in bold (${opts.better ?? 'higher'} is better).`);
+  lines.push(`${metricLabel(t)}, mean ± sample std (n − 1) over ${usual} ${over}${usual === 1 ? '' : 's'} per cell; ${t.runs} runs; best per column in bold (${opts.better ?? 'higher'} is better).`);
   const deltas = t.cells.filter((c) => c.delta);
   if (deltas.length > 0 && t.baseline !== undefined) {
     const others = t.rows.levels.map((r, i) => ({ r, label: rowLabels[i]! })).filter((x) => x.r !== t.baseline);
@@ -126,7 +131,7 @@ export function toLatex(t: ReportTable, opts: MarkdownOptions = {}): string {
   const rowLabels = levelLabels(t.rows.levels, opts.fractions);
   const colLabels = levelLabels(t.cols.levels, opts.fractions);
   const lines = [
-    `% ${t.metric}${t.percent ? ' (%)' : ''}: mean $\\pm$ sample std; $^*$ paired difference to ${tex(t.baseline ?? '')} whose ${intervalName(t)} excludes 0`,
+    `% ${metricLabel(t)}: mean $\\pm$ sample std; $^*$ paired difference to ${tex(t.baseline ?? '')} whose ${intervalName(t)} excludes 0`,
     `\\begin{tabular}{l${'r'.repeat(colLabels.length)}}`,
     '\\toprule',
     `${tex(t.rows.axes.join(LEVEL_SEPARATOR))} & ${colLabels.map(tex).join(' & ')} \\\\`,

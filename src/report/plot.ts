@@ -4,7 +4,7 @@
  * side by side around each column so that overlapping intervals stay visible. `toPng` rasterises
  * the same SVG with sharp.
  */
-import { levelLabels } from './format.js';
+import { levelLabels, metricLabel } from './format.js';
 import { LEVEL_SEPARATOR, cellAt, type ReportTable } from './table.js';
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
@@ -67,7 +67,7 @@ export function toSvg(t: ReportTable, title = 'ablate report', fractions: boolea
     out.push(`<text x="${X(i)}" y="${m.top + ph + 22}" text-anchor="middle">${esc(label)}</text>`);
   });
   out.push(`<text x="${m.left + pw / 2}" y="${H - 14}" text-anchor="middle">${esc(t.cols.axes.join(LEVEL_SEPARATOR))}</text>`);
-  out.push(`<text transform="translate(18 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle">${esc(t.metric)}${t.percent ? ' (%)' : ''}</text>`);
+  out.push(`<text transform="translate(18 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle">${esc(metricLabel(t))}</text>`);
   // series
   t.rows.levels.forEach((row, k) => {
     const color = COLORS[k % COLORS.length]!;

@@ -26,26 +26,58 @@ export interface ReportRun {
 }
 
 /** Which value of a metric's history stands for the run. */
-export type Aggregate = 'last' | 'max' | 'min';
+export type Aggregate = 'last' | 'max' | 'min' | 'mean';
 
-export const AGGREGATES: readonly Aggregate[] = ['last', 'max', 'min'];
+export const AGGREGATES: readonly Aggregate[] = ['last', 'max', 'min', 'mean'];
 
-export function aggregateSeries(points: readonly { step: number; timestamp: number; value: number }[], how: Aggregate): number {
-  const finite = points.filter((p) => Number.isFinite(p.value));
+/**
+ * The part of a history to aggregate: points with `from ≤ step < to` (either end open). A
+ * training diagnostic is read over a phase of the run, e.g. the last quarter of 2000 iterations
+ * as `{from: 1500}`.
+ */
+export interface StepWindow {
+  from?: number;
+  to?: number;
+}
+
+/** `1500:2000`, `1500:` or `:500` → a window; undefined for an empty string. */
+export function parseStepWindow(text: string): StepWindow {
+  const m = /^\s*(\d*)\s*:\s*(\d*)\s*$/.exec(text);
+  if (!m || (m[1] === '' && m[2] === '')) {
+    throw new AblateError('report.option', `--steps must be FROM:TO, FROM: or :TO with whole numbers (got '${text}')`, { hint: 'e.g. --steps 1500:2000 for the steps 1500 to 1999' });
+  }
+  const w: StepWindow = { ...(m[1] !== '' ? { from: Number(m[1]) } : {}), ...(m[2] !== '' ? { to: Number(m[2]) } : {}) };
+  if (w.from !== undefined && w.to !== undefined && w.to <= w.from) throw new AblateError('report.option', `--steps ${text} is empty (TO must be above FROM)`);
+  return w;
+}
+
+/** How a run's value was taken, for a table's caption ("mean over steps 1500–1999"); '' for the plain last value. */
+export function describeAggregate(how: Aggregate, steps?: StepWindow): string {
+  const range = steps ? ` over steps ${steps.from ?? 0}${steps.to !== undefined ? `–${steps.to - 1}` : ' onwards'}` : '';
+  if (how === 'last' && !steps) return '';
+  return `${how === 'last' ? 'last value' : how}${range || ' over the run'}`;
+}
+
+export function aggregateSeries(points: readonly { step: number; timestamp: number; value: number }[], how: Aggregate, steps?: StepWindow): number {
+  const inWindow = steps ? points.filter((p) => (steps.from === undefined || p.step >= steps.from) && (steps.to === undefined || p.step < steps.to)) : points;
+  const finite = inWindow.filter((p) => Number.isFinite(p.value));
+  // No point in the window: no value (the report lists the run as left out), never -Infinity.
+  if (how !== 'last' && finite.length === 0) return NaN;
   if (how === 'max') return Math.max(...finite.map((p) => p.value));
   if (how === 'min') return Math.min(...finite.map((p) => p.value));
-  const last = [...points].sort((a, b) => a.step - b.step || a.timestamp - b.timestamp).pop();
+  if (how === 'mean') return finite.reduce((a, p) => a + p.value, 0) / finite.length;
+  const last = [...inWindow].sort((a, b) => a.step - b.step || a.timestamp - b.timestamp).pop();
   return last ? last.value : NaN;
 }
 
-export function fromRecord(rec: RunRecord, how: Aggregate): ReportRun {
+export function fromRecord(rec: RunRecord, how: Aggregate, steps?: StepWindow): ReportRun {
   const metrics: Record<string, number> = {};
-  for (const [k, pts] of Object.entries(rec.metrics)) metrics[k] = aggregateSeries(pts, how);
+  for (const [k, pts] of Object.entries(rec.metrics)) metrics[k] = aggregateSeries(pts, how, steps);
   return { id: rec.id, name: rec.name, experiment: rec.experiment, parent: rec.parent, status: rec.status, startTime: rec.startTime, params: rec.params, tags: rec.tags, metrics };
 }
 
 /** Runs from a folder of local records: the sweep's run folder or any folder of runs. */
-export function runsFromFolder(dir: string, how: Aggregate): ReportRun[] {
+export function runsFromFolder(dir: string, how: Aggregate, steps?: StepWindow): ReportRun[] {
   const dirs = findRunDirs(dir);
   if (dirs.length === 0) throw new AblateError('report.no-runs', `no run records under ${dir}`, { where: { file: dir } });
   const records = dirs.map((d) => readRecord(d));
@@ -70,7 +102,7 @@ export function runsFromFolder(dir: string, how: Aggregate): ReportRun[] {
       }
     }
   }
-  return foldResumes(records).map((r) => fromRecord(r, how));
+  return foldResumes(records).map((r) => fromRecord(r, how, steps));
 }
 
 /** The cell run folders a sweep folder's sweep.json lists (none when it has no readable list). */

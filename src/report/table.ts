@@ -49,6 +49,8 @@ export interface ReportCell {
 
 export interface ReportTable {
   metric: string;
+  /** How a run's value was taken from its history when not its last point ("mean over steps 1500–1999"). */
+  aggregate?: string;
   percent: boolean;
   rows: Dimension;
   cols: Dimension;

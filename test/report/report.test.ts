@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { trackingWith } from '../../src/tracking/open.js';
-import { asReciprocal, bootstrapInterval, buildTable, cellAt, levelLabels, meanStd, pairedDelta, runsFromFolder, studentTQuantile, tInterval, DEFAULT_SPEC } from '../../src/report/index.js';
+import { asReciprocal, bootstrapInterval, buildTable, cellAt, levelLabels, meanStd, pairedDelta, parseStepWindow, runsFromFolder, studentTQuantile, tInterval, DEFAULT_SPEC } from '../../src/report/index.js';
 import { runReport } from '../../src/cli/commands/report.js';
 import { runSweep } from '../../src/cli/commands/sweep-run.js';
 import { quietLog } from '../support/log.js';
@@ -155,6 +155,27 @@ test('report options: another metric and aggregate, and clear errors for an unkn
   await runReport(dir, { rows: 'params.trainer.type', cols: 'params.dataset.labeled_fraction', over: 'params.seed', latex: true, png: false }, (t) => void (latex += t));
   assert.match(latex, /^% miou \(%\)/);
   assert.match(latex, /\\begin\{tabular\}\{lrrr\}/);
+});
+
+test('report --aggregate mean --steps: a diagnostic averaged over a phase of each run, named in the caption', async () => {
+  const { dir } = await makeRuns();
+  // Every run logged miou 0.1 at step 0 and its final value at step 100.
+  const runs = runsFromFolder(dir, 'mean');
+  const sup = runs.find((r) => r.name === 'supervised-0.125-1')!;
+  const last = 0.5 + 0.1 * 0.125 + 0.01;
+  assert.ok(Math.abs(sup.metrics.miou! - (0.1 + last) / 2) < 1e-12, 'the mean of the whole history');
+  assert.ok(Math.abs(runsFromFolder(dir, 'mean', { from: 50 }).find((r) => r.name === sup.name)!.metrics.miou! - last) < 1e-12, 'steps 50 onwards: only the point at 100');
+  assert.ok(Math.abs(runsFromFolder(dir, 'last', { to: 100 }).find((r) => r.name === sup.name)!.metrics.miou! - 0.1) < 1e-12, 'the last point before step 100');
+  assert.ok(Number.isNaN(runsFromFolder(dir, 'max', { from: 500 }).find((r) => r.name === sup.name)!.metrics.miou!), 'no point in the window: no value, not -Infinity');
+  assert.deepEqual(parseStepWindow('1500:2000'), { from: 1500, to: 2000 });
+  assert.deepEqual(parseStepWindow(':500'), { to: 500 });
+  assert.throws(() => parseStepWindow('20:10'), /--steps 20:10 is empty/);
+  assert.throws(() => parseStepWindow('abc'), /--steps must be FROM:TO/);
+  let md = '';
+  await runReport(dir, { ...{ rows: 'params.trainer.type', cols: 'params.dataset.labeled_fraction', over: 'params.seed' }, aggregate: 'mean', steps: '0:100', png: false }, (t) => void (md += t));
+  assert.match(md, /^miou \(%\) \(each run's mean over steps 0–99\), mean ± sample std/m);
+  assert.match(md, /\| supervised \| \*\*10\.0 ± 0\.0\*\* \|/, 'steps 0 to 99 hold only the first point (0.1)');
+  await assert.rejects(runReport(dir, { aggregate: 'median', png: false }, () => undefined), /--aggregate must be last, max, min, mean/);
 });
 
 test('a resumed run (its resume-NNNNNNN/ record) counts once, with the resumed metrics and status', async () => {

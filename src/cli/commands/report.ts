@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { resolveLatest } from '../latest.js';
 import { AblateError } from '../../errors.js';
-import { AGGREGATES, buildTable, runsFromFolder, writeReport, type Aggregate, type IntervalMethod, type ReportSpec, type ReportTable } from '../../report/index.js';
+import { AGGREGATES, buildTable, describeAggregate, parseStepWindow, runsFromFolder, writeReport, type Aggregate, type IntervalMethod, type ReportSpec, type ReportTable } from '../../report/index.js';
 import { runsFromTracker } from '../../report/remote-runs.js';
 import { buildSink } from '../../tracking/standalone.js';
 import { registryFor } from '../../plugin/bootstrap.js';
@@ -27,6 +27,8 @@ export interface ReportCommandOptions {
   bootstrapSeed?: string;
   better?: string;
   aggregate?: string;
+  /** FROM:TO — aggregate only the points with FROM ≤ step < TO. */
+  steps?: string;
   percent?: boolean;
   fractions?: boolean;
   digits?: string;
@@ -49,6 +51,7 @@ export async function runReport(
   if (!AGGREGATES.includes(aggregate)) {
     throw new AblateError('report.option', `--aggregate must be ${AGGREGATES.join(', ')} (got '${opts.aggregate}')`);
   }
+  const steps = opts.steps !== undefined ? parseStepWindow(opts.steps) : undefined;
   const interval = (opts.interval ?? 't') as IntervalMethod;
   if (interval !== 't' && interval !== 'bootstrap') throw new AblateError('report.option', `--interval must be t or bootstrap (got '${opts.interval}')`);
   const better = opts.better ?? 'higher';
@@ -72,7 +75,7 @@ export async function runReport(
   let title: string;
   let outDir: string;
   if (existsSync(target)) {
-    runs = runsFromFolder(target, aggregate);
+    runs = runsFromFolder(target, aggregate, steps);
     // Titled by the experiment the runs belong to; the folder name only when they name none.
     const experiments = [...new Set(runs.map((r) => r.experiment).filter((e): e is string => !!e))];
     title = experiments.length > 0 ? experiments.join(', ') : path.basename(path.resolve(target));
@@ -81,12 +84,14 @@ export async function runReport(
     const from = opts.from ?? 'mlflow';
     const log = { info: () => undefined, warn: (m: string) => void process.stderr.write(`warning: ${m}\n`), debug: () => undefined };
     const { sink } = await buildSink(await registryFor([]), from, opts.trackingUri ? { tracking_uri: opts.trackingUri } : {}, log);
-    const got = await runsFromTracker(sink, from, target, { ...(spec.metric ? { metric: spec.metric } : {}), aggregate });
+    const got = await runsFromTracker(sink, from, target, { ...(spec.metric ? { metric: spec.metric } : {}), aggregate, ...(steps ? { steps } : {}) });
     runs = got.runs;
     title = got.title;
     outDir = opts.out ?? path.join('reports', target.replace(/[^A-Za-z0-9_.-]+/g, '_'));
   }
   const table = buildTable(runs, spec);
+  const how = describeAggregate(aggregate, steps);
+  if (how) table.aggregate = how;
   const { markdown, json, csv, latex, files } = await writeReport(table, { digits, title, fractions, better }, outDir, { png: opts.png !== false });
   if (opts.json) out(json);
   else if (opts.csv) out(csv);
@@ -110,7 +115,8 @@ export function register(program: Command): void {
     .option('--interval <how>', "95 % interval of the paired differences: t (Student's t) or bootstrap (percentile, 10000 resamples)", 't')
     .option('--bootstrap-seed <n>', 'seed of the bootstrap resampling', '0')
     .option('--better <way>', 'higher or lower: which values are best (marked per column)', 'higher')
-    .option('--aggregate <how>', "a run's value of the metric: last, max or min", 'last')
+    .option('--aggregate <how>', "a run's value of the metric: last, max, min or mean (of its history)", 'last')
+    .option('--steps <from:to>', 'aggregate only the points logged at steps from ≤ step < to (either end may be left open: 1500:, :500), e.g. a training diagnostic over the last quarter')
     .option('--percent', 'multiply values by 100 (default: when all values are within [0, 1])')
     .option('--no-percent', 'never multiply by 100')
     .option('--fractions', 'write whole-number reciprocals as fractions (0.125 as 1/8; default: for an axis whose every value is one)')
