@@ -14,6 +14,7 @@ import { stderrLogger, type Logger } from '../logger.js';
 import type { Optimizer, RunStatus, SegmentationDataset, SegmentationModel, StepContext, Trainer, TrackerRun } from '../plugin/contracts.js';
 import { systemTags } from '../tracking/provenance.js';
 import { openTracking } from '../tracking/open.js';
+import { BOOKKEEPING_METRICS } from '../tracking/metric-groups.js';
 import { ensureBackend, runtimeInfo } from './backend.js';
 import type { BackendSelection } from '../runtime/backend.js';
 import { engineSettings, type EngineSettings } from './schema.js';
@@ -255,7 +256,8 @@ async function train({ resolved, opts, settings, log, t0, runDir, runName, resum
     const samples = { count: EVAL_SAMPLE_IMAGES, seed: Number(config.seed ?? 0), title: `${shownName} @${iteration}` };
     const r = await evaluate(evaluated, dataset, metricComponents, { limit: settings.evaluation.limit, artifactDir, samples });
     metrics = r.scalars;
-    trackerRun.logMetrics(iteration, { ...r.scalars, 'eval/seconds': r.seconds, 'eval/images': r.images });
+    // One event per evaluation, with its duration: that is how trackers tell results from training values.
+    trackerRun.logMetrics(iteration, { ...r.scalars, [BOOKKEEPING_METRICS.evalSeconds]: r.seconds, [BOOKKEEPING_METRICS.evalImages]: r.images });
     for (const a of r.artifacts) trackerRun.logArtifact(a, `eval/iter-${String(iteration).padStart(7, '0')}`);
     const headline = Object.entries(r.scalars).filter(([k]) => !k.includes('/')).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ');
     progress.note(`${shownName} eval @${iteration} (${r.images} images, ${r.seconds.toFixed(1)}s): ${headline}`);
@@ -297,7 +299,7 @@ async function train({ resolved, opts, settings, log, t0, runDir, runName, resum
         });
       }
       const lrs = lrScalars(optimizers);
-      trackerRun.logMetrics(it, { ...scalars, ...lrs, it_per_sec: itPerSec });
+      trackerRun.logMetrics(it, { ...scalars, ...lrs, [BOOKKEEPING_METRICS.itPerSec]: itPerSec });
       if (performance.now() - lastSystemSample >= SYSTEM_SAMPLE_SECONDS * 1000) {
         lastSystemSample = performance.now();
         trackerRun.logMetrics(it, system.sample());
@@ -339,7 +341,7 @@ async function train({ resolved, opts, settings, log, t0, runDir, runName, resum
       if (listCheckpoints(runDir).at(-1)?.iteration !== it) writeCheckpoint(it, 'final');
       if (settings.evaluation.atEnd) await runEvaluation(it);
       const dataset = (await container.get('dataset', 'dataset')) as SegmentationDataset;
-      trackerRun.logMetrics(it, { 'data/bad_samples': dataset.badSampleCount(), 'train/it_per_sec_mean': avgItPerSec });
+      trackerRun.logMetrics(it, { [BOOKKEEPING_METRICS.badSamples]: dataset.badSampleCount(), [BOOKKEEPING_METRICS.itPerSecMean]: avgItPerSec });
     }
   } catch (e) {
     status = 'FAILED';

@@ -155,7 +155,7 @@ describe('MLflow integration', { skip }, () => {
       await tracker.close();
       const st = readShipState(runDir, s.uri)!;
       const c = new MlflowClient(s.uri);
-      const hist = await c.getMetricHistory(st.runId, 'loss');
+      const hist = await c.getMetricHistory(st.runId, 'train/loss');
       const steps = [...new Set(hist.map((m) => m.step))].sort((a, b) => a - b);
       assert.deepEqual(steps, Array.from({ length: 200 }, (_, i) => i), 'every step arrived');
       for (const m of hist) assert.equal(m.value, m.step);
@@ -256,7 +256,7 @@ describe('MLflow integration', { skip }, () => {
     const got = await client.getRun(readShipState(dir, server!.uri)!.runId);
     assert.deepEqual(fromKv(got.data.params), { a: '1', b: '3' });
     assert.equal(got.info.status, 'FINISHED');
-    assert.equal((await client.getMetricHistory(got.info.run_id, 'loss')).length, 2);
+    assert.equal((await client.getMetricHistory(got.info.run_id, 'train/loss')).length, 2);
     assert.ok(warnings.some((w) => w.includes("refused param 'a'")), warnings.join('\n'));
   });
 

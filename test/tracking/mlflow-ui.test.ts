@@ -2,7 +2,9 @@
  * A person's view: Debian's Chromium, driven by playwright-core, opens the real MLflow UI and
  * finds the sweep's parent run, its two child runs (after expanding the parent) and a child's
  * sweep-axis param; then an engine sweep's short cell names, a cell's evaluation images
- * (samples.png, the confusion heatmap), its System metrics tab and the report on the parent. Screenshots go to .cache/screenshots/ (ignored by git).
+ * (samples.png, the confusion heatmap), its metrics under the train/ val/ sys/ prefixes, its System metrics tab
+ * and the report on the parent. Screenshots go to .cache/screenshots/ (ignored by git); with
+ * ABLATE_UPDATE_SCREENSHOTS=1 the one README shows is rewritten (docs/images/).
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
+import sharp from 'sharp';
 import { trackingWith } from '../../src/tracking/open.js';
 import { readShipState } from '../../plugins/trackers/mlflow/shipper.js';
 import { MlflowSink } from '../../plugins/trackers/mlflow/index.js';
@@ -21,6 +24,8 @@ import { tinyRegistry, tinyExperiment } from '../support/tiny-plugins.js';
 
 const CHROMIUM = process.env.ABLATE_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.cache/screenshots');
+/** The screenshot README shows, rewritten by `ABLATE_UPDATE_SCREENSHOTS=1 npm test -- test/tracking/mlflow-ui.test.ts`. */
+const README_SHOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs/images/mlflow-eval-samples.png');
 
 function chromiumSkip(): string | undefined {
   if (existsSync(CHROMIUM)) return undefined;
@@ -126,6 +131,11 @@ test('MLflow UI shows an engine sweep: short cell names and, in a cell, its eval
   const shown = (lo: number, hi: number) => page.waitForFunction(([a, b]) => [...document.querySelectorAll('img')].some((i) => i.naturalWidth >= a! && i.naturalWidth < b! && i.naturalHeight >= 100), [lo, hi], { timeout: 30_000 });
   await shown(600, 10_000);
   await page.screenshot({ path: path.join(SHOTS, 'mlflow-eval-samples.png') });
+  if (process.env.ABLATE_UPDATE_SCREENSHOTS === '1') {
+    // README's picture of the MLflow UI: this page without the assistant panel, as a small palette PNG.
+    const shot = await page.screenshot({ clip: { x: 0, y: 0, width: 1110, height: 800 } });
+    await sharp(shot).resize({ width: 900 }).png({ palette: true, colours: 64, compressionLevel: 9 }).toFile(README_SHOT);
+  }
   await page.getByText('confusion_matrix.png', { exact: true }).first().click();
   await shown(100, 400);
   await page.screenshot({ path: path.join(SHOTS, 'mlflow-confusion-matrix.png') });
@@ -135,6 +145,20 @@ test('MLflow UI shows an engine sweep: short cell names and, in a cell, its eval
   await page.getByText(/cpu_utilization_percentage/).first().waitFor({ timeout: 60_000 });
   await page.getByText(/system_memory_usage_megabytes/).first().waitFor({ timeout: 30_000 });
   await page.screenshot({ path: path.join(SHOTS, 'mlflow-system-metrics.png') });
+
+  // The cell's Model metrics tab: evaluation results, training values and bookkeeping apart, under
+  // the prefixes the MLflow sink gives them (docs/tracking.md).
+  await page.goto(`${uri}/#/experiments/${cellState.experimentId}/runs/${cellState.runId}/model-metrics`, { waitUntil: 'domcontentloaded' });
+  // MLflow makes a section of each prefix (in name order) and titles a chart by the rest of its name.
+  for (const section of ['sys', 'train', 'val']) await page.getByText(section, { exact: true }).first().waitFor({ timeout: 60_000 });
+  await page.getByPlaceholder('Search metric charts').fill('val/');
+  // Each chart's legend names the run and the full metric key.
+  // (Charts below the fold are drawn only when scrolled to, so these are the first sections' ones.)
+  for (const key of ['sys/eval/seconds', 'val/mean_acc', 'val/miou']) await page.getByText(`(${key})`, { exact: false }).first().waitFor({ timeout: 30_000 });
+  await page.screenshot({ path: path.join(SHOTS, 'mlflow-model-metrics.png') });
+  await page.getByPlaceholder('Search metric charts').fill('loss');
+  await page.getByText('(train/loss)', { exact: false }).first().waitFor({ timeout: 30_000 });
+  assert.equal(await page.getByText(/\((miou|loss|it_per_sec)\)/).count(), 0, 'no metric left under its unprefixed name');
 
   // The parent run holds `ablate report`'s table and plot of the sweep.
   await page.goto(`${uri}/#/experiments/${parentState.experimentId}/runs/${parentState.runId}/artifacts`, { waitUntil: 'domcontentloaded' });

@@ -5,6 +5,7 @@
  */
 import { AblateError, decodeMetricValue, type TrackedRun } from '../../../src/index.js';
 import { MlflowError, fromKv, type MlflowClient, type MlflowRun } from './client.js';
+import { recordMetricKey } from './metric-names.js';
 import { RUN_ID_TAG } from './shipper.js';
 
 /** runs/search takes a list of experiment ids; ask in slices so a large server never gets one huge request. */
@@ -51,10 +52,15 @@ async function toTrackedRun(client: MlflowClient, run: MlflowRun, history: (metr
   const tags = fromKv(run.data.tags);
   const metrics: TrackedRun['metrics'] = {};
   for (const m of run.data.metrics ?? []) {
+    // Also under the record's name (`val/miou` → `miou`), so a report asks for the same metric
+    // whether its runs come from folders, from this server, or were shipped before the prefixes.
+    const plain = recordMetricKey(m.key);
     // get/search return only the latest value of each metric; the history costs a request per key.
-    metrics[m.key] = history(m.key)
+    const points = history(m.key) || (plain !== undefined && history(plain))
       ? (await client.getMetricHistory(run.info.run_id, m.key)).map((p) => ({ step: Number(p.step ?? 0), timestamp: Number(p.timestamp), value: decodeMetricValue(p.value) }))
       : [{ step: Number(m.step ?? 0), timestamp: Number(m.timestamp), value: decodeMetricValue(m.value) }];
+    metrics[m.key] = points;
+    if (plain !== undefined && !(run.data.metrics ?? []).some((o) => o.key === plain)) metrics[plain] = points;
   }
   return {
     id: run.info.run_id,

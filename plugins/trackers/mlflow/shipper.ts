@@ -13,6 +13,7 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync, 
 import path from 'node:path';
 import { decodeMetricValue, readEventsFrom, recordPaths, type RecordEvent, type StartEvent } from '../../../src/index.js';
 import { LIMITS, isValidKey, sanitizeKey } from './limits.js';
+import { mlflowMetricKey } from './metric-names.js';
 import { MlflowClient, MlflowError, chunkBatch, type KeyValue, type LogBatch, type MetricPoint } from './client.js';
 
 /** The tag that ties an MLflow run to its local record. */
@@ -258,7 +259,7 @@ export class Shipper {
       return n;
     }
     if (e.t === 'metrics') {
-      for (const [k, v] of Object.entries(e.m)) group.metrics!.push({ key: this.key(k), value: decodeMetricValue(v), timestamp: e.ts, step: e.step });
+      for (const [k, v] of Object.entries(e.m)) group.metrics!.push({ key: this.key(mlflowMetricKey(k, e.m)), value: decodeMetricValue(v), timestamp: e.ts, step: e.step });
       return Object.keys(e.m).length;
     }
     return 0;
