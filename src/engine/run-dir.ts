@@ -7,7 +7,7 @@
  *     run.json             identity: hash, name, source file, base folder; resumes that changed values
  *     checkpoints/         iter-NNNNNNN.safetensors + .json (keep_last)
  *     eval/iter-NNNNNNN/   metric artifacts (confusion matrix …)
- *     tracking/            the tracker's local record (resumed runs: resume-NNNNNNN/tracking/)
+ *     tracking/            the tracker's local record (a resumed attempt continues it)
  *     resume-NNNNNNN/config.yaml  the config a resume with changed values continued with
  *     result.json          final status, iteration and metrics
  */
@@ -108,8 +108,6 @@ export interface OpenedRunDir {
   changes: ConfigChange[];
   /** The config file of this part of the run (config.yaml, or resume-NNNNNNN/config.yaml after a change). */
   configFile: string;
-  /** Where this part's tracking record goes: the run folder, or resume-NNNNNNN[-k] when resuming. */
-  partDir: string;
 }
 
 /** The run's config file that resolves to `hash`: config.yaml, or one a changed resume wrote. */
@@ -165,11 +163,10 @@ export function openRunDir(
     writeFileSync(path.join(runDir, 'run.json'), `${JSON.stringify(meta, null, 2)}\n`);
   }
   let configFile = path.join(runDir, 'config.yaml');
-  const partDir = resumeFrom ? resumePartDir(runDir, resumeFrom.iteration) : runDir;
   if (resumeFrom && changes.length > 0) {
-    // The changed config is kept next to the resumed part's record, and run.json says which
-    // values changed at which iteration, so the run's history reads from its folder alone.
-    const rel = path.join(path.basename(partDir), 'config.yaml');
+    // The changed config is kept in the run folder, and run.json says which values changed at
+    // which iteration, so the run's history reads from its folder alone.
+    const rel = path.join(path.basename(resumeConfigDir(runDir, resumeFrom.iteration)), 'config.yaml');
     configFile = path.join(runDir, rel);
     mkdirSync(path.dirname(configFile), { recursive: true });
     writeFileSync(configFile, resolved.canonicalYaml);
@@ -181,18 +178,18 @@ export function openRunDir(
   } else if (resumeFrom) {
     configFile = configFileFor(runDir, resolved.hash) ?? configFile;
   }
-  return { runDir, runName, ...(resumeFrom ? { resumeFrom } : {}), changes, configFile, partDir };
+  return { runDir, runName, ...(resumeFrom ? { resumeFrom } : {}), changes, configFile };
 }
 
 /**
- * The folder of a resumed part's record: `resume-NNNNNNN`, or `resume-NNNNNNN-2`, `-3` … when an
- * earlier attempt from the same checkpoint already wrote one (a retry after a divergence resumes
+ * The folder of a changed resume's config: `resume-NNNNNNN`, or `resume-NNNNNNN-2`, `-3` … when an
+ * earlier resume from the same checkpoint already wrote one (a retry after a divergence resumes
  * from the same last finite checkpoint again).
  */
-export function resumePartDir(runDir: string, iteration: number): string {
+export function resumeConfigDir(runDir: string, iteration: number): string {
   const base = path.join(runDir, `resume-${String(iteration).padStart(7, '0')}`);
   let dir = base;
-  for (let k = 2; existsSync(path.join(dir, 'tracking', 'record.jsonl')); k++) dir = `${base}-${k}`;
+  for (let k = 2; existsSync(path.join(dir, 'config.yaml')); k++) dir = `${base}-${k}`;
   return dir;
 }
 

@@ -118,7 +118,7 @@ export async function runExperiment(resolved: RunnableExperiment, opts: RunOptio
   const backend = await ensureBackend(config, (line) => log.info(line));
   const container = new ExperimentContainer({ registry, config, baseDir: resolved.baseDir, runDir, log, runtime: runtimeInfo(config, backend), explainKey: (key, code) => pathHint(resolved.paths, key, code) });
   try {
-    return await train({ resolved, opts, settings, log, t0, runDir, runName, resumeFrom, changes: opened.changes, configFile: opened.configFile, partDir: opened.partDir, backend, container });
+    return await train({ resolved, opts, settings, log, t0, runDir, runName, resumeFrom, changes: opened.changes, configFile: opened.configFile, backend, container });
   } finally {
     // Every path, a failed build included, frees what was built: tfjs variable names are global to
     // the process, so a network left behind by one sweep cell breaks the next cell's identical one.
@@ -138,18 +138,16 @@ interface RunSetup {
   /** Optimisation values a resume changed, and the config file this part runs with. */
   changes: ConfigChange[];
   configFile: string;
-  partDir: string;
   backend: BackendSelection;
   container: ExperimentContainer;
 }
 
 /** Tracking, components, the loop and the last checkpoint and evaluation of one run. */
-async function train({ resolved, opts, settings, log, t0, runDir, runName, resumeFrom, changes, configFile, partDir, backend, container }: RunSetup): Promise<RunOutcome> {
+async function train({ resolved, opts, settings, log, t0, runDir, runName, resumeFrom, changes, configFile, backend, container }: RunSetup): Promise<RunOutcome> {
   const config = resolved.config;
   const tracker = await openTracking(container, log);
   const shownName = opts.displayName ?? runName;
   const description = resolved.file ? experimentDescription(resolved.file) : undefined;
-  const trackerDir = partDir;
   const tags: Record<string, string> = {
     ...systemTags(),
     'ablate.config_hash': resolved.hash,
@@ -163,14 +161,16 @@ async function train({ resolved, opts, settings, log, t0, runDir, runName, resum
     ...(changes.length > 0 ? { 'ablate.resume_changes': changes.map(describeChange).join('; ') } : {}),
     ...opts.tags,
   };
+  // A resumed attempt continues the run's tracker run (the same record, the same MLflow run).
   const trackerRun = await tracker.startRun({
-    name: resumeFrom ? `${shownName} (resumed @${resumeFrom.iteration})` : shownName,
+    name: shownName,
     experiment: String(config.name ?? 'default'),
     // The recorded view: env values as their references (src/config/redact.ts).
     params: { ...flattenParams(resolved.recorded ?? config), ...opts.params },
     tags,
-    runDir: trackerDir,
+    runDir,
     ...(opts.parentRunId ? { parentRunId: opts.parentRunId } : {}),
+    ...(resumeFrom ? { resume: { iteration: resumeFrom.iteration } } : {}),
   });
   trackerRun.logArtifact(configFile);
   if (resumeFrom && changes.length > 0) {

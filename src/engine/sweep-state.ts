@@ -6,13 +6,13 @@
  *
  *   <sweepDir>/launch.json   { launcher, parentRunId, baseDir, handles: [{ name, id, log }] }
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AblateError } from '../errors.js';
 import type { LaunchCell, LaunchCellStatus, LaunchHandle, LaunchResult, Launcher, RunStatus } from '../plugin/contracts.js';
-import { readRecord, writerAlive } from '../tracking/record.js';
+import { isRunDir, readRecord, writerAlive } from '../tracking/record.js';
 
 export const LAUNCH_FILE = 'launch.json';
 
@@ -99,28 +99,20 @@ export function readResult(runDir: string): ResultFile | undefined {
   }
 }
 
-/** The last iteration a (running) cell logged, over its first attempt and every resumption. */
+/** The last iteration a (running) cell logged (a resumed attempt continues the same record). */
 export function latestIteration(runDir: string): number | undefined {
-  if (!existsSync(runDir)) return undefined;
-  const dirs = [runDir, ...readdirSync(runDir).filter((d) => /^resume-\d+(-\d+)?$/.test(d)).map((d) => path.join(runDir, d))];
+  if (!isRunDir(runDir)) return undefined;
   let last: number | undefined;
-  for (const d of dirs) {
-    if (!existsSync(path.join(d, 'tracking', 'record.jsonl'))) continue;
-    for (const points of Object.values(readRecord(d).metrics)) {
-      const step = points.at(-1)?.step;
-      if (step !== undefined && (last === undefined || step > last)) last = step;
-    }
+  for (const points of Object.values(readRecord(runDir).metrics)) {
+    for (const p of points) if (last === undefined || p.step > last) last = p.step;
   }
   return last;
 }
 
-/** Whether the process writing the run's latest record (first attempt or a resumption) is alive on this machine. */
+/** Whether the process writing the run's record (its latest attempt) is alive on this machine. */
 function recordWriterAlive(runDir: string): boolean {
-  if (!existsSync(runDir)) return false;
-  const resumes = readdirSync(runDir).filter((d) => /^resume-\d+(-\d+)?$/.test(d)).sort();
-  const latest = resumes.length > 0 ? path.join(runDir, resumes.at(-1)!) : runDir;
-  if (!existsSync(path.join(latest, 'tracking', 'record.jsonl'))) return false;
-  const rec = readRecord(latest);
+  if (!isRunDir(runDir)) return false;
+  const rec = readRecord(runDir);
   // Another host's writer cannot be checked from here (a cluster node): the launcher knows better.
   return rec.host === os.hostname() && writerAlive(rec);
 }

@@ -276,6 +276,12 @@ export interface RunInfo {
   runDir: string;
   /** Set for a sweep cell: the tracker run id of the sweep's parent run. */
   parentRunId?: string;
+  /**
+   * Continue the run already recorded in `runDir` instead of starting one (a resumed attempt, or
+   * a sweep's parent ended by another process): the record gets a `resume` event and every sink
+   * continues the same run. `iteration` is the checkpoint the attempt restarts from.
+   */
+  resume?: { iteration?: number };
 }
 
 export interface DatasetInput {
@@ -324,7 +330,18 @@ export interface MetricsEvent { t: 'metrics'; step: number; ts: number; m: Recor
 export interface ArtifactEvent { t: 'artifact'; file: string }
 export interface InputEvent { t: 'input'; input: DatasetInput }
 export interface EndEvent { t: 'end'; status: Exclude<RunStatus, 'RUNNING'>; time: number }
-export type RecordEvent = StartEvent | ParamsEvent | TagsEvent | MetricsEvent | ArtifactEvent | InputEvent | EndEvent;
+/**
+ * Another process continues the run (a resumed attempt from the checkpoint at `iteration`): the
+ * run is RUNNING again, and `pid`/`host` name its new writer.
+ */
+export interface ResumeEvent { t: 'resume'; time: number; pid: number; host: string; iteration?: number }
+/**
+ * Points a resumed attempt computed again for (key, step) pairs the record already holds (the
+ * iterations between its checkpoint and the interruption). The record's first point stays the
+ * run's: kept here, never shipped as metrics, so no metric has two points at one step.
+ */
+export interface RecomputedEvent { t: 'recomputed'; step: number; ts: number; m: Record<string, number | string> }
+export type RecordEvent = StartEvent | ParamsEvent | TagsEvent | MetricsEvent | ArtifactEvent | InputEvent | EndEvent | ResumeEvent | RecomputedEvent;
 
 /** A run as a sink is told of it: the run's info plus its client run id. */
 export interface SinkRunInfo extends RunInfo {
@@ -333,7 +350,7 @@ export interface SinkRunInfo extends RunInfo {
 
 /** One run inside a sink. Each call comes after the event is in the record. */
 export interface SinkRun {
-  /** Every event of the record, in order, from the run's `start` on (sent once each). */
+  /** Every event of the record, in order, from the run's `start` on (sent once each); a continued run's from its `resume` event on. */
   event?(event: RecordEvent): void;
   /** Delivers what was recorded so far, as far as the sink can within its own time limit. */
   flush?(): Promise<void>;

@@ -7,7 +7,7 @@
 import { AblateError } from '../errors.js';
 import type { Logger } from '../plugin/define.js';
 import type { RecordEvent, RunInfo, RunStatus, SinkRun, TrackerRun, TrackingSink, DatasetInput } from '../plugin/contracts.js';
-import { RecordWriter } from './record.js';
+import { RecordWriter, isRunDir } from './record.js';
 
 /** The trackers of one experiment, opened: start runs, then close once every run has ended. */
 export interface Tracking {
@@ -78,10 +78,16 @@ export class RecordedRun implements TrackerRun {
   }
 
   static async start(info: RunInfo, sinks: readonly NamedSink[], log: Logger): Promise<RecordedRun> {
-    const writer = new RecordWriter(info.runDir, { name: info.name, experiment: info.experiment, parent: info.parentRunId });
+    // A resumed attempt continues the run its folder records (one run, in the record and in every
+    // sink); a folder without a record (copied without tracking/) starts one.
+    const continuing = info.resume !== undefined && isRunDir(info.runDir);
+    if (info.resume && !continuing) log.warn(`${info.runDir} holds no tracking record to continue; the resumed attempt starts a new one`);
+    const writer = continuing
+      ? RecordWriter.continue(info.runDir, { ...(info.resume?.iteration !== undefined ? { iteration: info.resume.iteration } : {}), warn: (m) => log.warn(m) })
+      : new RecordWriter(info.runDir, { name: info.name, experiment: info.experiment, parent: info.parentRunId });
     writer.warn = (m) => log.warn(m);
     // What is recorded before the sinks have opened the run reaches them right after they have.
-    const early: RecordEvent[] = [writer.start];
+    const early: RecordEvent[] = [writer.resumed ?? writer.start];
     writer.onAppend = (e) => early.push(e);
     writer.setTags(info.tags);
     writer.logParams(info.params);

@@ -8,14 +8,14 @@
  *   <runDir>/tracking/artifacts/...    copies of logged files, as laid out in the run's artifacts
  *   <runDir>/tracking/<sink state>     what a sink keeps to resume delivery (how far it got)
  */
-import { closeSync, copyFileSync, constants as fsc, cpSync, existsSync, mkdirSync, openSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, constants as fsc, cpSync, existsSync, ftruncateSync, mkdirSync, openSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { AblateError } from '../errors.js';
 import { decodeMetricValue, encodeMetricValue } from './metric-values.js';
 import { maskUrlCredentials } from './secrets.js';
-import type { DatasetInput, RecordEvent, RunStatus, StartEvent } from '../plugin/contracts.js';
+import type { DatasetInput, RecordEvent, ResumeEvent, RunStatus, StartEvent } from '../plugin/contracts.js';
 
 export type { RecordEvent, StartEvent };
 
@@ -33,14 +33,26 @@ export function newRunId(): string {
   return randomUUID().replace(/-/g, '');
 }
 
+/** What a continued record already holds (RecordWriter.continue reads it). */
+interface Continued {
+  start: StartEvent;
+  params: Record<string, string>;
+  /** (key, step) pairs logged before the resume: a point logged again for one is recomputed. */
+  steps: Map<string, Set<number>>;
+  iteration?: number;
+}
+
 /** Appends events to a run's record. Writes are synchronous so nothing is lost if the process dies. */
 export class RecordWriter {
   readonly runDir: string;
   readonly id: string;
   /** The record's first event (written by the constructor, before anyone could listen). */
   readonly start: StartEvent;
+  /** Set when this writer continues an earlier record: the resume event it appended. */
+  readonly resumed: ResumeEvent | undefined;
   private fd: number | undefined;
   private readonly params = new Map<string, string>();
+  private readonly earlierSteps: Map<string, Set<number>> | undefined;
   private readonly paths: ReturnType<typeof recordPaths>;
   private ended = false;
   /** Called after each append (the shipper uses it to wake up early). */
@@ -48,18 +60,29 @@ export class RecordWriter {
   /** Where warnings go (param changes, missing artifact files). */
   warn: (message: string) => void = (m) => process.emitWarning(m);
 
-  constructor(runDir: string, start: Omit<StartEvent, 't' | 'v' | 'time' | 'pid' | 'host' | 'id'> & { id?: string; time?: number }) {
+  constructor(runDir: string, start: Omit<StartEvent, 't' | 'v' | 'time' | 'pid' | 'host' | 'id'> & { id?: string; time?: number }, continued?: Continued) {
     this.runDir = path.resolve(runDir);
     this.paths = recordPaths(this.runDir);
-    if (existsSync(this.paths.file) && statSync(this.paths.file).size > 0) {
+    if (!continued && existsSync(this.paths.file) && statSync(this.paths.file).size > 0) {
       throw new AblateError('tracking.record-exists', `run folder ${this.runDir} already holds a tracking record`, {
         where: { file: this.paths.file },
-        hint: 'use a new run folder for each run',
+        hint: 'use a new run folder for each run (a resumed run continues its record: ablate run --resume)',
       });
     }
     mkdirSync(this.paths.artifacts, { recursive: true });
-    this.id = start.id ?? newRunId();
     this.fd = openSync(this.paths.file, 'a');
+    if (continued) {
+      this.start = continued.start;
+      this.id = continued.start.id;
+      for (const [k, v] of Object.entries(continued.params)) this.params.set(k, v);
+      this.earlierSteps = continued.steps;
+      this.resumed = { t: 'resume', time: Date.now(), pid: process.pid, host: os.hostname(), ...(continued.iteration !== undefined ? { iteration: continued.iteration } : {}) };
+      this.append(this.resumed);
+      return;
+    }
+    this.id = start.id ?? newRunId();
+    this.resumed = undefined;
+    this.earlierSteps = undefined;
     this.start = {
       t: 'start',
       v: FORMAT_VERSION,
@@ -72,6 +95,34 @@ export class RecordWriter {
       host: os.hostname(),
     };
     this.append(this.start);
+  }
+
+  /**
+   * Continues the run recorded in `runDir` (a resumed attempt, or another process ending it): the
+   * same record and run id, so every sink continues the same run. Appends a `resume` event.
+   * Params already recorded stay (equal values are no-ops, changed ones are dropped with a
+   * warning, as MLflow keeps params write-once); a metric point for a (key, step) the record
+   * already holds goes to a `recomputed` event, since MLflow can add points but never remove one.
+   * Refused while the record's writer is alive on this machine.
+   */
+  static continue(runDir: string, opts: { iteration?: number; warn?: (message: string) => void } = {}): RecordWriter {
+    const dir = path.resolve(runDir);
+    const { file } = recordPaths(dir);
+    if (!existsSync(file)) throw new AblateError('tracking.no-record', `${dir} holds no tracking record to continue`, { where: { file } });
+    const { start, record } = foldRecord(dir);
+    if (record.status === 'RUNNING') {
+      if (record.host === os.hostname() && writerAlive(record)) {
+        throw new AblateError('tracking.record-in-use', `the run in ${dir} is still being written by process ${record.pid}`, {
+          where: { file },
+          hint: 'wait for it to end (or stop it: Ctrl-C checkpoints) before continuing the run',
+        });
+      }
+      if (record.host !== os.hostname()) opts.warn?.(`the run in ${dir} was last written on ${record.host} (process ${record.pid}) and did not end; continuing it here`);
+    }
+    dropPartialLine(file);
+    const steps = new Map<string, Set<number>>();
+    for (const [k, points] of Object.entries(record.metrics)) steps.set(k, new Set(points.map((p) => p.step)));
+    return new RecordWriter(dir, start, { start, params: record.params, steps, ...(opts.iteration !== undefined ? { iteration: opts.iteration } : {}) });
   }
 
   private append(e: RecordEvent): void {
@@ -104,10 +155,13 @@ export class RecordWriter {
   }
 
   logMetrics(step: number, metrics: Record<string, number>, timestampMs?: number): void {
+    const at = Math.round(step);
+    const ts = Math.round(timestampMs ?? Date.now());
     const m: Record<string, number | string> = {};
-    for (const [k, v] of Object.entries(metrics)) m[k] = encodeMetricValue(Number(v));
-    if (Object.keys(m).length === 0) return;
-    this.append({ t: 'metrics', step: Math.round(step), ts: Math.round(timestampMs ?? Date.now()), m });
+    const again: Record<string, number | string> = {};
+    for (const [k, v] of Object.entries(metrics)) (this.earlierSteps?.get(k)?.has(at) ? again : m)[k] = encodeMetricValue(Number(v));
+    if (Object.keys(m).length > 0) this.append({ t: 'metrics', step: at, ts, m });
+    if (Object.keys(again).length > 0) this.append({ t: 'recomputed', step: at, ts, m: again });
   }
 
   /**
@@ -217,8 +271,9 @@ export interface RunRecord {
   parent?: string;
   startTime: number;
   endTime?: number;
-  /** RUNNING when the record has no end event (still running, or the process died). */
+  /** RUNNING when the record has no end event after its last resume (still running, or the process died). */
   status: RunStatus;
+  /** The process writing the run now (the last resumed attempt's). */
   pid: number;
   host: string;
   params: Record<string, string>;
@@ -226,6 +281,8 @@ export interface RunRecord {
   metrics: Record<string, MetricHistoryPoint[]>;
   artifacts: string[];
   inputs: DatasetInput[];
+  /** Each time another process continued the run (a resumed attempt), in order. */
+  resumes: { time: number; iteration?: number }[];
 }
 
 export function isRunDir(dir: string): boolean {
@@ -234,6 +291,34 @@ export function isRunDir(dir: string): boolean {
 
 /** Reads and folds a run's record. */
 export function readRecord(runDir: string): RunRecord {
+  return foldRecord(runDir).record;
+}
+
+/** A record whose last line was cut off (its process died mid-write) loses that partial line, never shipped or read. */
+function dropPartialLine(file: string): void {
+  const fd = openSync(file, 'r+');
+  try {
+    const size = statSync(file).size;
+    const tail = Buffer.alloc(Math.min(size, 64 * 1024));
+    let end = size;
+    for (;;) {
+      if (end === 0) break;
+      const n = Math.min(tail.length, end);
+      readSync(fd, tail, 0, n, end - n);
+      const nl = tail.subarray(0, n).lastIndexOf(0x0a);
+      if (nl >= 0) {
+        end = end - n + nl + 1;
+        break;
+      }
+      end -= n;
+    }
+    if (end < size) ftruncateSync(fd, end);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function foldRecord(runDir: string): { start: StartEvent; record: RunRecord } {
   const { file } = recordPaths(runDir);
   if (!existsSync(file)) {
     throw new AblateError('tracking.no-record', `${runDir} is not a run folder (no ${RECORD_DIR}/${RECORD_FILE})`, { where: { file: runDir } });
@@ -258,6 +343,7 @@ export function readRecord(runDir: string): RunRecord {
     metrics: {},
     artifacts: [],
     inputs: [],
+    resumes: [],
   };
   for (const { event: e } of events.slice(1)) {
     switch (e.t) {
@@ -280,11 +366,19 @@ export function readRecord(runDir: string): RunRecord {
         rec.status = e.status;
         rec.endTime = e.time;
         break;
+      case 'resume':
+        // Continued by another process: running again, and that process is the writer now.
+        rec.status = 'RUNNING';
+        delete rec.endTime;
+        rec.pid = e.pid;
+        rec.host = e.host;
+        rec.resumes.push({ time: e.time, ...(e.iteration !== undefined ? { iteration: e.iteration } : {}) });
+        break;
       default:
         break;
     }
   }
-  return rec;
+  return { start: first, record: rec };
 }
 
 /** Whether the process that wrote an unfinished record is still alive on this machine. */

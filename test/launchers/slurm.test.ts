@@ -15,14 +15,23 @@ import { sweepCancel, sweepStatus } from '../../src/cli/commands/sweep-follow.js
 import type { CellProgress } from '../../src/engine/sweep-state.js';
 import { clusterForTests } from './slurm-cluster.js';
 import { tinyPluginsFile } from '../support/paths.js';
+import { serverForTests } from '../tracking/mlflow-server.js';
+import { MlflowClient } from '../../plugins/trackers/mlflow/client.js';
+import { RUN_ID_TAG, readShipState } from '../../plugins/trackers/mlflow/shipper.js';
+import { after } from 'node:test';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { skip } = clusterForTests();
+// The tests that check the MLflow runs of a Slurm sweep need the real server too.
+const mlflow = skip ? { skip } : await serverForTests();
+after(async () => {
+  await mlflow.server?.stop();
+});
 const tsx = createRequire(import.meta.url).resolve('tsx');
 // Each cell's `ablate run` runs the CLI from source (the job inherits this environment).
 process.env.ABLATE_RUN_ENTRY = JSON.stringify(['--import', tsx, path.join(here, '..', 'support', 'cli-entry.ts')]);
 
-function sweepFile(dir: string, opts: { trainer: string; grid: string; launcher?: string; checkpoint?: string }): string {
+function sweepFile(dir: string, opts: { trainer: string; grid: string; launcher?: string; checkpoint?: string; tracker?: string }): string {
   const file = path.join(dir, 'sweep.yaml');
   writeFileSync(
     file,
@@ -40,7 +49,7 @@ function sweepFile(dir: string, opts: { trainer: string; grid: string; launcher?
       `checkpoint: ${opts.checkpoint ?? '{every: 1000}'}`,
       'progress: {log_every: 1, bar: never}',
       `output: {dir: ${JSON.stringify(path.join(dir, 'runs'))}}`,
-      'tracker: {type: local}',
+      `trackers: [${opts.tracker ?? '{type: local}'}]`,
       `launcher: {type: slurm, signal_grace: 5${opts.launcher?.includes('max_requeues') ? '' : ', max_requeues: 2'}${opts.launcher ? `, ${opts.launcher}` : ''}}`,
       'sweep:',
       '  grid:',
@@ -110,9 +119,10 @@ test('a 4-cell sweep with array_parallelism 2 submits, returns, finishes on Slur
   for (const c of local.cells) assert.deepEqual(ended.find((e) => e.name === c.name)!.metrics, c.metrics, `${c.name}: Slurm and local metrics`);
 });
 
-test('a cell preempted mid-run (USR1) checkpoints, requeues itself and ends with the metrics of an uninterrupted run', { skip, timeout: 600_000 }, async () => {
+test('a cell preempted mid-run (USR1) checkpoints, requeues itself and continues its MLflow run: one run, FINISHED, each step once, the metrics of an uninterrupted run', { skip: mlflow.skip, timeout: 600_000 }, async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-slurm-'));
-  const file = sweepFile(dir, { trainer: 'iterations: 30, sleep_ms: 150', grid: 'scheduler.lr: [0.5]' });
+  const uri = mlflow.server!.uri;
+  const file = sweepFile(dir, { trainer: 'iterations: 30, sleep_ms: 150', grid: 'scheduler.lr: [0.5]', tracker: `{type: mlflow, tracking_uri: ${JSON.stringify(uri)}, flush_interval_ms: 200}` });
   const submitted = await runSweep(file, { set: [] }, silent);
   const id = submitted.handles[0]!.id;
   await until(submitted.sweepDir, ([c]) => c!.state === 'RUNNING' && (c!.iteration ?? 0) >= 3, 120, 'the cell trains');
@@ -129,11 +139,28 @@ test('a cell preempted mid-run (USR1) checkpoints, requeues itself and ends with
   assert.match(log, /requeueing job/);
   assert.match(log, /attempt 2/);
   assert.match(log, /continuing from .*checkpoints/);
-  // The same run folder: the first attempt's record and the resumption's record side by side.
-  assert.ok(existsSync(path.join(done!.runDir, 'tracking', 'record.jsonl')));
+  // The same run folder and the same record: the requeued attempt continued it.
+  const events = readFileSync(path.join(done!.runDir, 'tracking', 'record.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { t: string; status?: string; id?: string });
+  assert.deepEqual(events.filter((e) => ['start', 'end', 'resume'].includes(e.t)).map((e) => e.status ?? e.t), ['start', 'KILLED', 'resume', 'FINISHED']);
 
   const local = await runSweep(file, { set: [], launcher: 'local' }, silent);
   assert.deepEqual(done!.metrics, local.cells[0]!.metrics, 'preempted + resumed equals uninterrupted');
+
+  // MLflow: one run for both attempts, FINISHED, each metric's steps unique, the uninterrupted run's histories.
+  const client = new MlflowClient(uri);
+  const state = readShipState(done!.runDir, uri)!;
+  const clientId = (events[0] as { id?: string }).id!;
+  assert.equal((await client.searchRuns([state.experimentId], `tags.\`${RUN_ID_TAG}\` = '${clientId}'`)).length, 1, 'one MLflow run');
+  const run = await client.getRun(state.runId);
+  assert.equal(run.info.status, 'FINISHED');
+  const uninterrupted = readShipState(local.cells[0]!.runDir!, uri)!.runId;
+  for (const m of run.data.metrics ?? []) {
+    const steps = (await client.getMetricHistory(state.runId, m.key)).map((p) => Number(p.step));
+    assert.equal(new Set(steps).size, steps.length, `${m.key}: each step once (${steps.join(',')})`);
+  }
+  const history = async (id: string, key: string) => (await client.getMetricHistory(id, key)).map((p) => [Number(p.step), p.value]).sort((a, b) => a[0]! - b[0]!);
+  for (const key of ['loss', 'pixel_acc']) assert.deepEqual(await history(state.runId, key), await history(uninterrupted, key), key);
+  assert.equal((await history(state.runId, 'loss')).length, 30);
 });
 
 test('cancel --cell stops one running cell with a checkpoint (KILLED, not requeued) and leaves the other to finish', { skip, timeout: 600_000 }, async () => {

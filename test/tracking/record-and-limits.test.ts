@@ -88,6 +88,43 @@ test('record: events round-trip, params are write-once, artifacts are copied', (
   assert.throws(() => w.logArtifact(f, '../escape'));
 });
 
+test('record: a continued run keeps its id and params, drops a cut-off last line, and files recomputed points apart', () => {
+  const dir = tmp();
+  const w = new RecordWriter(dir, { name: 'r', experiment: 'e' });
+  w.logParams({ lr: '0.5' });
+  for (let step = 0; step < 5; step++) w.logMetrics(step, { loss: 10 - step });
+  w.logMetrics(3, { sys: 1 });
+  // The process dies while writing a line: the cut-off line was never an event.
+  const file = path.join(dir, 'tracking', 'record.jsonl');
+  writeFileSync(file, `${readFileSync(file, 'utf8')}{"t":"metrics","st`);
+  // Its process (this one, alive) still holds it: continuing is refused.
+  assert.throws(() => RecordWriter.continue(dir), (e: unknown) => (e as { code?: string }).code === 'tracking.record-in-use');
+  w.end('KILLED');
+
+  const c = RecordWriter.continue(dir, { iteration: 3 });
+  const warnings: string[] = [];
+  c.warn = (m) => void warnings.push(m);
+  assert.equal(c.id, w.id);
+  assert.deepEqual(c.resumed && [c.resumed.t, c.resumed.iteration, c.resumed.pid], ['resume', 3, process.pid]);
+  assert.equal(readRecord(dir).status, 'RUNNING', 'running again');
+  c.logParams({ lr: '0.5', extra: 'new' });
+  c.logParams({ lr: '0.1' });
+  for (let step = 3; step < 7; step++) c.logMetrics(step, { loss: 100 + step, sys: step });
+  c.end('FINISHED');
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /param 'lr' was already logged as '0\.5'/);
+  const rec = readRecord(dir);
+  assert.equal(rec.status, 'FINISHED');
+  assert.deepEqual(rec.params, { lr: '0.5', extra: 'new' });
+  assert.deepEqual(rec.resumes.map((r) => r.iteration), [3]);
+  // The first point of a (key, step) stays the run's: loss 3 and 4 from the first attempt, sys 3 too.
+  assert.deepEqual(rec.metrics.loss!.map((p) => [p.step, p.value]), [[0, 10], [1, 9], [2, 8], [3, 7], [4, 6], [5, 105], [6, 106]]);
+  assert.deepEqual(rec.metrics.sys!.map((p) => [p.step, p.value]), [[3, 1], [4, 4], [5, 5], [6, 6]]);
+  const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { t: string; step?: number; m?: object });
+  assert.deepEqual(lines.filter((e) => e.t === 'recomputed').map((e) => [e.step, e.m]), [[3, { loss: 103, sys: 3 }], [4, { loss: 104 }]]);
+  assert.throws(() => RecordWriter.continue(path.join(dir, 'nothing-here')), /holds no tracking record to continue/);
+});
+
 test('the record is written with no sink and with the console sink, which prints what is recorded', async () => {
   const lines: string[] = [];
   const log = { info: () => undefined, warn: () => undefined, debug: () => undefined };

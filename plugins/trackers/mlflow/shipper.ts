@@ -7,9 +7,14 @@
  * second `sync` resumes where it stopped. Replays are idempotent: the MLflow run is found again
  * by its `ablate.run_id` tag, params and tags are idempotent, and a metric row sent twice is the
  * same primary key on MLflow's SQL stores.
+ *
+ * A resumed attempt continues the same record (a `resume` event after the earlier `end`): the
+ * shipper carries on from its saved offset in the same MLflow run and sets it RUNNING again. The
+ * record never holds two points of one metric at one step (points a resumed attempt recomputes
+ * are `recomputed` events, not shipped), so neither does the MLflow run.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { decodeMetricValue, readEventsFrom, recordPaths, type RecordEvent, type StartEvent } from '../../../src/index.js';
 import { LIMITS, isValidKey, sanitizeKey } from './limits.js';
@@ -43,7 +48,7 @@ export interface ShipState {
   artifactUri: string;
   /** Bytes of record.jsonl already on the server. */
   offset: number;
-  /** The end event has been shipped. */
+  /** The last event shipped was an end event (a resumed attempt may add more after it). */
   done: boolean;
 }
 
@@ -152,8 +157,9 @@ export class Shipper {
     return this.state ? `${this.client.trackingUri}/#/experiments/${this.state.experimentId}/runs/${this.state.runId}` : undefined;
   }
 
+  /** The run has ended and the server has all of its record (a resumed attempt's events are new work). */
   get done(): boolean {
-    return this.state?.done ?? false;
+    return (this.state?.done ?? false) && statSync(this.file, { throwIfNoEntry: false })?.size === this.state!.offset;
   }
 
   private warn(m: string) {
@@ -168,8 +174,8 @@ export class Shipper {
   }
 
   private async pumpOnce(): Promise<void> {
-    if (this.state?.done) return;
     const { events } = readEventsFrom(this.file, this.state?.offset ?? 0);
+    if (events.length === 0) return;
     if (!this.state) {
       const start = events[0]?.event;
       if (!start || start.t !== 'start') throw new Error(`${this.file}: the record does not begin with a start event`);
@@ -195,7 +201,7 @@ export class Shipper {
       await sendGroup();
       await this.sendOther(event);
       groupEnd = end;
-      this.save({ offset: end, ...(event.t === 'end' ? { done: true } : {}) });
+      this.save({ offset: end, done: event.t === 'end' });
     }
     await sendGroup();
   }
@@ -362,6 +368,10 @@ export class Shipper {
       this.stats.requests++;
     } else if (e.t === 'end') {
       await c.updateRun(s.runId, { status: e.status, endTime: e.time });
+      this.stats.requests++;
+    } else if (e.t === 'resume') {
+      // The same MLflow run continues: RUNNING again until the resumed attempt's end event.
+      await c.updateRun(s.runId, { status: 'RUNNING' });
       this.stats.requests++;
     }
   }
