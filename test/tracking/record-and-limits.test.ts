@@ -94,12 +94,12 @@ test('record: a continued run keeps its id and params, drops a cut-off last line
   w.logParams({ lr: '0.5' });
   for (let step = 0; step < 5; step++) w.logMetrics(step, { loss: 10 - step });
   w.logMetrics(3, { sys: 1 });
-  // The process dies while writing a line: the cut-off line was never an event.
-  const file = path.join(dir, 'tracking', 'record.jsonl');
-  writeFileSync(file, `${readFileSync(file, 'utf8')}{"t":"metrics","st`);
-  // Its process (this one, alive) still holds it: continuing is refused.
+  // Its process (this one, alive) still writes it: continuing is refused.
   assert.throws(() => RecordWriter.continue(dir), (e: unknown) => (e as { code?: string }).code === 'tracking.record-in-use');
   w.end('KILLED');
+  // A process that died while writing a line: the cut-off line was never an event.
+  const file = path.join(dir, 'tracking', 'record.jsonl');
+  writeFileSync(file, `${readFileSync(file, 'utf8')}{"t":"metrics","st`);
 
   const c = RecordWriter.continue(dir, { iteration: 3 });
   const warnings: string[] = [];
