@@ -22,7 +22,8 @@ import { applyLayer, ConfigState } from './merge.js';
 import type { Provenance } from './origin.js';
 import { parseSet, setLayer, type ParsedSet } from './overrides.js';
 import { isPlainObject } from './paths.js';
-import { mergePhaseErrors, resolveReferences } from './refs.js';
+import { resolveReferences } from './refs.js';
+import { mergePhaseErrors } from './phase-errors.js';
 import { parseSweep, planCells, type SweepAxis } from './sweep.js';
 import { duplicateCellErrors } from './sweep-duplicates.js';
 
@@ -96,14 +97,22 @@ interface Prepared {
   files: string[];
   sweepRaw: unknown;
   otherSets: ParsedSet[];
+  /**
+   * Errors of the merge phase (a missing base, a duplicate key, a bad `--set`) that leave the rest
+   * of the document valid data: reported together with the reference and schema errors.
+   */
+  errors: AblateError[];
+  /** Files that could not be merged (see mergeFileChain): the config lacks what they would set. */
+  gaps: string[];
 }
 
 function prepare(file: string, opts: LoadOptions): Prepared {
   assertExperimentFile(file);
   const abs = path.resolve(file);
   const errors: AblateError[] = [];
+  const gaps: string[] = [];
   const state = new ConfigState();
-  const files = mergeFileChain(state, abs, errors);
+  const files = mergeFileChain(state, abs, errors, [], gaps);
   const sweepSets: ParsedSet[] = [];
   const otherSets: ParsedSet[] = [];
   for (const raw of opts.set ?? []) {
@@ -114,11 +123,12 @@ function prepare(file: string, opts: LoadOptions): Prepared {
       collect(e, errors);
     }
   }
+  // The file itself is not data (a syntax error, a list at the top): there is nothing to validate.
+  if (gaps.includes(abs)) throwAll(sortErrors(errors));
   for (const s of sweepSets) applyLayer(state, setLayer(s), errors);
-  throwAll(sortErrors(errors));
   const sweepRaw = state.tree.sweep;
   delete state.tree.sweep;
-  return { file: abs, baseDir: opts.baseDir ? path.resolve(opts.baseDir) : path.dirname(abs), state, files, sweepRaw, otherSets };
+  return { file: abs, baseDir: opts.baseDir ? path.resolve(opts.baseDir) : path.dirname(abs), state, files, sweepRaw, otherSets, errors, gaps };
 }
 
 function collect(e: unknown, into: AblateError[]): void {
@@ -154,25 +164,32 @@ function pluginSpecs(state: ConfigState, p: Prepared): PluginSpec[] {
  */
 export function experimentPluginSpecs(file: string): PluginSpec[] {
   const p = prepare(file, {});
+  throwAll(sortErrors(p.errors));
   return pluginSpecs(p.state, p);
 }
 
-async function finish(p: Prepared, state: ConfigState, opts: LoadOptions & { fragment?: boolean }): Promise<ResolvedExperiment> {
-  const errors: AblateError[] = [];
+/**
+ * Applies the remaining `--set` flags, references, defaults and validation to `state`. `earlier`
+ * are errors of the phases before (merge, sweep cell) that left the rest valid data: they are
+ * thrown together with this phase's, and `gaps` (files that could not be merged) mark errors that
+ * only echo a missing file as noise.
+ */
+async function finish(p: Prepared, state: ConfigState, opts: LoadOptions & { fragment?: boolean }, earlier: readonly AblateError[] = p.errors, gaps: readonly string[] = p.gaps): Promise<ResolvedExperiment> {
+  const errors: AblateError[] = [...earlier];
   for (const s of p.otherSets) applyLayer(state, setLayer(s), errors);
   adoptFormerSpellings(state, p.files, errors);
-  throwAll(sortErrors(errors));
   let registry: PluginRegistry;
   try {
     registry = await registryFor(pluginSpecs(state, p), opts.registry);
   } catch (e) {
-    // A plugin that fails to load is located at its `plugins:` entry.
+    // A plugin that fails to load is located at its `plugins:` entry; without it nothing can be validated.
     if (e instanceof AblateError && !(e instanceof ConfigError)) {
       const list = Array.isArray(state.tree.plugins) ? state.tree.plugins : [];
       const idx = list.findIndex((s) => typeof s === 'string' && (e.message.includes(`'${s}'`) || e.message.includes(`from ${s} `)));
       const origin = state.nearestOrigin(idx >= 0 ? `plugins.${idx}` : 'plugins');
-      throw new ConfigError(e.code, e.message, { origin, key: idx >= 0 ? `plugins.${idx}` : 'plugins', hint: e.hint });
-    }
+      errors.push(new ConfigError(e.code, e.message, { origin, key: idx >= 0 ? `plugins.${idx}` : 'plugins', hint: e.hint }));
+    } else collect(e, errors);
+    throwAll(sortErrors(errors));
     throw e;
   }
   pruneSwitchedComponents(state, registry);
@@ -180,9 +197,10 @@ async function finish(p: Prepared, state: ConfigState, opts: LoadOptions & { fra
   // Defaults first, so references can see defaulted values; then the real validation.
   await applyDefaults(state, registry, { fragment: opts.fragment });
   const wholeRefs = findWholeReferences(state.tree);
-  const structural = resolveReferences(state, errors, opts.env, { lenient: opts.fragment });
+  const refErrors: AblateError[] = [];
+  const structural = resolveReferences(state, refErrors, opts.env, { lenient: opts.fragment });
   const schemaErrors = await validateState(state, registry, { fragment: opts.fragment, mainFile: p.file, defaultsRecorded: structural === 0 });
-  throwAll(sortErrors(mergePhaseErrors(state.tree, errors, schemaErrors)));
+  throwAll(sortErrors(mergePhaseErrors(state.tree, { earlier: errors, refs: refErrors, schema: schemaErrors, incomplete: gaps.length > 0 })));
   // A relative path is relative to the file that wrote it: seen from p.baseDir before hashing.
   const paths = Object.fromEntries(rebasePaths(state, registry, { mainFile: p.file, baseDir: p.baseDir, wholeRefs }));
   const canon = canonicalize(state.tree);
@@ -212,13 +230,13 @@ function provenanceRecord(state: ConfigState): Record<string, Provenance> {
 export async function loadExperiment(file: string, opts: LoadOptions = {}): Promise<ResolvedExperiment> {
   const p = prepare(file, opts);
   let sweep: ResolvedExperiment['sweep'];
+  const errors = [...p.errors];
   if (p.sweepRaw !== undefined) {
-    const errors: AblateError[] = [];
     const spec = parseSweep(p.sweepRaw, p.state, errors);
-    throwAll(errors);
-    sweep = { axes: spec!.axes.map(axisSummary), cells: planCells(spec!, p.state).map((c) => c.name) };
+    if (errors.length === p.errors.length) sweep = { axes: spec!.axes.map(axisSummary), cells: planCells(spec!, p.state).map((c) => c.name) };
   }
-  const exp = await finish(p, p.state, opts);
+  // A broken sweep block is reported with the base's own errors.
+  const exp = await finish(p, p.state, opts, errors);
   return sweep ? { ...exp, sweep } : exp;
 }
 
@@ -238,21 +256,22 @@ export async function expandSweep(file: string, opts: LoadOptions = {}): Promise
     const experiment = await finish(p, p.state, opts);
     return [{ name: 'base', labels: {}, diff: {}, experiment }];
   }
-  const errors: AblateError[] = [];
+  const errors = [...p.errors];
   const spec = parseSweep(p.sweepRaw, p.state, errors);
-  throwAll(errors);
+  // Cells of a broken sweep block are not resolved (the base alone may be incomplete by design).
+  throwAll(sortErrors(errors));
   const plans = planCells(spec!, p.state);
   if (plans.length === 0) throw new ConfigError('sweep.empty', 'every cell of the sweep is excluded', { origin: p.state.nearestOrigin('sweep.exclude'), key: 'sweep.exclude' });
   const cells: SweepCell[] = [];
   const failures = new Map<string, { error: AblateError; cells: string[] }>();
   for (const plan of plans) {
     const state = p.state.clone();
-    const cellErrors: AblateError[] = [];
-    for (const variantFile of plan.files) mergeFileChain(state, variantFile, cellErrors, [p.file]);
+    const cellErrors = [...p.errors];
+    const gaps = [...p.gaps];
+    for (const variantFile of plan.files) mergeFileChain(state, variantFile, cellErrors, [p.file], gaps);
     for (const layer of plan.layers) applyLayer(state, layer, cellErrors);
     try {
-      throwAll(cellErrors);
-      cells.push({ name: plan.name, labels: plan.labels, diff: plan.diff, experiment: await finish(p, state, opts) });
+      cells.push({ name: plan.name, labels: plan.labels, diff: plan.diff, experiment: await finish(p, state, opts, cellErrors, gaps) });
     } catch (e) {
       const list: AblateError[] = [];
       collect(e, list);
@@ -278,10 +297,13 @@ export async function expandSweep(file: string, opts: LoadOptions = {}): Promise
 /** The axes of the file's sweep (empty without `sweep:`), in cell order, with the variant axis marked: what reports lay tables out by. */
 export function sweepAxes(file: string, opts: LoadOptions = {}): { label: string; key: string; values: unknown[]; variant: boolean }[] {
   const p = prepare(file, opts);
-  if (p.sweepRaw === undefined) return [];
-  const errors: AblateError[] = [];
+  const errors = [...p.errors];
+  if (p.sweepRaw === undefined) {
+    throwAll(sortErrors(errors));
+    return [];
+  }
   const spec = parseSweep(p.sweepRaw, p.state, errors);
-  throwAll(errors);
+  throwAll(sortErrors(errors));
   return spec!.axes.map((a) => ({ label: a.label, key: a.key, values: a.values, variant: a.isVariant }));
 }
 
@@ -309,12 +331,9 @@ export function isFragmentFile(file: string): boolean {
 export async function checkFile(file: string, opts: LoadOptions = {}): Promise<FileCheck> {
   if (isFragmentFile(file)) {
     const p = prepare(file, opts);
-    if (p.sweepRaw !== undefined) {
-      const errors: AblateError[] = [];
-      parseSweep(p.sweepRaw, p.state, errors);
-      throwAll(errors);
-    }
-    await finish(p, p.state, { ...opts, fragment: true });
+    const errors = [...p.errors];
+    if (p.sweepRaw !== undefined) parseSweep(p.sweepRaw, p.state, errors);
+    await finish(p, p.state, { ...opts, fragment: true }, errors);
     return { file, kind: 'fragment', cells: 0 };
   }
   const cells = await expandSweep(file, opts);

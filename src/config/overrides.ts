@@ -6,10 +6,10 @@
  * Paths into lists use the index (`dataset.transforms.1.size=321`). Grid axes keep their dots:
  * `--set sweep.grid.optimizer.lr=[0.01, 0.001]`.
  */
-import { ConfigError } from './errors.js';
+import { ConfigError, throwAll } from './errors.js';
 import type { Layer } from './merge.js';
 import type { Origin } from './origin.js';
-import { parseYaml } from './yaml-source.js';
+import { parseYaml, type SourceLayer } from './yaml-source.js';
 
 export type SetOp = 'set' | 'append' | 'delete';
 
@@ -45,11 +45,17 @@ export function parseSet(raw: string): ParsedSet {
   }
   path = path.trim();
   if (!PATH.test(path)) throw new ConfigError('config.bad-set', `'${flag}': '${path}' is not a dotted key path`, { origin, hint });
-  const value = text === undefined ? null : text.trim() === '' ? null : parseYaml(text, undefined, { origin, allowDottedKeysUnder: () => true }).value;
+  const value = text === undefined ? null : text.trim() === '' ? null : valueOf(parseYaml(text, undefined, { origin, allowDottedKeysUnder: () => true }));
   if (op === 'append' && !Array.isArray(value)) {
     throw new ConfigError('config.bad-set', `'${flag}': += appends a list; write the value as a list, e.g. ${path}+=[${text ?? ''}]`, { origin, hint });
   }
   return { flag, path, op, value };
+}
+
+/** A flag's value must be all data: a node error (a tag, a duplicate key) rejects the flag. */
+function valueOf(layer: SourceLayer): unknown {
+  throwAll(layer.problems);
+  return layer.value;
 }
 
 /** The override as a layer: a nested map whose last key carries the operator suffix. */

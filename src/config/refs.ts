@@ -10,7 +10,7 @@ import type { AblateError } from '../errors.js';
 import { ConfigError } from './errors.js';
 import type { ConfigState } from './merge.js';
 import type { Origin } from './origin.js';
-import { cloneJson, getPath, isPlainObject, isUnder, joinPath } from './paths.js';
+import { cloneJson, getPath, isPlainObject, joinPath } from './paths.js';
 import { parse as parseYamlValue } from 'yaml';
 
 /** A reference to a key that is not set; `target` is the key it names. */
@@ -22,24 +22,6 @@ export class MissingReference extends ConfigError {
   ) {
     super('config.reference-missing', message, opts);
   }
-}
-
-/**
- * The errors of the reference phase and of schema validation, reported together (a file's mistakes
- * all at once), without the ones that only echo another: a schema error about a value that is
- * still an unresolved reference (its reference error says why), and a missing reference into a
- * node whose schema error is the cause (`model: [deeplabv2, 18]` makes `${model.num_classes}`
- * missing; the error belongs at `model`).
- */
-export function mergePhaseErrors(tree: unknown, refErrors: readonly AblateError[], schemaErrors: readonly AblateError[]): AblateError[] {
-  const unresolved = (key: string | undefined) => {
-    const v = key === undefined ? undefined : getPath(tree, key).value;
-    return typeof v === 'string' && hasReference(v);
-  };
-  const schema = refErrors.length === 0 ? schemaErrors : schemaErrors.filter((e) => !unresolved(e.where?.key));
-  const causes = schema.map((e) => e.where?.key).filter((k): k is string => k !== undefined);
-  const refs = refErrors.filter((e) => !(e instanceof MissingReference && causes.some((k) => isUnder(e.target, k))));
-  return [...refs, ...schema];
 }
 
 const TOKEN = /\$?\$\{([^}]*)\}/g;

@@ -14,6 +14,12 @@ import { joinPath } from './paths.js';
 export interface SourceLayer {
   value: unknown;
   origins: Map<string, Origin>;
+  /**
+   * Errors in single nodes that `value` leaves out (a duplicate or dotted key, a forbidden tag, an
+   * alias without anchor): the rest of the file is still data, so it is merged and validated and
+   * these are reported with the file's other errors. A syntax error throws instead.
+   */
+  problems: AblateError[];
 }
 
 const CORE_TAGS = new Set(['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => `tag:yaml.org,2002:${t}`));
@@ -40,7 +46,10 @@ export const YAML_LIMITS = {
   maxDepth: 100,
 };
 
-/** Parses YAML text; all syntax errors, duplicate keys and forbidden tags are reported together. */
+/**
+ * Parses YAML text. All syntax errors are thrown together (the text is then not data); errors in
+ * single nodes are returned as `problems` beside the rest of the data.
+ */
 export function parseYaml(text: string, file: string | undefined, opts: ParseOptions = {}): SourceLayer {
   const lineCounter = new LineCounter();
   // Duplicate keys are found while converting (toData): the parser's own check compares each key
@@ -60,8 +69,7 @@ export function parseYaml(text: string, file: string | undefined, opts: ParseOpt
     const walk: Walk = { doc, originAt, origins, errors, opts, aliases: 0, aliasSize: 0 };
     try {
       const value = toData(walk, doc.contents as Node | null, '', 0);
-      throwAll(errors);
-      return { value, origins };
+      return { value, origins, problems: errors };
     } catch (e) {
       if (e instanceof LimitExceeded) throw e.error;
       throw e;
@@ -220,7 +228,8 @@ export function readYamlFile(file: string): SourceLayer {
     throw new ConfigError('config.unreadable', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { origin: { kind: 'file', file } });
   }
   const layer = parseYaml(decodeUtf8(bytes, file), file, { allowDottedKeysUnder: dottedKeysInSweep });
-  fileCache.set(file, { mtimeMs: st.mtimeMs, size: st.size, layer });
+  // Errors get notes added as they are reported (the sweep cells they occur in): never shared.
+  if (layer.problems.length === 0) fileCache.set(file, { mtimeMs: st.mtimeMs, size: st.size, layer });
   return layer;
 }
 

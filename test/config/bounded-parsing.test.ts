@@ -20,9 +20,11 @@ function aliasBomb(levels: number, fanout: number): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The first error of `text`: thrown (syntax, a bound) or returned as a node problem beside the data. */
 function parseError(text: string): AblateError {
   try {
-    parseYaml(text, undefined);
+    const { problems } = parseYaml(text, undefined);
+    if (problems.length > 0) return problems[0]!;
   } catch (e) {
     assert.ok(e instanceof AblateError, `expected an AblateError, got ${String(e)}`);
     return e;

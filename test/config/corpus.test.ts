@@ -22,6 +22,54 @@ test('an unknown key, an unknown plugin type and a missing reference are reporte
   );
 });
 
+test('merge-phase errors (duplicate key, forbidden tag, bad delete, bad --set) are reported with the reference and schema errors', async () => {
+  const file = `${MINIMAL.replace('lr: 0.01', 'lr: !!js/function "f", momentum: "${nowhere}"')}seed: 1\nseed: 2\nlosses~:\nbogus_key: 1\n`;
+  const dir = writeTree({ 'e.yaml': file });
+  const errs = await errorsOf(() => loadExperiment(path.join(dir, 'e.yaml'), { registry, set: ['trainer.iterations+=3', 'trainer.batch_size=0'] }));
+  assert.deepEqual(
+    errs.map((e) => [e.code, e.where?.key, e.where?.line]),
+    [
+      // The tag's node is left out: no second error saying the null it became is not a number.
+      ['config.yaml-tag', 'optimizer.lr', 3],
+      ['config.reference-missing', 'optimizer.momentum', 3],
+      ['config.duplicate-key', 'seed', 7],
+      ['config.delete-missing', 'losses', 8],
+      ['config.unknown-key', 'bogus_key', 9],
+      ['config.bad-set', undefined, undefined],
+      ['config.out-of-range', 'trainer.batch_size', undefined],
+    ],
+  );
+});
+
+test('a missing base is reported with the file\'s own errors, without the missing keys and references it may have set', async () => {
+  const dir = writeTree({ 'e.yaml': 'extends: [nope.yaml]\nname: x\nmodel: {type: toynet, depht: 50}\noptimizer: {type: sgd, lr: "${base.lr}"}\ntrainer: {type: supervisd}\n' });
+  const errs = await errorsOf(() => loadExperiment(path.join(dir, 'e.yaml'), { registry }));
+  assert.deepEqual(
+    errs.map((e) => [e.code, e.where?.key, e.where?.line]),
+    [
+      ['config.extends-not-found', 'extends', 1],
+      ['config.unknown-key', 'model.depht', 3],
+      ['plugin.unknown-type', 'trainer.type', 5],
+    ],
+  );
+});
+
+test('a file that is not YAML data stops at its syntax errors and bad flags (nothing else can be checked)', async () => {
+  const dir = writeTree({ 'e.yaml': 'model: {type: toynet\nbogus: [\n' });
+  const errs = await errorsOf(() => loadExperiment(path.join(dir, 'e.yaml'), { registry, set: ['trainer.iterations+=3'] }));
+  const codes = [...new Set(errs.map((e) => e.code))];
+  assert.deepEqual(codes, ['config.yaml-syntax', 'config.bad-set'], 'no missing-key errors for the keys the broken text may hold');
+});
+
+test('a broken sweep block is reported with the base file\'s errors', async () => {
+  const { checkFile } = await import('../../src/config/index.js');
+  const dir = writeTree({ 'base.yaml': `${MINIMAL}bogus_key: 1\nsweep:\n  grid: {seed: [1, 2]}\n  exclude: 3\n`, '_base_/frag.yaml': 'model: {type: toynet, depht: 1}\nsweep:\n  grid: {seed: [1, 2]}\n  exclude: 3\n' });
+  const errs = await errorsOf(() => loadExperiment(path.join(dir, 'base.yaml'), { registry }));
+  assert.deepEqual(errs.map((e) => [e.code, e.where?.line]), [['config.unknown-key', 6], ['sweep.invalid', 9]]);
+  const frag = await errorsOf(() => checkFile(path.join(dir, '_base_/frag.yaml'), { registry }));
+  assert.deepEqual(frag.map((e) => [e.code, e.where?.line]), [['config.unknown-key', 1], ['sweep.invalid', 4]]);
+});
+
 test('a list where a component map belongs is reported at that key, not as a missing reference elsewhere', async () => {
   const dir = writeTree({
     '_base_/disc.yaml': 'discriminator: {type: fcdisc, ndf: "${model.ndf_hint}"}\nname: "run-${model.depth}"\n',
@@ -87,7 +135,8 @@ test('__proto__ in --set, a sweep key or a file is a located error and reaches n
     const errs = await errorsOf(() => loadExperiment(path.join(dir, file), { registry }));
     assert.deepEqual(
       errs.map((e) => [e.code, e.where?.line]),
-      [['config.bad-key', file === 'sweep.yaml' ? 8 : 6]],
+      // Without its __proto__ key file.yaml's model is an empty map: that is reported too.
+      file === 'sweep.yaml' ? [['config.bad-key', 8]] : [['config.bad-key', 6], ['config.missing-type', 6]],
       file,
     );
   }
