@@ -23,6 +23,22 @@ test('the committed schemas/ files match the registered plugins (run `npx ablate
   }
 });
 
+test('the committed per-file schemas (ablate schema --experiment) are current: re-run it after changing a plugin', async () => {
+  const { experimentSchemaPath, experimentSchemaText } = await import('../../src/cli/commands/schema.js');
+  let checked = 0;
+  for (const dir of ['examples', 'experiments']) {
+    const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : /\.ya?ml$/.test(e.name) ? [path.join(d, e.name)] : []));
+    for (const file of walk(path.join(root, dir))) {
+      const line = /^# yaml-language-server: \$schema=(\S+)$/m.exec(readFileSync(file, 'utf8'));
+      if (!line || path.resolve(path.dirname(file), line[1]!) !== experimentSchemaPath(file)) continue;
+      const hint = `run \`npx ablate schema --experiment ${path.relative(root, file)}\` and commit it`;
+      assert.ok(readFileSync(experimentSchemaPath(file), 'utf8') === (await experimentSchemaText(file)), `${path.relative(root, experimentSchemaPath(file))} is stale: ${hint}`);
+      checked++;
+    }
+  }
+  assert.ok(checked >= 1, 'examples/cosine-schedule.yaml names its own schema');
+});
+
 test('each component slot is a type-discriminated union of its kind; nested component markers become references', () => {
   const schema = composeExperimentSchema(testRegistry()) as { properties: Record<string, Record<string, unknown>>; $defs: Record<string, Record<string, unknown>>; required: string[] };
   assert.equal(schema.properties.optimizer!.$ref, '#/$defs/component.optimizer');
