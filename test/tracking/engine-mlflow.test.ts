@@ -16,6 +16,7 @@ import { RUN_ID_TAG, readShipState } from '../../plugins/trackers/mlflow/shipper
 import { mlflowMetricKey } from '../../plugins/trackers/mlflow/metric-names.js';
 import { runReport } from '../../src/cli/commands/report.js';
 import { runSync } from '../../src/cli/commands/sync.js';
+import { resolveRunFolder } from '../../src/cli/latest.js';
 import { loadExperiment } from '../../src/config/load.js';
 import { runExperiment } from '../../src/engine/run.js';
 import { fileURLToPath } from 'node:url';
@@ -185,6 +186,8 @@ test('`ablate sync --to mlflow` replays a run that was recorded locally only', {
   for (const k of ['val/pixel_acc', 'train/loss', 'train/lr/all', 'sys/it_per_sec', 'sys/it_per_sec_mean', 'sys/eval/seconds', 'sys/data/bad_samples', 'system/cpu_utilization_percentage']) {
     assert.ok(keys.includes(k), `${k} among ${keys.join(', ')}`);
   }
+  // The run folder goes by its MLflow run id too (ablate eval, run --resume, sync, report).
+  assert.equal(resolveRunFolder(path.join(dir, 'runs', state.runId)), run.runDir);
   const again = await runSync(path.join(dir, 'runs'), { to: 'mlflow', trackingUri: uri }, () => undefined);
   assert.deepEqual(again.map((x) => x.outcome), ['up-to-date']);
   await assert.rejects(runSync(path.join(dir, 'runs'), { to: 'mlfow', trackingUri: uri }, () => undefined), /unknown tracker type 'mlfow'[\s\S]*/);

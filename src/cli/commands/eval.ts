@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { resolveLatest } from '../latest.js';
+import { resolveRunFolder } from '../latest.js';
 import { collect, withSet } from '../options.js';
 import { existsSync } from 'node:fs';
 import { AblateError } from '../../errors.js';
@@ -26,7 +26,7 @@ export async function evalCommand(target: string, opts: EvalCommandOptions, out:
   const { evaluateCheckpoint } = await import('../../engine/eval-run.js');
   const { stderrLogger } = await import('../../logger.js');
   const { readRunMeta } = await import('../../engine/run-dir.js');
-  target = resolveLatest(target, 'run');
+  target = resolveRunFolder(target, 'run');
   const checkpoint = findCheckpoint(target);
   const runDir = runDirOf(checkpoint);
   const configFile = path.join(runDir, 'config.yaml');

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { resolveLatest } from '../latest.js';
+import { resolveRunFolder } from '../latest.js';
 import { AblateError } from '../../errors.js';
 import { AGGREGATES, buildTable, describeAggregate, parseStepWindow, runsFromFolder, writeReport, type Aggregate, type IntervalMethod, type ReportSpec, type ReportTable } from '../../report/index.js';
 import { runsFromTracker } from '../../report/remote-runs.js';
@@ -46,7 +46,8 @@ export async function runReport(
   opts: ReportCommandOptions,
   out: (text: string) => void = (t) => process.stdout.write(t),
 ): Promise<{ table: ReportTable; markdown: string; files: string[] }> {
-  target = resolveLatest(target, 'sweep');
+  // A run id no local folder has may be a sweep on the tracking server (read below).
+  target = resolveRunFolder(target, 'sweep', { ifUnknownId: 'keep' });
   const aggregate = (opts.aggregate ?? 'last') as Aggregate;
   if (!AGGREGATES.includes(aggregate)) {
     throw new AblateError('report.option', `--aggregate must be ${AGGREGATES.join(', ')} (got '${opts.aggregate}')`);

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { resolveLatest } from '../latest.js';
+import { resolveRunFolder } from '../latest.js';
 import { collect, withSet } from '../options.js';
 import { AblateError } from '../../errors.js';
 import type { RunOutcome } from '../../engine/run.js';
@@ -100,8 +100,8 @@ function keyValues(items: readonly string[], flag: string): Record<string, strin
 }
 
 export async function runCommand(experiment: string | undefined, opts: RunCommandOptions, out: (line: string) => void = console.log): Promise<RunOutcome> {
-  // `--resume latest`: the newest run folder.
-  if (opts.resume) opts = { ...opts, resume: resolveLatest(opts.resume, 'run') };
+  // `--resume latest` (the newest run folder) or a run id.
+  if (opts.resume) opts = { ...opts, resume: resolveRunFolder(opts.resume, 'run') };
   const resolved = await resolveForRun(experiment, opts);
   const { runExperiment } = await import('../../engine/run.js');
   const tags = keyValues(opts.tag ?? [], 'tag');

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { resolveLatest } from '../latest.js';
+import { resolveRunFolder } from '../latest.js';
 import { registryFor } from '../../plugin/bootstrap.js';
 import type { Logger } from '../../plugin/define.js';
 import { syncRuns, type SyncResult } from '../../tracking/sync.js';
@@ -24,7 +24,7 @@ export interface SyncCommandOptions {
 }
 
 export async function runSync(target: string, opts: SyncCommandOptions, out: (line: string) => void = console.log): Promise<SyncResult[]> {
-  target = resolveLatest(target);
+  target = resolveRunFolder(target);
   const type = opts.to ?? 'mlflow';
   const registry = await registryFor((opts.plugin ?? []).map((spec) => ({ spec, baseDir: process.cwd() })));
   const warn = (l: string) => process.stderr.write(`warning: ${l}\n`);
