@@ -159,8 +159,8 @@ test('a cell preempted mid-run (USR1) checkpoints, requeues itself and continues
     assert.equal(new Set(steps).size, steps.length, `${m.key}: each step once (${steps.join(',')})`);
   }
   const history = async (id: string, key: string) => (await client.getMetricHistory(id, key)).map((p) => [Number(p.step), p.value]).sort((a, b) => a[0]! - b[0]!);
-  for (const key of ['loss', 'pixel_acc']) assert.deepEqual(await history(state.runId, key), await history(uninterrupted, key), key);
-  assert.equal((await history(state.runId, 'loss')).length, 30);
+  for (const key of ['train/loss', 'val/pixel_acc']) assert.deepEqual(await history(state.runId, key), await history(uninterrupted, key), key);
+  assert.equal((await history(state.runId, 'train/loss')).length, 30);
 });
 
 test('cancel --cell stops one running cell with a checkpoint (KILLED, not requeued) and leaves the other to finish', { skip, timeout: 600_000 }, async () => {

@@ -87,9 +87,9 @@ test('a resumed run continues the same MLflow run: one run, FINISHED, each step 
   const got = await histories(client, state.runId);
   const want = await histories(client, readShipState(full.runDir, uri)!.runId);
   for (const [key, points] of got) assert.equal(new Set(points.map((p) => p.step)).size, points.length, `${key}: each step once (${points.map((p) => p.step).join(',')})`);
-  assert.deepEqual(got.get('loss')!.map((p) => p.step), [...Array(12).keys()]);
-  // Training metrics, the evaluation and the learning rate: as in the uninterrupted run, step by step.
-  for (const key of ['loss', 'lr/default', 'pixel_acc']) assert.deepEqual(got.get(key), want.get(key), key);
+  assert.deepEqual(got.get('train/loss')!.map((p) => p.step), [...Array(12).keys()]);
+  // Training metrics, the learning rate and the evaluation (MLflow's names): as in the uninterrupted run, step by step.
+  for (const key of ['train/loss', 'train/lr/default', 'val/pixel_acc']) assert.deepEqual(got.get(key), want.get(key), key);
 
   // The record kept the recomputed points (not shipped): iterations 4, 5, 6.
   const events = readFileSync(path.join(part.runDir, 'tracking', 'record.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { t: string; step?: number; m?: Record<string, unknown> });
