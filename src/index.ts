@@ -21,6 +21,7 @@ export {
   type PluginTool,
 } from './plugin/define.js';
 export { AblateError, AblateErrors, type SourceLocation } from './errors.js';
+export { deriveSeed } from './seeds.js';
 // Tracking: the local record a sink may read or replay (the sink contract is in plugin/contracts).
 export * from './tracking/index.js';
 // Data: seeded rng, decoding, image ops, partitions, prefetching streams (for dataset/transform plugins).

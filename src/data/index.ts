@@ -1,5 +1,5 @@
 /** Model-free data utilities: the public surface that dataset and transform plugins build on. */
-export { SeededRng, mixSeed, shuffled, deriveSeed } from './rng.js';
+export { SeededRng, mixSeed, shuffled } from './rng.js';
 export { BadSampleError, decodeRgb, decodeLabel, labelColourLookup, encodeJpeg, toFloatImage, type RawImage, type RawLabel } from './decode.js';
 export { encodeIndexedPng, decodeIndexedPng, type IndexedPng } from './png.js';
 export { resizeBilinear, resizeNearest, resizeSample, padSample, cropSample, flipSample, cropPrediction, resizePadCropSample } from './ops.js';

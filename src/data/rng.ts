@@ -3,7 +3,6 @@
  * augmentation) comes from a seed derived from the experiment, so a run's data order is a pure
  * function of its config and resumes exactly.
  */
-import { createHash } from 'node:crypto';
 import type { Rng } from '../plugin/contracts.js';
 
 /** Mixes 32-bit integers into one well-spread 32-bit seed (murmur3 finaliser per input). */
@@ -23,15 +22,6 @@ export function mixSeed(...parts: number[]): number {
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h >>> 0;
-}
-
-/**
- * A 31-bit seed derived from a seed and a name (a component's slot, a trainer's stream), so that
- * adding a component or a stream never shifts another's random numbers.
- */
-export function deriveSeed(seed: number, name: string): number {
-  const digest = createHash('sha256').update(`${seed}:${name}`).digest();
-  return digest.readUInt32LE(0) & 0x7fffffff;
 }
 
 /** A small, fast, seedable generator (mulberry32): plenty for shuffles and augmentation. */

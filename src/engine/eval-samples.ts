@@ -5,7 +5,7 @@
  * of one seed) shows the same ones, whatever order the data set yields them in.
  */
 import type { EvalSample, SegmentationDataset } from '../plugin/contracts.js';
-import { deriveSeed } from '../data/rng.js';
+import { deriveSeed } from '../seeds.js';
 import { labelColourTable, inputToRgb, labelsToRgb, writeSampleGrid, type LegendEntry, type SampleRow } from '../images/index.js';
 
 /** How many images `samples.png` shows. */

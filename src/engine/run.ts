@@ -29,7 +29,8 @@ import { pathHint } from '../config/file-paths.js';
 import type { RunnableExperiment } from '../config/load.js';
 import { flattenParams } from '../config/canonical.js';
 import { assembleRun, evaluatedNetwork, metricsOf, type RunComponents } from './components.js';
-import { SeededRng, deriveSeed } from '../data/rng.js';
+import { SeededRng } from '../data/rng.js';
+import { deriveSeed } from '../seeds.js';
 
 /** The step generator's seed is derived like a slot's, under a name no slot can have. */
 const STEP_RNG_SLOT = '@step-rng';

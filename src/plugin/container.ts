@@ -13,7 +13,7 @@ import type { ComponentOf } from './contracts.js';
 import type { PluginRegistry } from './registry.js';
 import { LIST_SLOTS, slotIsActive } from './slots.js';
 import { currentRuntime, type RuntimeInfo } from '../runtime/step.js';
-import { deriveSeed } from '../data/rng.js';
+import { deriveSeed } from '../seeds.js';
 
 export interface AssembleOptions {
   registry: PluginRegistry;
@@ -40,9 +40,6 @@ interface SlotBinding {
   config: ComponentConfig;
   target?: string;
 }
-
-/** Seeds per slot: see src/data/rng.ts (kept exported here for existing importers). */
-export { deriveSeed };
 
 function isComponentConfig(v: unknown): v is ComponentConfig {
   return typeof v === 'object' && v !== null && typeof (v as { type?: unknown }).type === 'string';

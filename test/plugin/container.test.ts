@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PluginRegistry } from '../../src/plugin/registry.js';
-import { ExperimentContainer, configuredSlots, deriveSeed } from '../../src/plugin/container.js';
+import { ExperimentContainer, configuredSlots } from '../../src/plugin/container.js';
+import { deriveSeed } from '../../src/seeds.js';
 import { definePlugin, AblateError, type Optimizer, type NamedTensorMap } from '../../src/index.js';
 import { builtinPlugins } from '../../plugins/manifest.js';
 
