@@ -29,7 +29,7 @@ import { launcherOptionsOf, launcherType, readLaunchRecord, readResult, waitForC
 import { headlineKeys } from './headline.js';
 import { engineSettings } from './schema.js';
 import type { RunnableExperiment } from '../config/load.js';
-import { SWEEP_AXES_TAG, encodeSweepAxes, type SweepAxisInfo } from './sweep-axes.js';
+import { SWEEP_AXES_TAG, encodeSweepAxes, type SweepAxisInfo } from '../tracking/sweep-axes.js';
 import { DEFAULT_SPEC, buildTable, runsFromFolder, writeReport } from '../report/index.js';
 import { runExperiment, type RunOutcome } from './run.js';
 import { stderrLogger } from '../logger.js';

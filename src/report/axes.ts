@@ -1,13 +1,13 @@
 /**
  * Which runs share a table row, a column, or a cell: the report's layout, built from the sweep's
  * own axes. A sweep tags each cell run with its coordinates and its axes (see
- * engine/sweep-axes.ts); the defaults lay the table out as the variant axis (rows) × the first
+ * tracking/sweep-axes.ts); the defaults lay the table out as the variant axis (rows) × the first
  * other axis (columns), replicated over a `seed` axis, with any further axis joining the rows.
  * Any axis can also be named outright, or be a run param or tag (`params.X`, `tags.X`).
  */
 import { AblateError } from '../errors.js';
 import { didYouMean } from '../plugin/registry.js';
-import { SWEEP_AXES_TAG, SWEEP_COORD_TAG_PREFIX, axisValueText, decodeSweepAxes, type SweepAxisInfo } from '../engine/sweep-axes.js';
+import { SWEEP_AXES_TAG, SWEEP_COORD_TAG_PREFIX, axisValueText, decodeSweepAxes, type SweepAxisInfo } from '../tracking/sweep-axes.js';
 import type { ReportRun } from './runs.js';
 
 /** One axis as the report reads it off a run. */

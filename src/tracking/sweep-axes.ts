@@ -3,7 +3,7 @@
  * a tracker's UI): every cell run carries its coordinate on each axis as the tag `ablate.sweep.<label>`,
  * and the sweep's parent run and every cell run carry the axes themselves (labels, dotted keys,
  * values in the sweep's order, which one is the variant axis) as JSON in `ablate.sweep_axes`.
- * No heavy imports: the report reads this without loading the engine.
+ * The engine writes these tags and the report reads them; neither loads the other for it.
  */
 
 export interface SweepAxisInfo {
