@@ -98,22 +98,22 @@ test('src/ imports modules by literal names (computed names only where listed, w
   for (const f of Object.keys(COMPUTED_IMPORTS_ALLOWED)) assert.ok(existsSync(path.join(repoRoot, f)), `${f} is listed but gone`);
 });
 
-/** Every elementary cycle's representative, found by Tarjan's strongly connected components. */
-function cycles(files: readonly string[]): string[][] {
+/** The strongly connected components with a cycle (Tarjan): each is one knot of mutual imports. */
+function cycles(nodes: readonly string[], next: (v: string) => readonly string[]): string[][] {
   const index = new Map<string, number>();
   const low = new Map<string, number>();
   const stack: string[] = [];
   const onStack = new Set<string>();
   const out: string[][] = [];
-  let next = 0;
-  const inSet = new Set(files);
+  let counter = 0;
+  const inSet = new Set(nodes);
   const visit = (v: string) => {
-    index.set(v, next);
-    low.set(v, next);
-    next++;
+    index.set(v, counter);
+    low.set(v, counter);
+    counter++;
     stack.push(v);
     onStack.add(v);
-    for (const { to } of graph.get(v) ?? []) {
+    for (const to of next(v)) {
       if (!inSet.has(to)) continue;
       if (!index.has(to)) {
         visit(to);
@@ -128,16 +128,15 @@ function cycles(files: readonly string[]): string[][] {
         onStack.delete(w);
         scc.push(w);
       } while (w !== v);
-      const selfLoop = (graph.get(v) ?? []).some((e) => e.to === v);
-      if (scc.length > 1 || selfLoop) out.push(scc);
+      if (scc.length > 1 || next(v).includes(v)) out.push(scc);
     }
   };
-  for (const f of files) if (!index.has(f)) visit(f);
+  for (const v of nodes) if (!index.has(v)) visit(v);
   return out;
 }
 
-/** One concrete cycle through a strongly connected component, as a readable path. */
-function describeCycle(scc: readonly string[]): string {
+/** One concrete cycle through a knot, as the list of its nodes from its first (sorted) back to it. */
+function cyclePath(scc: readonly string[], next: (v: string) => readonly string[]): string[] {
   const members = new Set(scc);
   const start = [...scc].sort()[0]!;
   // Breadth-first back to the start: the shortest cycle through it.
@@ -145,12 +144,12 @@ function describeCycle(scc: readonly string[]): string {
   const queue = [start];
   while (queue.length > 0) {
     const v = queue.shift()!;
-    for (const { to } of graph.get(v) ?? []) {
+    for (const to of next(v)) {
       if (!members.has(to)) continue;
       if (to === start) {
         const pathBack = [v];
         while (pathBack[0] !== start) pathBack.unshift(prev.get(pathBack[0]!)!);
-        return [...pathBack, start].map(rel).join(' -> ');
+        return [...pathBack, start];
       }
       if (!prev.has(to) && to !== start) {
         prev.set(to, v);
@@ -158,12 +157,42 @@ function describeCycle(scc: readonly string[]): string {
       }
     }
   }
-  return scc.map(rel).join(', ');
+  return [...scc];
 }
 
+const fileImports = (f: string) => (graph.get(f) ?? []).map((e) => e.to);
+
 test('src/ has no import cycles', () => {
-  const found = cycles(srcFiles).map((scc) => `${describeCycle(scc)}   (${scc.length} module(s) in this knot)`);
+  const found = cycles(srcFiles, fileImports).map((scc) => `${cyclePath(scc, fileImports).map(rel).join(' -> ')}   (${scc.length} module(s) in this knot)`);
   assert.deepEqual(found, [], 'break each cycle: move the shared piece down a layer, or invert the dependency');
+});
+
+/** A core module's part: its top-level folder under src/ (src/cli/commands/run.ts is `cli`), or the file itself (`errors.ts`). */
+const partOf = (f: string) => path.relative(src, f).split(path.sep)[0]!;
+const parts = [...new Set(srcFiles.map(partOf))].sort();
+/** For each pair of parts, one file-level import that joins them (the evidence a cycle report names). */
+const partEdges = new Map<string, Edge>();
+for (const f of srcFiles) {
+  for (const e of graph.get(f)!) {
+    if (!inside(src, e.to) || partOf(e.to) === partOf(f)) continue;
+    const key = `${partOf(f)} ${partOf(e.to)}`;
+    if (!partEdges.has(key)) partEdges.set(key, e);
+  }
+}
+const partImports = (p: string) => parts.filter((q) => partEdges.has(`${p} ${q}`));
+
+test("src/'s folders have no import cycles between them (each is a layer, read and replaced on its own)", () => {
+  const found = cycles(parts, partImports).map((scc) => {
+    const hops = cyclePath(scc, partImports);
+    return hops
+      .slice(1)
+      .map((to, i) => {
+        const e = partEdges.get(`${hops[i]} ${to}`)!;
+        return `${hops[i]} -> ${to} (${rel(e.from)} imports ${rel(e.to)})`;
+      })
+      .join(', ');
+  });
+  assert.deepEqual(found, [], 'a folder that imports another must not be imported by it, even through a third: move the shared piece into a module both can import');
 });
 
 /**
@@ -243,5 +272,7 @@ test('the walker sees real imports (a guard against a test that cannot fail)', (
   const apiEdges = graph.get(publicApi)!.map((e) => rel(e.to));
   assert.ok(apiEdges.includes('src/plugin/contracts.ts'), `src/index.ts edges: ${apiEdges.join(', ')}`);
   assert.ok(pluginFiles.some((f) => graph.get(f)!.some((e) => e.to === publicApi)), 'no plugin imports src/index.ts');
-  assert.deepEqual(cycles([]), []);
+  assert.deepEqual(cycles([], fileImports), []);
+  // The folder graph is not empty either: the CLI reaches the config language.
+  assert.ok(partImports('cli').includes('config'), `cli imports: ${partImports('cli').join(', ')}`);
 });
