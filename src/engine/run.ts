@@ -162,7 +162,7 @@ async function train({ resolved, opts, settings, log, t0, runDir, runName, resum
     ...(changes.length > 0 ? { 'ablate.resume_changes': changes.map(describeChange).join('; ') } : {}),
     ...opts.tags,
   };
-  // A resumed attempt continues the run's tracker run (the same record, the same MLflow run).
+  // A resumed attempt continues the run's tracker run (the same record, the same run in each tracker).
   const trackerRun = await tracker.startRun({
     name: shownName,
     experiment: String(config.name ?? 'default'),
