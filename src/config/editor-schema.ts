@@ -31,10 +31,17 @@ const REFERENCE_SCHEMA = {
   type: 'string',
   // Contains a reference: a whole `${a.b}` keeps the referenced type, a longer string is formatted.
   pattern: '\\$\\{[^}]*\\}',
-  description: 'A `${key.path}` or `${env:NAME,default}` reference, resolved before validation (docs/config-language.md).',
+  // A comment, not a description: hover then shows the option's own description (the matched
+  // branch's description would replace it).
+  $comment: 'A `${key.path}` or `${env:NAME,default}` reference, resolved before validation (docs/config-language.md).',
 };
 
-/** Annotations that describe the value itself: they stay outside the `anyOf` so hover and completion show them. */
+/**
+ * Annotations that describe the value itself. They stand outside the `anyOf` (completion takes a
+ * property's description and default from there) and again on the real schema's branch: with them
+ * only outside, yaml-language-server's hover names the enclosing plugin twice (`scheduler 'poly' ||
+ * scheduler 'poly'`), measured with 2.0.0.
+ */
 const ANNOTATIONS = new Set(['title', 'description', 'markdownDescription', 'default', 'examples', 'deprecated']);
 /** Keywords under which a string holding a reference could fail. */
 const STRING_CONSTRAINTS = ['$ref', 'anyOf', 'oneOf', 'allOf', 'not', 'if', 'enum', 'const', 'pattern', 'minLength', 'maxLength', 'format'];
@@ -67,7 +74,10 @@ function acceptReferences(s: unknown, isValue: boolean): unknown {
   if (!isValue || acceptsAnyString(out)) return out;
   const outer: Schema = {};
   const inner: Schema = {};
-  for (const [k, v] of Object.entries(out)) (ANNOTATIONS.has(k) ? outer : inner)[k] = v;
+  for (const [k, v] of Object.entries(out)) {
+    if (ANNOTATIONS.has(k)) outer[k] = v;
+    inner[k] = v;
+  }
   return { ...outer, anyOf: [inner, { $ref: `#/$defs/${REFERENCE_DEF}` }] };
 }
 

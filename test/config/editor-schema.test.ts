@@ -113,6 +113,21 @@ test('completion still offers the real options: keys, plugin types, enum values,
 });
 
 // That the committed per-file schema is current is checked in test/config/schema.test.ts (with the other schemas).
+test('hover shows an option’s own description, for a literal value and for a ${…} reference alike', async () => {
+  const dir = writeTree(
+    {
+      'hover.yaml': `# yaml-language-server: $schema=${path.join(schemaDir, 'experiment.schema.json')}\nextends: base.yaml\nscheduler:\n  type: poly\n  power: 0.9\n  max_iterations: \${trainer.iterations}\n`,
+    },
+    'editor-hover',
+  );
+  const file = path.join(dir, 'hover.yaml');
+  assert.deepEqual(await server.diagnose(file), []);
+  const literal = await server.hover(file, 4, 4);
+  assert.match(literal, /^#### scheduler 'poly'\n\nExponent of the decay/);
+  const reference = await server.hover(file, 5, 4);
+  assert.match(reference, /^#### scheduler 'poly'\n\nIteration at which the rate reaches 0/);
+});
+
 test('the README plugin example: its modeline names its per-file schema (ablate schema --experiment), which is what makes it clean', async () => {
   const example = path.join(root, 'examples/cosine-schedule.yaml');
   const target = experimentSchemaPath(example);

@@ -82,6 +82,13 @@ export class YamlLanguageServer {
     return Array.isArray(result) ? result : (result.items ?? []);
   }
 
+  /** The hover text (Markdown) at a position of an opened file. */
+  async hover(file: string, line: number, character: number): Promise<string> {
+    const uri = pathToFileURL(path.resolve(file)).href;
+    const result = (await this.request('textDocument/hover', { textDocument: { uri }, position: { line, character } })) as { contents?: { value?: string } } | null;
+    return result?.contents?.value ?? '';
+  }
+
   async close(): Promise<void> {
     try {
       await this.request('shutdown', null);
