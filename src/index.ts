@@ -5,7 +5,7 @@
 export { tf } from './runtime/tf.js';
 export * from './plugin/contracts.js';
 export { PLUGIN_KINDS, type PluginKind } from './plugin/kinds.js';
-export type { SlotSpec } from './plugin/slots.js';
+export type { MapSlotSpec, SlotSpec } from './plugin/slots.js';
 export {
   definePlugin,
   definePack,

@@ -99,6 +99,7 @@ export function composeExperimentSchema(registry: PluginRegistry, opts: ComposeO
     properties[slot] = { $ref: componentRef(spec.kind), description: spec.description + (spec.default ? ` Default: {type: ${spec.default.type}}.` : '') };
   }
   for (const [slot, spec] of registry.mapSlots()) {
+    if (slot in properties) throw new AblateError('plugin.slot-clash', `the slot '${slot}' clashes with the experiment's own '${slot}:' block`, { hint: 'a pack must name its slots differently' });
     properties[slot] = { type: 'object', description: spec.description, additionalProperties: { $ref: componentRef(spec.kind) }, patternProperties: OPERATOR_KEYS };
   }
   for (const [slot, spec] of Object.entries(LIST_SLOTS)) {

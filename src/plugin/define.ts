@@ -7,7 +7,7 @@ import type { PluginKind } from './kinds.js';
 import type { ComponentOf } from './contracts.js';
 import type { RuntimeInfo } from '../runtime/step.js';
 import type { Logger } from '../logger.js';
-import type { SlotSpec } from './slots.js';
+import type { MapSlotSpec, SlotSpec } from './slots.js';
 
 /** A JSON Schema object (draft 2020-12 subset that ajv understands). */
 export type JsonSchema = { [keyword: string]: unknown };
@@ -101,6 +101,11 @@ export interface PluginPack {
   readonly kinds?: readonly PluginKind[];
   /** Top-level slots this pack adds, by key; their kinds are core kinds or this pack's. */
   readonly slots?: Readonly<Record<string, SlotSpec>>;
+  /**
+   * Map slots this pack adds, by key: each entry of the map is a named component of the slot's kind
+   * (as `losses.seg` is), built as the slot `<key>.<name>`.
+   */
+  readonly mapSlots?: Readonly<Record<string, MapSlotSpec>>;
 }
 
 /** Identity function that gives a pack object its static type. */

@@ -22,6 +22,7 @@ export interface RegisteredPack {
   source: string;
   kinds: readonly PluginKind[];
   slots: Readonly<Record<string, SlotSpec>>;
+  mapSlots: Readonly<Record<string, MapSlotSpec>>;
 }
 
 const CORE = 'the core';
@@ -30,7 +31,7 @@ export class PluginRegistry {
   private readonly byKind = new Map<PluginKind, Map<string, RegisteredPlugin>>(PLUGIN_KINDS.map((k) => [k, new Map()]));
   private readonly kindSource = new Map<PluginKind, string>(PLUGIN_KINDS.map((k) => [k, CORE]));
   private readonly slotTable = new Map<string, { spec: SlotSpec; source: string }>(Object.entries(SLOTS).map(([k, spec]) => [k, { spec, source: CORE }]));
-  private readonly mapSlotTable = new Map<string, MapSlotSpec>(Object.entries(MAP_SLOTS));
+  private readonly mapSlotTable = new Map<string, { spec: MapSlotSpec; source: string }>(Object.entries(MAP_SLOTS).map(([k, spec]) => [k, { spec, source: CORE }]));
   private readonly packTable: RegisteredPack[] = [];
 
   register(entry: PluginEntry, source: string): void {
@@ -56,7 +57,24 @@ export class PluginRegistry {
     for (const e of entries) this.register(e, source);
   }
 
-  /** A pack's kinds, then its slots (checked against every kind and slot known so far), then its plugins. */
+  /** Who has the top-level key as a slot (single, map or list, or a list's former spelling), if anyone. */
+  private slotOwner(key: string): string | undefined {
+    const listKeys = Object.entries(LIST_SLOTS).flatMap(([k, l]) => [k, ...(l.formerly ? [l.formerly] : [])]);
+    return this.slotTable.get(key)?.source ?? this.mapSlotTable.get(key)?.source ?? (listKeys.includes(key) ? CORE : undefined);
+  }
+
+  /** A new slot key of a pack: free, spelled as a key, holding a known kind. */
+  private checkNewSlot(from: string, slot: string, kind: PluginKind): void {
+    const owner = this.slotOwner(slot);
+    if (owner) throw new AblateError('plugin.duplicate-slot', `${from} adds the slot '${slot}', which ${owner} already has`, { hint: 'Name the slot after your pack or its role, e.g. `critic_optimizer`.' });
+    if (!/^[a-z][a-z0-9_]*$/.test(slot)) throw new AblateError('plugin.invalid', `${from}: slot '${slot}' must be a lower-case key like 'critic'`);
+    if (!this.kindSource.has(kind)) throw new AblateError('plugin.invalid', `${from}: slot '${slot}' holds the unknown kind '${kind}'`, { hint: `kinds: ${this.kinds().join(', ')}` });
+  }
+
+  /**
+   * A pack's kinds, then its slots and map slots (checked against every kind and slot known so
+   * far), then its plugins.
+   */
   registerPack(pack: PluginPack, source: string): void {
     const from = `pack '${pack.name}' (${source})`;
     for (const kind of pack.kinds ?? []) {
@@ -67,19 +85,19 @@ export class PluginRegistry {
       this.byKind.set(kind, new Map());
     }
     for (const [slot, spec] of Object.entries(pack.slots ?? {})) {
-      const listKeys = Object.entries(LIST_SLOTS).flatMap(([k, l]) => [k, ...(l.formerly ? [l.formerly] : [])]);
-      const owner = this.slotTable.get(slot)?.source ?? (this.mapSlotTable.has(slot) || listKeys.includes(slot) ? CORE : undefined);
-      if (owner) throw new AblateError('plugin.duplicate-slot', `${from} adds the slot '${slot}', which ${owner} already has`, { hint: 'Name the slot after your pack or its role, e.g. `critic_optimizer`.' });
-      if (!/^[a-z][a-z0-9_]*$/.test(slot)) throw new AblateError('plugin.invalid', `${from}: slot '${slot}' must be a lower-case key like 'critic'`);
-      if (!this.kindSource.has(spec.kind)) throw new AblateError('plugin.invalid', `${from}: slot '${slot}' holds the unknown kind '${spec.kind}'`, { hint: `kinds: ${this.kinds().join(', ')}` });
+      this.checkNewSlot(from, slot, spec.kind);
       this.slotTable.set(slot, { spec, source: from });
+    }
+    for (const [slot, spec] of Object.entries(pack.mapSlots ?? {})) {
+      this.checkNewSlot(from, slot, spec.kind);
+      this.mapSlotTable.set(slot, { spec, source: from });
     }
     for (const [slot, spec] of Object.entries(pack.slots ?? {})) {
       if (spec.target !== undefined && !this.slotTable.has(spec.target)) {
         throw new AblateError('plugin.invalid', `${from}: slot '${slot}' serves '${spec.target}', which is no slot`, { hint: `slots: ${[...this.slotTable.keys()].join(', ')}` });
       }
     }
-    this.packTable.push({ name: pack.name, source, kinds: [...(pack.kinds ?? [])], slots: { ...pack.slots } });
+    this.packTable.push({ name: pack.name, source, kinds: [...(pack.kinds ?? [])], slots: { ...pack.slots }, mapSlots: { ...pack.mapSlots } });
     for (const p of pack.plugins) this.register(p, source);
   }
 
@@ -92,6 +110,7 @@ export class PluginRegistry {
       out.byKind.set(kind, new Map());
     }
     for (const [slot, entry] of this.slotTable) out.slotTable.set(slot, entry);
+    for (const [slot, entry] of this.mapSlotTable) out.mapSlotTable.set(slot, entry);
     out.packTable.push(...this.packTable);
     for (const [kind, table] of this.byKind) for (const [type, entry] of table) out.byKind.get(kind)!.set(type, entry);
     return out;
@@ -115,8 +134,9 @@ export class PluginRegistry {
     return this.slotTable.get(name)?.spec;
   }
 
+  /** Map slots (a key whose every entry is a named component of one kind), the core's first, then the packs'. */
   mapSlots(): ReadonlyMap<string, MapSlotSpec> {
-    return this.mapSlotTable;
+    return new Map([...this.mapSlotTable].map(([k, v]) => [k, v.spec]));
   }
 
   packs(): readonly RegisteredPack[] {

@@ -9,6 +9,10 @@ import { loadUserPlugins } from '../../src/plugin/loader.js';
 import { composeExperimentSchema } from '../../src/config/schema.js';
 import { AblateError, PLUGIN_KINDS, definePack, definePlugin } from '../../src/index.js';
 import { builtinPlugins } from '../../plugins/manifest.js';
+import { loadExperiment } from '../../src/config/load.js';
+import { ablateFromSource } from '../support/cli.js';
+import { tinyPluginsFile } from '../support/paths.js';
+import { tinyExperimentLines, writeTinyExperiment } from '../support/tiny-experiment-file.js';
 
 const silent = { info() {}, warn() {}, debug() {} };
 
@@ -84,12 +88,53 @@ test("a pack's slots reach the schema, the slot defaults and the container (targ
   assert.equal(opt.served, critic, 'the pack slot serves its target slot');
 });
 
+test("a pack's map slots: named components of one kind, in the schema, the container, a user's file and `ablate plugins`", async () => {
+  const r = registryWith(criticPack({ mapSlots: { critics: { kind: 'critic' as never, description: 'Test: named critics.' } } }));
+  const schema = composeExperimentSchema(r) as { properties: Record<string, { additionalProperties?: { $ref?: string } }> };
+  assert.equal(schema.properties.critics?.additionalProperties?.$ref, '#/$defs/component.critic');
+  const config = { critics: { small: { type: 'tiny-critic', width: 1 }, large: { type: 'tiny-critic', width: 5 } } };
+  assert.deepEqual([...configuredSlots(config, r).keys()].filter((k) => k.startsWith('critics.')), ['critics.small', 'critics.large']);
+  const c = new ExperimentContainer({ registry: r, config, baseDir: '.', log: silent });
+  const widths = await Promise.all(['critics.small', 'critics.large'].map(async (slot) => ((await c.get(slot, 'critic' as never)) as { width: number }).width));
+  assert.deepEqual(widths, [1, 5]);
+  assert.equal(r.copy().mapSlots().get('critics')?.kind, 'critic', 'a copy keeps the map slot');
+  assert.equal(r.mapSlots().get('losses')?.kind, 'loss', "the core's map slots stay");
+  assert.deepEqual(Object.keys(r.packs().find((p) => p.name === 'critic')!.mapSlots), ['critics']);
+
+  // From a user's module, through a file: validated by the plugin's schema, mistakes located.
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-pack-map-'));
+  writeFileSync(
+    path.join(dir, 'judges.ts'),
+    `import { definePack, definePlugin } from ${JSON.stringify(path.resolve('src/index.ts'))};
+const judge = definePlugin({ kind: 'loss', type: 'my-judge', description: 'A judge.', options: { type: 'object', properties: { level: { type: 'integer', default: 1 } }, additionalProperties: false }, create: (o: { level: number }) => ({ level: o.level }) as never });
+export default definePack({ name: 'judges', plugins: [judge], mapSlots: { judges: { kind: 'loss', description: 'Named judges.' } } });
+`,
+  );
+  const plugins = [tinyPluginsFile, path.join(dir, 'judges.ts')];
+  const goodFile = writeTinyExperiment(dir, { plugins, judges: { strict: { type: 'my-judge', level: 3 }, lenient: { type: 'my-judge' } } });
+  const good = await loadExperiment(goodFile);
+  assert.deepEqual(good.config.judges, { strict: { type: 'my-judge', level: 3 }, lenient: { type: 'my-judge', level: 1 } });
+  const bad = writeTinyExperiment(dir, { plugins, judges: { strict: { type: 'my-judge', levle: 3 } } }, { file: 'bad.yaml' });
+  await assert.rejects(loadExperiment(bad), (e: Error & { errors?: { where?: { key?: string; line?: number } }[]; where?: { key?: string; line?: number } }) => {
+    const err = e.errors?.[0] ?? e;
+    assert.deepEqual([err.where?.key, err.where?.line], ['judges.strict.levle', tinyExperimentLines({ plugins }, dir).length + 1], e.message);
+    return true;
+  });
+  const listed = await ablateFromSource(['plugins', '--experiment', goodFile], dir);
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.match(listed.stdout, /\n {2}map slot judges: named loss components {2}Named judges\./);
+});
+
 test('pack clashes and mistakes are named', () => {
   const clash = (pack: ReturnType<typeof criticPack>, re: RegExp) =>
     assert.throws(() => registryWith(pack), (e: unknown) => e instanceof AblateError && re.test(e.message));
   clash(criticPack({ slots: { model: { kind: 'model', description: 'x' } } }), /pack 'critic' \(test\) adds the slot 'model', which the core already has/);
   clash(criticPack({ slots: { discriminator: { kind: 'model', description: 'x' } } }), /adds the slot 'discriminator', which pack 'adversarial' \(builtin\) already has/);
   clash(criticPack({ slots: { trackers: { kind: 'tracker', description: 'x' } } }), /adds the slot 'trackers', which the core already has/);
+  clash(criticPack({ mapSlots: { losses: { kind: 'loss', description: 'x' } } }), /adds the slot 'losses', which the core already has/);
+  clash(criticPack({ mapSlots: { critic: { kind: 'loss', description: 'x' } } }), /adds the slot 'critic', which pack 'critic' \(test\) already has/);
+  clash(criticPack({ mapSlots: { Judges: { kind: 'loss', description: 'x' } } }), /slot 'Judges' must be a lower-case key/);
+  clash(criticPack({ mapSlots: { judges: { kind: 'referee' as never, description: 'x' } } }), /slot 'judges' holds the unknown kind 'referee'/);
   clash(criticPack({ kinds: ['discriminator'] }), /adds the kind 'discriminator', which pack 'adversarial' \(builtin\) already has/);
   clash(criticPack({ slots: { judge: { kind: 'referee' as never, description: 'x' } } }), /slot 'judge' holds the unknown kind 'referee'/);
   clash(criticPack({ slots: { judge_opt: { kind: 'optimizer', target: 'judge', description: 'x' } } }), /slot 'judge_opt' serves 'judge', which is no slot/);

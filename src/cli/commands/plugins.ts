@@ -65,6 +65,7 @@ export function register(program: Command): void {
         for (const [slot, spec] of Object.entries(pack.slots)) {
           print(`  slot ${slot}: ${spec.kind}${spec.target ? ` serving ${spec.target}` : ''}${spec.default ? ` = {type: ${spec.default.type}}` : ''}  ${spec.description}`);
         }
+        for (const [slot, spec] of Object.entries(pack.mapSlots)) print(`  map slot ${slot}: named ${spec.kind} components  ${spec.description}`);
       }
     });
 }
