@@ -18,22 +18,12 @@ import { vocPalette } from '../voc-palette.js';
 import { compose, COMPOSE_LEGACY, type ComposeOptions } from './compose.js';
 import { loadGlyphPools, MINI_VOC_CLASSES } from './glyphs.js';
 
-export interface MiniVocBuildOptions {
+/** The builder's options: how each image is drawn (ComposeOptions), and what is written where. */
+export interface MiniVocBuildOptions extends ComposeOptions {
   out: string;
-  size: number;
   train: number;
   val: number;
   seed: number;
-  min_objects: number;
-  max_objects: number;
-  min_scale: number;
-  max_scale: number;
-  noise: number;
-  min_clutter: number;
-  max_clutter: number;
-  digit_stroke: number;
-  max_overlap: number;
-  max_outside: number;
   jpeg_quality: number;
   overwrite: boolean;
 }
