@@ -153,12 +153,54 @@ test('mini-voc max_outside bounds how far objects leave the image', () => {
   assert.ok(countLabels(draw({ ...digits, max_outside: 0.5 }), digitOnBorder) > 0);
 });
 
+/** Horizontal edge energy: the summed difference of each pixel's channels to its left neighbour's. */
+const edges = (images: Composed[]) => images.reduce((s, c) => s + c.rgb.reduce((t, v, i) => t + (i % (3 * base.size) >= 3 ? Math.abs(v - (c.rgb[i - 3] as number)) : 0), 0), 0);
+/** The object classes (1–20) an image shows. */
+const classesIn = (c: Composed) => new Set([...c.label].filter((v) => v >= 1 && v <= 20)).size;
+
 test('mini-voc clutter adds unlabeled strokes and blobs to the background only', () => {
   const empty = { min_objects: 0, max_objects: 0, noise: 0 };
-  const edges = (images: Composed[]) => images.reduce((s, c) => s + c.rgb.reduce((t, v, i) => t + (i % (3 * base.size) >= 3 ? Math.abs(v - (c.rgb[i - 3] as number)) : 0), 0), 0);
   const clean = draw({ ...empty, min_clutter: 0, max_clutter: 0 });
   const cluttered = draw({ ...empty, min_clutter: 8, max_clutter: 8 });
   assert.equal(countLabels(cluttered, (v) => v !== 0), 0, 'clutter is background');
   assert.ok(edges(cluttered) > 1.2 * edges(clean), `edge energy ${edges(cluttered)} vs ${edges(clean)}`);
   assert.throws(() => checkBuildOptions({ ...MINI_VOC_BUILD_DEFAULTS, min_clutter: 3, max_clutter: 2 }), (e: unknown) => e instanceof AblateError && /min_clutter/.test(e.message));
+});
+
+test('mini-voc min_objects/max_objects bound the objects per image', () => {
+  assert.equal(countLabels(draw({ min_objects: 0, max_objects: 0 }), (v) => v !== 0), 0, 'no objects: background only, no void band');
+  assert.deepEqual([...new Set(draw({ min_objects: 1, max_objects: 1 }).map(classesIn))], [1], 'one object, one class in every image');
+  const three = draw({ min_objects: 3, max_objects: 3 }).map(classesIn);
+  assert.ok(three.every((n) => n >= 1 && n <= 3), `classes per image: ${three.join(' ')}`);
+  assert.ok(three.reduce((s, n) => s + n, 0) / three.length > 2, `classes per image: ${three.join(' ')}`);
+  assert.throws(() => checkBuildOptions({ ...MINI_VOC_BUILD_DEFAULTS, min_objects: 4, max_objects: 3 }), (e: unknown) => e instanceof AblateError && /min_objects/.test(e.message));
+});
+
+test('mini-voc min_scale/max_scale set the object size: the labelled area grows with the side squared', () => {
+  const one = { min_objects: 1, max_objects: 1, max_outside: 0 };
+  const small = countLabels(draw({ ...one, min_scale: 0.3, max_scale: 0.3 }), (v) => v >= 1 && v <= 20);
+  const large = countLabels(draw({ ...one, min_scale: 0.8, max_scale: 0.8 }), (v) => v >= 1 && v <= 20);
+  // (0.8 / 0.3)² ≈ 7.1 for the same shapes; glyph outlines and the void band shave some of it.
+  assert.ok(large > 4 * small && large < 10 * small, `${large} vs ${small} object pixels`);
+  assert.throws(() => checkBuildOptions({ ...MINI_VOC_BUILD_DEFAULTS, min_scale: 0.9, max_scale: 0.5 }), (e: unknown) => e instanceof AblateError && /min_scale/.test(e.message));
+});
+
+test('mini-voc noise roughens the image and leaves the labels alone', () => {
+  const empty = { min_objects: 0, max_objects: 0, min_clutter: 0, max_clutter: 0 };
+  const clean = draw({ ...empty, noise: 0 });
+  const noisy = draw({ ...empty, noise: 20 });
+  assert.ok(edges(noisy) > 2 * edges(clean), `edge energy ${edges(noisy)} vs ${edges(clean)}`);
+  const objects = { min_objects: 2, max_objects: 2 };
+  assert.deepEqual(draw({ ...objects, noise: 20 }).map((c) => c.label), draw({ ...objects, noise: 0 }).map((c) => c.label));
+});
+
+test('mini-voc jpeg_quality changes only how the images are encoded', async () => {
+  const log = { info: () => undefined, warn: () => undefined, debug: () => undefined };
+  const [low, high] = [tmpDir('minivoc-q'), tmpDir('minivoc-q')];
+  await miniVocDataset.tool!.run({ out: low, ...small, seed: 2, jpeg_quality: 30 }, log);
+  await miniVocDataset.tool!.run({ out: high, ...small, seed: 2, jpeg_quality: 95 }, log);
+  const files = (dir: string, sub: string) => readdirSync(path.join(dir, sub)).sort().map((f) => readFileSync(path.join(dir, sub, f)));
+  assert.deepEqual(files(low, 'SegmentationClassAug'), files(high, 'SegmentationClassAug'), 'the same labels');
+  const bytes = (dir: string) => files(dir, 'JPEGImages').reduce((s, b) => s + b.length, 0);
+  assert.ok(bytes(low) < 0.7 * bytes(high), `${bytes(low)} vs ${bytes(high)} JPEG bytes`);
 });
