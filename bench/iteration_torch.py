@@ -5,12 +5,10 @@ Prints one JSON line: {"step_ms": [...], "conv_gflop": <conv FLOPs of one step, 
   tools/.venv/bin/python bench/iteration_torch.py --depth 18 --width 16 --crop 64 --batch 8 --ndf 16
 """
 import json
-import time
 
 import torch
-import torch.nn.functional as F
 
-from torch_common import DeepLabV2, FCDiscriminator, bce, shape_arguments, stand_in_batches
+from torch_common import DeepLabV2, FCDiscriminator, shape_arguments, stand_in_batches, step_times_ms, trainer_step
 
 
 def conv_flops(model, x):
@@ -60,41 +58,8 @@ def main():
     # Backward ≈ 2× forward (dX and dW), so a training step ≈ 3× its forward conv FLOPs.
     step_flops = 3 * fwd
 
-    def step():
-        opt_g.zero_grad(set_to_none=True)
-        opt_d.zero_grad(set_to_none=True)
-        for p in D.parameters():
-            p.requires_grad_(False)
-        pred_u = G(xu)
-        d_u = D(F.softmax(pred_u, dim=1))
-        l_semi_adv = 0.001 * bce(d_u, 1.0)
-        conf = torch.sigmoid(d_u).detach().squeeze(1)
-        pseudo = pred_u.detach().argmax(1)
-        pseudo[conf < 0.2] = 255
-        l_semi = 0.1 * F.cross_entropy(pred_u, pseudo, ignore_index=255) if (pseudo != 255).any() else 0
-        (l_semi + l_semi_adv).backward()
-        pred_l = G(xl)
-        ignore = yl == 255
-        l_ce = F.cross_entropy(pred_l, yl, ignore_index=255)
-        l_adv = bce(D(F.softmax(pred_l, dim=1)), 1.0, ignore)
-        (l_ce + 0.01 * l_adv).backward()
-        for p in D.parameters():
-            p.requires_grad_(True)
-        fake = torch.cat([pred_l.detach(), pred_u.detach()])
-        fake_mask = torch.cat([ignore, torch.zeros_like(ignore)])
-        (bce(D(F.softmax(fake, dim=1)), 0.0, fake_mask) / 2).backward()
-        onehot = F.one_hot(yr.clamp(max=c - 1), c).permute(0, 3, 1, 2).float() * (yr != 255).unsqueeze(1)
-        (bce(D(onehot), 1.0, yr == 255) / 2).backward()
-        opt_g.step()
-        opt_d.step()
-
-    for _ in range(a.warmup):
-        step()
-    times = []
-    for _ in range(a.steps):
-        t0 = time.perf_counter()
-        step()
-        times.append((time.perf_counter() - t0) * 1000)
+    step = trainer_step(G, D, opt_g, opt_d, (xl, xu, yl, yr), c)
+    times = step_times_ms(step, a.warmup, a.steps)
     out = {'step_ms': times, 'conv_gflop': step_flops / 1e9, 'torch': torch.__version__, 'threads': torch.get_num_threads()}
     if a.conv_time:
         out['conv_ms'] = conv_kernel_ms(step, 3)
