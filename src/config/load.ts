@@ -268,10 +268,14 @@ export async function expandSweep(file: string, opts: LoadOptions = {}): Promise
     const state = p.state.clone();
     const cellErrors = [...p.errors];
     const gaps = [...p.gaps];
-    for (const variantFile of plan.files) mergeFileChain(state, variantFile, cellErrors, [p.file], gaps);
+    // A cell's files: the experiment's chain, then its variant's, merged after it. A file merged
+    // twice (a variant extending the same base) is listed once, where it was merged last.
+    const merged = [...p.files];
+    for (const variantFile of plan.files) merged.push(...mergeFileChain(state, variantFile, cellErrors, [p.file], gaps));
+    const files = merged.filter((f, i) => merged.lastIndexOf(f) === i);
     for (const layer of plan.layers) applyLayer(state, layer, cellErrors);
     try {
-      cells.push({ name: plan.name, labels: plan.labels, diff: plan.diff, experiment: await finish(p, state, opts, cellErrors, gaps) });
+      cells.push({ name: plan.name, labels: plan.labels, diff: plan.diff, experiment: await finish({ ...p, files }, state, opts, cellErrors, gaps) });
     } catch (e) {
       const list: AblateError[] = [];
       collect(e, list);

@@ -104,6 +104,17 @@ test('golden: ablate diff of two experiments is a semantic diff of the resolved 
   assert.deepEqual(json.changed[0], { key: 'model.depth', a: 18, b: 50 });
 });
 
+test("README's `ablate diff` examples are exactly what the command prints", () => {
+  const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+  const examples = [...readme.matchAll(/```console\n\$ npx ablate (diff [^\n]+)\n([\s\S]*?)```/g)];
+  assert.ok(examples.length >= 1, 'README shows an ablate diff');
+  for (const [, command, shown] of examples) {
+    const r = ablate(command!.split(/\s+/), root);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, shown, `README's output of \`ablate ${command}\``);
+  }
+});
+
 test('diff: a path option naming the same file from two folders is not a change', () => {
   const dir = writeTree({
     'shared/model.yaml': 'model: {type: deeplabv2, pretrained: w.safetensors}\n',
@@ -133,6 +144,19 @@ test('print: canonical YAML, --provenance comments, --json with the run identity
   const json = JSON.parse(ablate(['print', 'b.yaml', '--json'], dir).stdout) as { hash: string; config: { model: { depth: number } } };
   assert.match(json.hash, /^[0-9a-f]{64}$/);
   assert.equal(json.config.model.depth, 50);
+});
+
+test('print --cell --json lists the files the cell merged: its variant\'s too, each once', () => {
+  const dir = writeTree({
+    'a.yaml': A,
+    'fast.yaml': 'extends: a.yaml\ntrainer: {iterations: 5}\n',
+    's.yaml': 'extends: a.yaml\nsweep:\n  variants: {plain: {}, fast: {extends: fast.yaml}}\n',
+  });
+  const files = (cell: string) => (JSON.parse(ablate(['print', 's.yaml', '--cell', `variant=${cell}`, '--json'], dir).stdout) as { files: string[] }).files.map((f) => path.basename(f));
+  assert.deepEqual(files('plain'), ['a.yaml', 's.yaml']);
+  assert.deepEqual(files('fast'), ['s.yaml', 'a.yaml', 'fast.yaml'], 'merged last where merged twice');
+  const cell = JSON.parse(ablate(['print', 's.yaml', '--cell', 'variant=fast', '--json'], dir).stdout) as { config: { trainer: { iterations: number } } };
+  assert.equal(cell.config.trainer.iterations, 5);
 });
 
 test('explain: the value, who set it and the chain it overrode, with source lines', () => {
