@@ -15,6 +15,7 @@ import type { Optimizer, RunStatus, SegmentationDataset, SegmentationModel, Step
 import { systemTags } from '../tracking/provenance.js';
 import { openTracking } from '../tracking/open.js';
 import { BOOKKEEPING_METRICS } from '../tracking/metric-groups.js';
+import { GpuSampler } from './gpu-metrics.js';
 import { ensureBackend, runtimeInfo } from './backend.js';
 import type { BackendSelection } from '../runtime/backend.js';
 import { engineSettings, type EngineSettings } from './schema.js';
@@ -275,6 +276,8 @@ async function train({ resolved, opts, settings, log, t0, runDir, runName, resum
   const loopStart = performance.now();
   // The machine's load, at the first iteration and then every SYSTEM_SAMPLE_SECONDS.
   const system = new SystemSampler();
+  // GPU utilisation too where a GPU backend trains (nvidia-smi; absent elsewhere).
+  const gpu = backend.name === 'tensorflow-gpu' ? new GpuSampler() : undefined;
   let lastSystemSample = -Infinity;
   try {
     for (; it < iterations; it++) {
@@ -303,7 +306,7 @@ async function train({ resolved, opts, settings, log, t0, runDir, runName, resum
       trackerRun.logMetrics(it, { ...scalars, ...lrs, [BOOKKEEPING_METRICS.itPerSec]: itPerSec });
       if (performance.now() - lastSystemSample >= SYSTEM_SAMPLE_SECONDS * 1000) {
         lastSystemSample = performance.now();
-        trackerRun.logMetrics(it, system.sample());
+        trackerRun.logMetrics(it, { ...system.sample(), ...gpu?.sample() });
       }
       progress.update(it, scalars, itPerSec, optimizers.get('optimizer')?.learningRate);
 
