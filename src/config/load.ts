@@ -12,7 +12,7 @@ import { registryFor, type PluginSpec } from '../plugin/bootstrap.js';
 import { validateState, materializeSlotDefaults, applyDefaults } from './validate.js';
 import { pruneSwitchedComponents } from './type-switch.js';
 import { canonicalize } from './canonical.js';
-import { recordedConfig } from './redact.js';
+import { envRedactions, envReferencesIn, recordedConfig, redactArgs } from './redact.js';
 import { ConfigError, throwAll } from './errors.js';
 import { mergeFileChain } from './extends.js';
 import { assertExperimentFile } from './missing-file.js';
@@ -21,7 +21,7 @@ import { adoptFormerSpellings } from './former-spellings.js';
 import { applyLayer, ConfigState } from './merge.js';
 import type { Provenance } from './origin.js';
 import { parseSet, setLayer, type ParsedSet } from './overrides.js';
-import { isPlainObject } from './paths.js';
+import { getPath, isPlainObject } from './paths.js';
 import { resolveReferences } from './refs.js';
 import { mergePhaseErrors } from './phase-errors.js';
 import { parseSweep, planCells, type SweepAxis } from './sweep.js';
@@ -69,6 +69,12 @@ export interface ResolvedExperiment {
   registry: PluginRegistry;
   /** Every relative path option by dotted key: the text as written, and the folder it was relative to. */
   paths: Record<string, PathSource>;
+  /**
+   * A command line as this run may record it: secret values (see `recorded`) as their references,
+   * and `--set` values of keys the experiment reads from the environment masked. Not enumerable:
+   * it holds the secrets, and a resolved experiment is printed and compared.
+   */
+  redactArgs: (argv: readonly string[]) => string[];
   /** Present when the file has a `sweep:` block (this experiment is then the sweep's base). */
   sweep?: { axes: { key: string; label: string; values: unknown[] }[]; cells: string[] };
 }
@@ -78,7 +84,7 @@ export interface ResolvedExperiment {
  * `loadExperiment` returns all of it; a tool or test may hand-build one (without a file, the run
  * is named after the config's `name`; without a registry, the engine uses RunOptions.registry).
  */
-export type RunnableExperiment = Pick<ResolvedExperiment, 'config' | 'hash' | 'canonicalYaml' | 'baseDir'> & Partial<Pick<ResolvedExperiment, 'file' | 'registry' | 'paths' | 'recorded' | 'provenance'>>;
+export type RunnableExperiment = Pick<ResolvedExperiment, 'config' | 'hash' | 'canonicalYaml' | 'baseDir'> & Partial<Pick<ResolvedExperiment, 'file' | 'registry' | 'paths' | 'recorded' | 'provenance' | 'redactArgs'>>;
 
 export interface SweepCell {
   /** From the cell's coordinates: `lr=0.01,method=adv`. */
@@ -176,6 +182,17 @@ export function experimentPluginSpecs(file: string): PluginSpec[] {
  */
 async function finish(p: Prepared, state: ConfigState, opts: LoadOptions & { fragment?: boolean }, earlier: readonly AblateError[] = p.errors, gaps: readonly string[] = p.gaps): Promise<ResolvedExperiment> {
   const errors: AblateError[] = [...earlier];
+  // A flag that replaces an `${env:…}` reference most likely carries the secret itself.
+  const secretKeys = new Map<string, string>();
+  const replacedRefs = new Map<string, string>();
+  for (const s of p.otherSets) {
+    const before = getPath(state.tree, s.path).value;
+    if (typeof before !== 'string') continue;
+    const refs = envReferencesIn(before);
+    if (refs.size === 0) continue;
+    secretKeys.set(s.path, before);
+    for (const [name, ref] of refs) if (!replacedRefs.has(name)) replacedRefs.set(name, ref);
+  }
   for (const s of p.otherSets) applyLayer(state, setLayer(s), errors);
   adoptFormerSpellings(state, p.files, errors);
   let registry: PluginRegistry;
@@ -205,7 +222,8 @@ async function finish(p: Prepared, state: ConfigState, opts: LoadOptions & { fra
   const paths = Object.fromEntries(rebasePaths(state, registry, { mainFile: p.file, baseDir: p.baseDir, wholeRefs }));
   const canon = canonicalize(state.tree);
   // What the run records (and its identity): env values as their `${env:NAME}` references.
-  const recordedTree = recordedConfig(state, opts.env ?? process.env);
+  const redactions = envRedactions(state, opts.env ?? process.env, replacedRefs);
+  const recordedTree = recordedConfig(state, opts.env ?? process.env, redactions, secretKeys);
   const recorded = recordedTree === state.tree ? canon : canonicalize(recordedTree);
   const result = { file: p.file, baseDir: p.baseDir, config: canon.canonical, recorded: recorded.canonical, hash: recorded.hash, files: p.files, registry, paths } as ResolvedExperiment;
   // The YAML text and the provenance record are built on first use (a sweep rarely needs them).
@@ -213,6 +231,7 @@ async function finish(p: Prepared, state: ConfigState, opts: LoadOptions & { fra
   Object.defineProperties(result, {
     canonicalYaml: { enumerable: true, get: () => recorded.yaml },
     provenance: { enumerable: true, get: () => (provenance ??= provenanceRecord(state)) },
+    redactArgs: { enumerable: false, value: (argv: readonly string[]) => redactArgs(argv, redactions, new Set(secretKeys.keys())) },
   });
   return result;
 }
@@ -237,7 +256,9 @@ export async function loadExperiment(file: string, opts: LoadOptions = {}): Prom
   }
   // A broken sweep block is reported with the base's own errors.
   const exp = await finish(p, p.state, opts, errors);
-  return sweep ? { ...exp, sweep } : exp;
+  // Assigned, not spread: a spread would drop the non-enumerable redactArgs.
+  if (sweep) exp.sweep = sweep;
+  return exp;
 }
 
 function axisSummary(a: SweepAxis) {

@@ -19,6 +19,11 @@ export interface Origin {
   flag?: string;
   /** Environment variable name for `${env:NAME}`. */
   env?: string;
+  /**
+   * The environment references as written (`${env:NAME,default}`), for a value that is one
+   * (kind `env`) or a string that contains some (kind `ref`): what a run records instead of the value.
+   */
+  envReferences?: string[];
   /** The `${a.b}` reference the value came through. */
   ref?: string;
   /** Free text: `variant fast`, `grid axis seed`, `default of scheduler 'poly'`. */

@@ -114,7 +114,8 @@ export function resolveReferences(state: ConfigState, errors: AblateError[], env
     out += text.slice(last);
     if (broken) return undefined;
     if (whole) return { value: pieces[0], origin };
-    return { value: out, origin: { ...written, kind: 'ref', ref: matches.map((m) => m[1]).join(', '), note: undefined } };
+    const envReferences = matches.filter((m) => !m[0].startsWith('$$') && m[1]!.trim().startsWith('env:')).map((m) => `\${${m[1]!.trim()}}`);
+    return { value: out, origin: { ...written, kind: 'ref', ref: matches.map((m) => m[1]).join(', '), note: undefined, ...(envReferences.length > 0 ? { envReferences } : {}) } };
   };
 
   const resolveToken = (path: string, body: string, written: Origin): { value: unknown; origin: Origin } | undefined => {
@@ -124,7 +125,7 @@ export function resolveReferences(state: ConfigState, errors: AblateError[], env
       const name = (comma < 0 ? spec : spec.slice(0, comma)).trim();
       const fallback = comma < 0 ? undefined : spec.slice(comma + 1).trim();
       const raw = env[name];
-      const origin: Origin = { ...written, kind: 'env', env: name };
+      const origin: Origin = { ...written, kind: 'env', env: name, envReferences: [`\${${body}}`] };
       if (raw === undefined) {
         if (fallback === undefined) {
           errors.push(new ConfigError('config.env-missing', `environment variable ${name} is not set (needed by '${path}')`, { origin: written, key: path, hint: `set ${name}, or give a default: \${env:${name},value}` }));

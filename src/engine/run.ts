@@ -151,7 +151,7 @@ async function train({ resolved, opts, settings, log, t0, runDir, runName, resum
   const shownName = opts.displayName ?? runName;
   const description = resolved.file ? experimentDescription(resolved.file) : undefined;
   const tags: Record<string, string> = {
-    ...systemTags(),
+    ...systemTags(process.cwd(), resolved.redactArgs),
     'ablate.config_hash': resolved.hash,
     'ablate.run_dir': runDir,
     'ablate.backend': backend.name,

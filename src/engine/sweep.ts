@@ -205,7 +205,8 @@ export async function runSweep(cells: readonly SweepCellInput[], opts: SweepOpti
     name: earlier ? `sweep:${sweepName} (resumed)` : `sweep:${sweepName}`,
     experiment: String(base.config.name ?? 'default'),
     params: axisParams,
-    tags: { ...systemTags(), 'ablate.sweep': 'parent', 'ablate.sweep_hash': sweepHash, [SWEEP_AXES_TAG]: axesTag, 'ablate.run_dir': sweepDir, ...(opts.file ? { 'ablate.experiment_file': path.relative(process.cwd(), path.resolve(opts.file)) } : {}) },
+    // The command line masked by every cell's secrets (a --set applies to all cells).
+    tags: { ...systemTags(process.cwd(), (argv) => cells.reduce((a, c) => c.experiment.redactArgs?.(a) ?? a, [...argv])), 'ablate.sweep': 'parent', 'ablate.sweep_hash': sweepHash, [SWEEP_AXES_TAG]: axesTag, 'ablate.run_dir': sweepDir, ...(opts.file ? { 'ablate.experiment_file': path.relative(process.cwd(), path.resolve(opts.file)) } : {}) },
     runDir: earlier ? path.join(sweepDir, `resume-${attempt}`) : sweepDir,
   });
   parent.logArtifact(path.join(sweepDir, 'sweep.json'));

@@ -17,18 +17,29 @@ function git(args: string[], cwd: string): string | undefined {
 
 let cached: Record<string, string> | undefined;
 
-/** Tags describing this process: cached, since git is asked only once per process. */
-export function systemTags(cwd = process.cwd()): Record<string, string> {
+/**
+ * Tags describing this process (git is asked once per process, the answer cached). The command
+ * line goes through `redactArgs` (the experiment's: secret values as their `${env:…}` references,
+ * see src/config/redact.ts) and loses any URL's `user:password@`.
+ */
+export function systemTags(cwd = process.cwd(), redactArgs: (argv: readonly string[]) => string[] = (a) => [...a]): Record<string, string> {
+  const argv = redactArgs(process.argv.slice(1)).map(maskUrlCredentials);
+  const command = argv.slice(1).join(' ');
+  return {
+    'ablate.source.name': argv.map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ').slice(0, 500) || 'node',
+    ...(command ? { 'ablate.command': command.slice(0, 2000) } : {}),
+    ...processTags(cwd),
+  };
+}
+
+function processTags(cwd: string): Record<string, string> {
   if (cached) return { ...cached };
   const tags: Record<string, string> = {
-    'ablate.source.name': process.argv.slice(1).map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ').slice(0, 500) || 'node',
     'ablate.user': safeUser(),
     'ablate.host': os.hostname(),
     'ablate.node_version': process.version,
     'ablate.platform': `${process.platform}-${process.arch}`,
   };
-  const command = process.argv.slice(2).join(' ');
-  if (command) tags['ablate.command'] = command.slice(0, 2000);
   const commit = git(['rev-parse', 'HEAD'], cwd);
   if (commit) {
     tags['ablate.git.commit'] = commit;

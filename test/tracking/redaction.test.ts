@@ -90,3 +90,38 @@ test('a secret from ${env:…} and a git remote token are found nowhere in the r
   assert.match(allowed.canonicalYaml, /note: another-value-1234/);
   delete process.env.ABLATE_PLANTED_SECRET;
 });
+
+test('the recorded command line (ablate.command, ablate.source.name) masks secrets, --set values of env keys and URL credentials', { timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-redact-argv-'));
+  process.env.ABLATE_PLANTED_SECRET = SECRET;
+  const file = writeTinyExperiment(
+    dir,
+    {
+      name: 'redaction-argv',
+      trainer: { type: 'test-supervised', iterations: 2, note: '${env:ABLATE_PLANTED_SECRET,none}' },
+      evaluation: { every: 0 },
+      output: { dir: path.join(dir, 'runs') },
+      trackers: [{ type: 'local' }],
+    },
+    { file: 'e.yaml' },
+  );
+  // As the shell hands them over: `--set trainer.note=$ABLATE_PLANTED_SECRET` expanded, a URL with a token.
+  const set = [`trainer.note=${SECRET}`, 'optimizer.lr=0.25'];
+  const argv = process.argv;
+  process.argv = [argv[0]!, '/usr/bin/ablate', 'run', file, '--set', set[0]!, '--set', set[1]!, '--mirror', `https://bot:${TOKEN}@example.com/x`];
+  try {
+    const resolved = await loadExperiment(file, { set });
+    assert.equal((resolved.recorded.trainer as Record<string, unknown>).note, '${env:ABLATE_PLANTED_SECRET,none}', 'recorded with its default');
+    const run = await runExperiment(resolved, { log: quietLog, runName: 'argv' });
+    assert.equal(run.status, 'FINISHED', run.error?.message);
+    const record = readFileSync(path.join(run.runDir, 'tracking', 'record.jsonl'), 'utf8');
+    const tags = Object.assign({}, ...record.trim().split('\n').map((l) => JSON.parse(l) as { t: string; tags?: Record<string, string> }).filter((e) => e.t === 'tags').map((e) => e.tags)) as Record<string, string>;
+    assert.match(tags['ablate.command']!, /--set trainer\.note=\*\*\* --set optimizer\.lr=0\.25 --mirror https:\/\/\*\*\*@example\.com\/x$/);
+    assert.match(tags['ablate.source.name']!, /trainer\.note=\*\*\*/);
+    assert.deepEqual(filesContaining(run.runDir, SECRET), []);
+    assert.deepEqual(filesContaining(run.runDir, TOKEN), []);
+  } finally {
+    process.argv = argv;
+    delete process.env.ABLATE_PLANTED_SECRET;
+  }
+});
