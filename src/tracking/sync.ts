@@ -28,14 +28,18 @@ export interface SyncResult {
 /** How deep below the folder given run folders are looked for (a sweep's cells are 3 levels down). */
 const MAX_RUN_DEPTH = 8;
 
+const warnToStderr = (line: string) => void process.stderr.write(`warning: ${line}\n`);
+
 /**
  * Every run folder at or below `root` (a folder holding tracking/record.jsonl), at most
- * MAX_RUN_DEPTH levels down; symbolic links are not followed.
+ * MAX_RUN_DEPTH levels down; symbolic links are not followed. When the bound leaves folders
+ * unsearched, `warn` is told once, naming the first of them: a run there is not silently missing.
  */
-export function findRunDirs(root: string): string[] {
+export function findRunDirs(root: string, warn: (line: string) => void = warnToStderr): string[] {
   const out: string[] = [];
   // Each real directory once (by device and inode): a loop a bind mount makes cannot multiply runs.
   const visited = new Set<string>();
+  const cut: string[] = [];
   const walk = (dir: string, depth: number) => {
     const st = statSync(dir, { throwIfNoEntry: false, bigint: true });
     if (!st) return;
@@ -43,7 +47,6 @@ export function findRunDirs(root: string): string[] {
     if (visited.has(id)) return;
     visited.add(id);
     if (isRunDir(dir)) out.push(dir);
-    if (depth > MAX_RUN_DEPTH) return;
     let entries: string[];
     try {
       entries = readdirSync(dir);
@@ -54,10 +57,17 @@ export function findRunDirs(root: string): string[] {
       if (e === 'node_modules' || e === '.git' || e === 'tracking' || e.startsWith('.')) continue;
       const p = path.join(dir, e);
       // lstat: a symbolic link is not followed out of the folder being synced.
-      if (lstatSync(p, { throwIfNoEntry: false })?.isDirectory()) walk(p, depth + 1);
+      if (!lstatSync(p, { throwIfNoEntry: false })?.isDirectory()) continue;
+      if (depth >= MAX_RUN_DEPTH) cut.push(p);
+      else walk(p, depth + 1);
     }
   };
-  walk(path.resolve(root), 0);
+  const start = path.resolve(root);
+  walk(start, 0);
+  if (cut.length > 0) {
+    const first = path.relative(process.cwd(), cut[0]!) || cut[0]!;
+    warn(`run folders are looked for at most ${MAX_RUN_DEPTH} levels below ${path.relative(process.cwd(), start) || '.'}: ${first}${cut.length > 1 ? ` and ${cut.length - 1} other folder(s) that deep` : ''} not searched (pass a folder nearer the runs)`);
+  }
   return out;
 }
 
@@ -110,7 +120,7 @@ export async function syncRuns(target: string, to: NamedSink, opts: SyncOptions 
   }
   if (!statSync(target, { throwIfNoEntry: false })) throw new AblateError('sync.not-found', `${target} does not exist`, { where: { file: target } });
   // A sweep folder brings its cells along (they live beside it).
-  const dirs = withSweepCells(findRunDirs(target));
+  const dirs = withSweepCells(findRunDirs(target, warn));
   if (dirs.length === 0) {
     throw new AblateError('sync.no-runs', `no run records under ${target}`, {
       where: { file: target },
@@ -136,9 +146,11 @@ export async function syncRuns(target: string, to: NamedSink, opts: SyncOptions 
       results.push({ runDir: rec.runDir, name: rec.name, outcome: r.outcome, requests: r.requests ?? 0, ...(r.detail ? { detail: r.detail } : {}) });
       log(`${r.outcome === 'up-to-date' ? 'up to date' : 'synced'}: ${rec.name}${r.detail ? ` -> ${r.detail}` : ''}${r.requests !== undefined ? ` (${r.requests} requests)` : ''}`);
     } catch (e) {
+      // One run's failure (a server error, a damaged state file) does not stop the others.
       const msg = e instanceof Error ? e.message : String(e);
-      results.push({ runDir: rec.runDir, name: rec.name, outcome: 'failed', requests: 0, error: msg });
-      warn(`${rec.name}: ${msg}`);
+      const hint = e instanceof AblateError && e.hint ? ` (${e.hint})` : '';
+      results.push({ runDir: rec.runDir, name: rec.name, outcome: 'failed', requests: 0, error: msg + hint });
+      warn(`${rec.name}: ${msg}${hint}`);
     }
   }
   return results;

@@ -41,3 +41,21 @@ test('validate lists each experiment file of a folder once, links to folders not
   symlinkSync('..', path.join(dir, 'sub', 'up'));
   assert.deepEqual(yamlFiles(dir).map((f) => path.relative(dir, f)), ['sub/y.yaml', 'x.yaml']);
 });
+
+test('a walk cut by the depth bound says so once, naming the first folder it did not search', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-walk-deep-'));
+  const tracker = trackingWith([], quietLog);
+  const deep = path.join(dir, ...'abcdefghij'.split(''));
+  for (const runDir of [path.join(dir, 'x', 'shallow'), path.join(deep, 'deep'), path.join(dir, 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'other', 'run')]) {
+    const run = await tracker.startRun({ name: path.basename(runDir), experiment: 'e', params: {}, tags: {}, runDir });
+    await run.end('FINISHED');
+  }
+  const warnings: string[] = [];
+  assert.deepEqual(findRunDirs(dir, (w) => void warnings.push(w)).map((d) => path.relative(dir, d)), ['x/shallow']);
+  assert.equal(warnings.length, 1, warnings.join('\n'));
+  assert.match(warnings[0]!, /run folders are looked for at most 8 levels below .*: .*a\/b\/c\/d\/e\/f\/g\/h\/(i|other) and 1 other folder\(s\) that deep not searched/);
+  // Shallow trees: no word.
+  const quiet: string[] = [];
+  findRunDirs(path.join(dir, 'x'), (w) => void quiet.push(w));
+  assert.deepEqual(quiet, []);
+});

@@ -329,6 +329,33 @@ describe('MLflow integration', { skip }, () => {
     assert.deepEqual(files, ['ok.txt']);
   });
 
+  test('sync: a damaged shipped-*.json is a clean error naming the file and what to do; the other runs still ship', async () => {
+    const root = tmp('bad-state');
+    const local = localTracking();
+    for (const name of ['a', 'b', 'c']) {
+      const r = await local.startRun({ name, experiment: 'it-bad-state', params: { name }, tags: {}, runDir: path.join(root, name) });
+      r.logMetrics(0, { 'train/loss': 1 });
+      await r.end('FINISHED');
+    }
+    assert.deepEqual((await syncRuns(root, toMlflow(server!.uri))).map((r) => r.outcome), ['synced', 'synced', 'synced']);
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const stateOf = (run: string) => path.join(root, run, 'tracking', readdirSync(path.join(root, run, 'tracking')).find((f) => f.startsWith('shipped-'))!);
+    // Cut off mid-write (a full disk), and well-formed JSON of the wrong shape.
+    writeFileSync(stateOf('a'), readFileSync(stateOf('a'), 'utf8').slice(0, 20));
+    writeFileSync(stateOf('b'), JSON.stringify({ trackingUri: server!.uri, offset: 'far' }));
+    const warnings: string[] = [];
+    const results = await syncRuns(root, toMlflow(server!.uri), { warn: (w) => void warnings.push(w) });
+    assert.deepEqual(results.map((r) => [r.name, r.outcome]), [['a', 'failed'], ['b', 'failed'], ['c', 'up-to-date']]);
+    assert.equal(warnings.length, 2, warnings.join('\n'));
+    for (const [w, run] of [[warnings[0]!, 'a'], [warnings[1]!, 'b']] as const) {
+      assert.ok(w.includes(stateOf(run)), `names the file: ${w}`);
+      assert.match(w, /damaged sync state: .*delete the file and sync again/);
+      assert.doesNotMatch(w, /SyntaxError|\n\s+at /);
+    }
+    assert.match(warnings[0]!, /not valid JSON/);
+    assert.match(warnings[1]!, /'experimentId' is not a string/);
+  });
+
   test('searching experiments follows page tokens', async () => {
     const all = await client.searchExperiments();
     assert.ok(all.length > 3, `the tests made several experiments (${all.length})`);

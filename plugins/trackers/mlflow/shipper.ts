@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { decodeMetricValue, readEventsFrom, recordPaths, type RecordEvent, type StartEvent } from '../../../src/index.js';
+import { AblateError, decodeMetricValue, readEventsFrom, recordPaths, type RecordEvent, type StartEvent } from '../../../src/index.js';
 import { LIMITS, isValidKey, sanitizeKey } from './limits.js';
 import { mlflowMetricKey } from './metric-names.js';
 import { MlflowClient, MlflowError, chunkBatch, type KeyValue, type LogBatch, type MetricPoint } from './client.js';
@@ -73,10 +73,39 @@ export function stateFile(runDir: string, trackingUri: string): string {
   return path.join(recordPaths(runDir).dir, `shipped-${h}.json`);
 }
 
+/**
+ * The saved progress for this server, if any. The file is data from disk (a crash mid-write on a
+ * full disk, a hand edit, a copied folder): anything but the expected fields is a located error
+ * that says what to do, never a JSON parser's stack trace.
+ */
 export function readShipState(runDir: string, trackingUri: string): ShipState | undefined {
   const f = stateFile(runDir, trackingUri);
   if (!existsSync(f)) return undefined;
-  return JSON.parse(readFileSync(f, 'utf8')) as ShipState;
+  let state: unknown;
+  let problem: string | undefined;
+  try {
+    state = JSON.parse(readFileSync(f, 'utf8'));
+    problem = shipStateProblem(state);
+  } catch (e) {
+    problem = `not valid JSON (${(e as Error).message})`;
+  }
+  if (problem !== undefined) {
+    throw new AblateError('tracking.bad-sync-state', `${f}: damaged sync state: ${problem}`, {
+      where: { file: f },
+      hint: 'delete the file and sync again: the record is replayed into the same MLflow run (found by its ablate.run_id tag), and a replay sends nothing twice',
+    });
+  }
+  return state as ShipState;
+}
+
+/** What is wrong with a parsed state file, or undefined when it has every field with its type. */
+function shipStateProblem(v: unknown): string | undefined {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return 'not a JSON object';
+  const o = v as Record<string, unknown>;
+  for (const k of ['trackingUri', 'experimentId', 'runId', 'artifactUri'] as const) if (typeof o[k] !== 'string') return `'${k}' is not a string`;
+  if (typeof o.offset !== 'number' || !Number.isSafeInteger(o.offset) || o.offset < 0) return `'offset' is not a byte offset`;
+  if (typeof o.done !== 'boolean') return `'done' is not true or false`;
+  return undefined;
 }
 
 /** Finds the MLflow run carrying `ablate.run_id = clientId` in an experiment. */
