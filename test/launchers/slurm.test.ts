@@ -5,16 +5,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
 import { runSweep } from '../../src/cli/commands/sweep-run.js';
 import { sweepCancel, sweepStatus } from '../../src/cli/commands/sweep-follow.js';
 import type { CellProgress } from '../../src/engine/sweep-state.js';
 import { clusterForTests } from './slurm-cluster.js';
-import { tinyPluginsFile } from '../support/paths.js';
+import { TINY_SCHEDULER, writeTinyExperiment } from '../support/tiny-experiment-file.js';
 import { serverForTests } from '../tracking/mlflow-server.js';
 import { MlflowClient } from '../../plugins/trackers/mlflow/client.js';
 import { RUN_ID_TAG, readShipState } from '../../plugins/trackers/mlflow/shipper.js';
@@ -31,33 +32,24 @@ const tsx = createRequire(import.meta.url).resolve('tsx');
 // Each cell's `ablate run` runs the CLI from source (the job inherits this environment).
 process.env.ABLATE_RUN_ENTRY = JSON.stringify(['--import', tsx, path.join(here, '..', 'support', 'cli-entry.ts')]);
 
+/** The inside of a flow mapping (`iterations: 12, sleep_ms: 150`) as an object. */
+const flow = (text = ''): Record<string, unknown> => parse(`{${text}}`) as Record<string, unknown>;
+
 function sweepFile(dir: string, opts: { trainer: string; grid: string; launcher?: string; checkpoint?: string; tracker?: string }): string {
-  const file = path.join(dir, 'sweep.yaml');
-  writeFileSync(
-    file,
-    [
-      'name: slurm-test',
-      'seed: 0',
-      `plugins: [${JSON.stringify(tinyPluginsFile)}]`,
-      'runtime: {backend: cpu}',
-      'model: {type: test-tiny-model}',
-      'optimizer: {type: test-sgd, lr: 0.5}',
-      'scheduler: {type: constant, lr: 0.5}',
-      'dataset: {type: test-tiny-data}',
-      'metrics: {acc: {type: test-pixel-acc}}',
-      `trainer: {type: test-supervised, ${opts.trainer}}`,
-      `checkpoint: ${opts.checkpoint ?? '{every: 1000}'}`,
-      'progress: {log_every: 1, bar: never}',
-      `output: {dir: ${JSON.stringify(path.join(dir, 'runs'))}}`,
-      `trackers: [${opts.tracker ?? '{type: local}'}]`,
-      `launcher: {type: slurm, signal_grace: 5${opts.launcher?.includes('max_requeues') ? '' : ', max_requeues: 2'}${opts.launcher ? `, ${opts.launcher}` : ''}}`,
-      'sweep:',
-      '  grid:',
-      ...opts.grid.split('\n').map((l) => `    ${l}`),
-      '',
-    ].join('\n'),
+  return writeTinyExperiment(
+    dir,
+    {
+      name: 'slurm-test',
+      seed: 0,
+      scheduler: TINY_SCHEDULER,
+      trainer: { type: 'test-supervised', ...flow(opts.trainer) },
+      checkpoint: opts.checkpoint === undefined ? { every: 1000 } : parse(opts.checkpoint),
+      progress: { log_every: 1, bar: 'never' },
+      trackers: [opts.tracker === undefined ? { type: 'local' } : parse(opts.tracker)],
+      launcher: { type: 'slurm', signal_grace: 5, max_requeues: 2, ...flow(opts.launcher) },
+    },
+    { file: 'sweep.yaml', tail: ['sweep:', '  grid:', ...opts.grid.split('\n').map((l) => `    ${l}`)] },
   );
-  return file;
 }
 
 const silent = () => {};
