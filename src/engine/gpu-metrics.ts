@@ -1,7 +1,7 @@
 /**
  * GPU utilisation while a run trains on the `tensorflow-gpu` backend, read from `nvidia-smi` (the
- * driver's own tool; nothing to install) under the keys of MLflow's GPU monitor
- * (mlflow/system_metrics/metrics/gpu_monitor.py), so its System metrics tab charts them beside CPU
+ * driver's own tool; nothing to install) under the keys the common tracking server's own GPU
+ * monitor uses (as SystemSampler does for CPU and memory), so its system-metrics tab charts them beside CPU
  * and memory: `system/gpu_<i>_utilization_percentage`, `…_memory_usage_megabytes`,
  * `…_memory_usage_percentage`, `…_power_usage_watts`, `…_power_usage_percentage`.
  *
@@ -15,7 +15,7 @@ import { execFile } from 'node:child_process';
 /** The fields asked of nvidia-smi, in the order of its CSV columns. */
 export const NVIDIA_SMI_QUERY = 'index,utilization.gpu,memory.used,memory.total,power.draw,power.limit';
 
-/** MiB (nvidia-smi's unit) in MB (MLflow's, from bytes / 1e6). */
+/** MiB (nvidia-smi's unit) in MB (the tracking server's unit, bytes / 1e6). */
 const MIB_IN_MB = 1.048576;
 
 /** `system/gpu_…` metrics from `nvidia-smi --query-gpu=<NVIDIA_SMI_QUERY> --format=csv,noheader,nounits`. */
