@@ -23,12 +23,18 @@ function statusOfExit(code: number | null, signal: NodeJS.Signals | null): Launc
   return 'FAILED';
 }
 
+/**
+ * The node arguments that run the CLI: `bin/ablate.js`, or ABLATE_RUN_ENTRY (a JSON list of node
+ * arguments, e.g. ["--import", "tsx", "src/cli/entry.ts"]) to run it from source (tests, development).
+ */
+export function ablateEntry(bin = ablateBin): string[] {
+  return process.env.ABLATE_RUN_ENTRY ? (JSON.parse(process.env.ABLATE_RUN_ENTRY) as string[]) : [bin];
+}
+
 /** Runs one cell as `node bin/ablate.js run <file> …`, echoing its output line by line. */
 export function runChild(cell: LaunchCell, log: Logger, signal?: AbortSignal, bin = ablateBin): Promise<LaunchResult> {
   return new Promise((resolve) => {
-    // ABLATE_RUN_ENTRY (a JSON list of node arguments, e.g. ["--import", "tsx", "src/cli/entry.ts"])
-    // runs the CLI from source instead of the compiled executable (tests, development).
-    const entry = process.env.ABLATE_RUN_ENTRY ? (JSON.parse(process.env.ABLATE_RUN_ENTRY) as string[]) : [bin];
+    const entry = ablateEntry(bin);
     const args = [...entry, 'run', cell.resolvedFile, ...(cell.runDir ? ['--run-dir', cell.runDir] : []), ...(cell.runArgs ?? [])];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ABLATE_CHILD: '1' } });
     // Stopping = what Ctrl-C does to `ablate run`: finish the iteration, checkpoint, exit KILLED.

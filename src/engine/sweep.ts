@@ -8,14 +8,14 @@
  *     sweep.json        the cells, their diffs, hashes and run folders
  *     cells/<cell>.yaml each cell's resolved experiment (what a child `ablate run` executes)
  *     summary.md/.json  status and headline metrics per cell
- *     tracking/         the parent run's record (a resumed sweep: resume-N/tracking/)
+ *     tracking/         the parent run's record (a resumed sweep continues it)
  *
  * Resuming (`ablate sweep <file> --resume <sweep folder>`) reuses the folder and each cell's run
  * folder: FINISHED cells are kept as they are, a cell with a checkpoint continues from its last
  * one, any other cell starts again (an earlier attempt's folder is kept beside it, renamed).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { AblateError } from '../errors.js';
 import { ExperimentContainer } from '../plugin/container.js';
@@ -24,13 +24,12 @@ import type { Logger } from '../plugin/define.js';
 import type { LaunchCell, LaunchHandle, LaunchResult, Launcher, RunStatus } from '../plugin/contracts.js';
 import { systemTags } from '../tracking/provenance.js';
 import { openTracking } from '../tracking/open.js';
+import { isRunDir } from '../tracking/record.js';
 import { listCheckpoints } from './checkpoint.js';
-import { launcherOptionsOf, launcherType, readLaunchRecord, readResult, waitForCells, writeLaunchRecord, LAUNCH_FILE, type CellProgress } from './sweep-state.js';
-import { headlineKeys } from './headline.js';
+import { launcherOptionsOf, launcherType, readLaunchRecord, waitForCells, writeLaunchRecord, LAUNCH_FILE, type CellProgress } from './sweep-state.js';
 import { engineSettings } from './schema.js';
 import type { RunnableExperiment } from '../config/load.js';
 import { SWEEP_AXES_TAG, encodeSweepAxes, type SweepAxisInfo } from '../tracking/sweep-axes.js';
-import { DEFAULT_SPEC, buildTable, runsFromFolder, writeReport } from '../report/index.js';
 import { runExperiment, type RunOutcome } from './run.js';
 import { stderrLogger } from '../logger.js';
 import { defaultRunName, newRunDir } from './run-dir.js';
@@ -71,11 +70,9 @@ export interface SweepOptions {
   axes?: readonly SweepAxisInfo[];
 }
 
-export interface SweepCellResult extends LaunchResult {
-  hash: string;
-  metrics: Record<string, number>;
-  seconds?: number;
-}
+import { clearEndedMarkers, endSweep, withSweepLock, type SweepCellResult } from './sweep-end.js';
+
+export { summaryTable, sweepLauncher, type SweepCellResult } from './sweep-end.js';
 
 export interface SweepOutcome {
   /** SUBMITTED: the launcher queued the cells elsewhere and the sweep returned without waiting. */
@@ -95,19 +92,6 @@ function safe(s: string): string {
 
 function valueText(v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(v);
-}
-
-/** Markdown table: one row per cell with its coordinates, status and headline metrics (`evaluation.headline`). */
-export function summaryTable(cells: readonly SweepCellResult[], labels: readonly string[], headline: readonly string[] = []): string {
-  const metricKeys = headlineKeys(headline, cells.map((c) => c.metrics));
-  const header = ['cell', ...labels, 'status', ...metricKeys, 'run folder'];
-  const rows = cells.map((c) => {
-    const coords = (c as SweepCellResult & { labels?: Record<string, unknown> }).labels ?? {};
-    return [c.name, ...labels.map((l) => valueText(coords[l] ?? '')), c.status, ...metricKeys.map((k) => (k in c.metrics ? c.metrics[k]!.toFixed(4) : '-')), c.runDir ? path.relative(process.cwd(), c.runDir) : '-'];
-  });
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) => `| ${r.map((x, i) => x.padEnd(widths[i]!)).join(' | ')} |`;
-  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
 }
 
 /** A cell's coordinates as params (`sweep.<axis label>`), so every axis, the variant axis too, is a column and a parallel-coordinates axis. */
@@ -145,23 +129,6 @@ export function displayNames(cells: readonly SweepCellInput[], axes: readonly Sw
   return new Map(cells.map((c, i) => [c.name, count.get(names[i]!)! > 1 ? c.name : names[i]!]));
 }
 
-/**
- * `ablate report` on the finished sweep, for its parent run (`report/`: Markdown, JSON, plot).
- * A sweep it cannot tabulate (every cell failed, no metric) costs a warning, not the sweep.
- */
-async function sweepReport(sweepDir: string, title: string, results: readonly SweepCellResult[], headline: readonly string[], log: Logger): Promise<string[]> {
-  if (!results.some((r) => r.status === 'FINISHED')) return [];
-  // The metric the sweep summary shows (an empty evaluation.headline: the first plain scalar).
-  const metric = headlineKeys(headline, results.map((r) => r.metrics));
-  try {
-    const table = buildTable(runsFromFolder(sweepDir, 'last'), { ...DEFAULT_SPEC, ...(metric.length > 0 ? { metric } : {}) });
-    return (await writeReport(table, { digits: 1, title, fractions: 'auto', better: 'higher' }, path.join(sweepDir, 'report'))).files.filter((f) => /\.(md|json|svg|png)$/.test(f));
-  } catch (e) {
-    log.warn(`no report for the sweep's parent run: ${(e as Error).message} (\`ablate report ${path.relative(process.cwd(), sweepDir) || '.'}\` says more)`);
-    return [];
-  }
-}
-
 export async function runSweep(cells: readonly SweepCellInput[], opts: SweepOptions): Promise<SweepOutcome> {
   const log = opts.log ?? stderrLogger;
   const out = opts.out ?? ((l: string) => process.stdout.write(`${l}\n`));
@@ -196,50 +163,12 @@ export async function runSweep(cells: readonly SweepCellInput[], opts: SweepOpti
   const config = opts.launcher ? { ...base.config, launcher: { type: opts.launcher } } : base.config;
   const container = new ExperimentContainer({ registry: opts.registry, config, baseDir: base.baseDir, runDir: sweepDir, log });
   const launcher = await container.get('launcher', 'launcher');
-  if (earlier) await refuseLiveCells(sweepDir, launcher);
-  const tracker = await openTracking(container, log);
   const axisParams: Record<string, string> = { 'sweep.cells': String(cells.length) };
   for (const l of labelNames) axisParams[`sweep.axis.${l}`] = [...new Set(cells.map((c) => valueText(c.labels[l])))].join(', ');
-  const attempt = earlier ? readdirSync(sweepDir).filter((d) => /^resume-\d+$/.test(d)).length + 1 : 0;
-  const parent = await tracker.startRun({
-    name: earlier ? `sweep:${sweepName} (resumed)` : `sweep:${sweepName}`,
-    experiment: String(base.config.name ?? 'default'),
-    params: axisParams,
-    // The command line masked by every cell's secrets (a --set applies to all cells).
-    tags: { ...systemTags(process.cwd(), (argv) => cells.reduce((a, c) => c.experiment.redactArgs?.(a) ?? a, [...argv])), 'ablate.sweep': 'parent', 'ablate.sweep_hash': sweepHash, [SWEEP_AXES_TAG]: axesTag, 'ablate.run_dir': sweepDir, ...(opts.file ? { 'ablate.experiment_file': path.relative(process.cwd(), path.resolve(opts.file)) } : {}) },
-    runDir: earlier ? path.join(sweepDir, `resume-${attempt}`) : sweepDir,
-  });
-  parent.logArtifact(path.join(sweepDir, 'sweep.json'));
-  log.info(`sweep ${sweepName}: ${cells.length} cell(s) -> ${path.relative(process.cwd(), sweepDir)}`);
-  if (earlier) {
-    const count = (st: CellState) => plan.filter((p) => p.state === st).length;
-    log.info(`resuming: ${count('finished')} finished cell(s) kept, ${count('checkpoint')} continue from their last checkpoint, ${count('new') + count('restart')} (re)start`);
-    for (const p of plan) {
-      if (p.state !== 'restart' || !existsSync(p.runDir)) continue;
-      // An attempt that left no checkpoint: keep its folder (logs, record) beside the new one.
-      let k = 1;
-      while (existsSync(`${p.runDir}.attempt-${k}`)) k++;
-      renameSync(p.runDir, `${p.runDir}.attempt-${k}`);
-    }
-  }
 
   const outcomes = new Map<string, RunOutcome>();
   const byName = new Map(plan.map((p) => [p.cell.name, p]));
-  const launchCells: LaunchCell[] = plan
-    .filter((p) => p.state !== 'finished')
-    .map((p) => ({
-      name: p.cell.name,
-      resolvedFile: p.resolvedFile,
-      runDir: p.runDir,
-      launcherOptions: opts.launcher ? {} : launcherOptionsOf(p.cell.experiment.config),
-      runArgs: [
-        '--run-name', p.runName, '--display-name', shown.get(p.cell.name)!, '--parent-run-id', parent.id, '--base-dir', p.cell.experiment.baseDir,
-        ...Object.entries(cellParams(p.cell.labels)).flatMap(([k, v]) => ['--param', `${k}=${v}`]),
-        ...(p.state === 'checkpoint' ? ['--resume', p.runDir] : []),
-        ...Object.entries(p.cell.labels).flatMap(([k, v]) => ['--tag', `ablate.sweep.${k}=${valueText(v)}`]),
-        '--tag', `${SWEEP_AXES_TAG}=${axesTag}`,
-      ],
-    }));
+  let parentRunId = '';
   const runInProcess = async (lc: LaunchCell, signal?: AbortSignal): Promise<LaunchResult> => {
     const p = byName.get(lc.name)!;
     if (signal?.aborted) return { name: lc.name, status: 'KILLED', error: 'not started (sweep interrupted)' };
@@ -253,7 +182,7 @@ export async function runSweep(cells: readonly SweepCellInput[], opts: SweepOpti
       params: cellParams(p.cell.labels),
       runDir: p.runDir,
       ...(p.state === 'checkpoint' ? { resume: p.runDir } : {}),
-      parentRunId: parent.id,
+      parentRunId,
       tags,
       log,
       ...(signal ? { signal } : {}),
@@ -261,39 +190,91 @@ export async function runSweep(cells: readonly SweepCellInput[], opts: SweepOpti
     outcomes.set(lc.name, r);
     return { name: lc.name, status: r.status, runDir: r.runDir, ...(r.error ? { error: r.error.message } : {}) };
   };
-  const submission = await launcher.submit(launchCells, { sweepDir, runInProcess, ...(opts.signal ? { signal: opts.signal } : {}) });
-  writeLaunchRecord(sweepDir, { launcher: launcherType(config), parentRunId: parent.id, baseDir: base.baseDir, handles: submission.handles });
+
+  // Starting (or continuing) the parent run and handing the cells over happen under the lock that
+  // orders whoever ends the sweep (sweep-end.ts): a cell that ends at once must find the handles
+  // of every cell, and the parent's record let go, before it may look.
+  const { launchCells, submission } = await withSweepLock(sweepDir, async () => {
+    if (earlier) await refuseLiveCells(sweepDir, launcher);
+    const tracker = await openTracking(container, log);
+    // A resumed sweep continues its parent run (its cells continue theirs, under it).
+    const parent = await tracker.startRun({
+      name: `sweep:${sweepName}`,
+      experiment: String(base.config.name ?? 'default'),
+      params: axisParams,
+      // The command line masked by every cell's secrets (a --set applies to all cells).
+      tags: { ...systemTags(process.cwd(), (argv) => cells.reduce((a, c) => c.experiment.redactArgs?.(a) ?? a, [...argv])), 'ablate.sweep': 'parent', 'ablate.sweep_hash': sweepHash, [SWEEP_AXES_TAG]: axesTag, 'ablate.run_dir': sweepDir, ...(opts.file ? { 'ablate.experiment_file': path.relative(process.cwd(), path.resolve(opts.file)) } : {}) },
+      runDir: sweepDir,
+      ...(earlier && isRunDir(sweepDir) ? { resume: { released: true } } : {}),
+    });
+    parentRunId = parent.id;
+    parent.logArtifact(path.join(sweepDir, 'sweep.json'));
+    log.info(`sweep ${sweepName}: ${cells.length} cell(s) -> ${path.relative(process.cwd(), sweepDir)}`);
+    if (earlier) {
+      const count = (st: CellState) => plan.filter((p) => p.state === st).length;
+      log.info(`resuming: ${count('finished')} finished cell(s) kept, ${count('checkpoint')} continue from their last checkpoint, ${count('new') + count('restart')} (re)start`);
+      for (const p of plan) {
+        if (p.state !== 'restart' || !existsSync(p.runDir)) continue;
+        // An attempt that left no checkpoint: keep its folder (logs, record) beside the new one.
+        let k = 1;
+        while (existsSync(`${p.runDir}.attempt-${k}`)) k++;
+        renameSync(p.runDir, `${p.runDir}.attempt-${k}`);
+      }
+    }
+    const toLaunch: LaunchCell[] = plan
+      .filter((p) => p.state !== 'finished')
+      .map((p) => ({
+        name: p.cell.name,
+        resolvedFile: p.resolvedFile,
+        runDir: p.runDir,
+        launcherOptions: opts.launcher ? {} : launcherOptionsOf(p.cell.experiment.config),
+        runArgs: [
+          '--run-name', p.runName, '--display-name', shown.get(p.cell.name)!, '--parent-run-id', parent.id, '--base-dir', p.cell.experiment.baseDir,
+          ...Object.entries(cellParams(p.cell.labels)).flatMap(([k, v]) => ['--param', `${k}=${v}`]),
+          ...(p.state === 'checkpoint' ? ['--resume', p.runDir] : []),
+          ...Object.entries(p.cell.labels).flatMap(([k, v]) => ['--tag', `ablate.sweep.${k}=${valueText(v)}`]),
+          '--tag', `${SWEEP_AXES_TAG}=${axesTag}`,
+        ],
+      }));
+    clearEndedMarkers(sweepDir, toLaunch.map((c) => c.name));
+    const submitted = await launcher.submit(toLaunch, { sweepDir, runInProcess, ...(opts.signal ? { signal: opts.signal } : {}) });
+    writeLaunchRecord(sweepDir, { launcher: launcherType(config), parentRunId: parent.id, baseDir: base.baseDir, handles: submitted.handles });
+    // Whoever sees the last cell end continues the parent's record and ends it (sweep-end.ts).
+    await parent.release();
+    await tracker.close();
+    return { launchCells: toLaunch, submission: submitted };
+  });
+
   // The cells run here (`done`), or elsewhere: then their run folders say when each has ended.
-  if (!submission.done) opts.onSubmitted?.(sweepDir, parent.id, submission.handles);
+  if (!submission.done) opts.onSubmitted?.(sweepDir, parentRunId, submission.handles);
   const waited = submission.done ?? (opts.wait ? waitForCells(launchCells, launcher, submission.handles, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onPoll ? { onPoll: opts.onPoll } : {}), ...(opts.pollMs ? { intervalMs: opts.pollMs } : {}), onError: (e, n) => log.warn(`the launcher could not report the cells' states (${n} time(s) in a row): ${e.message}`) }) : undefined);
   const launchedResults = await waited;
   if (!launchedResults) {
     // Submitted and returning: the parent run stays RUNNING until the last cell has ended.
-    await parent.flush();
-    await tracker.close();
-    return { status: 'SUBMITTED', sweepDir, parentRunId: parent.id, cells: [], handles: submission.handles, summary: '' };
+    return { status: 'SUBMITTED', sweepDir, parentRunId, cells: [], handles: submission.handles, summary: '' };
   }
-  const launched = new Map(launchedResults.map((r) => [r.name, r]));
-  const kept = (p: (typeof plan)[number]): LaunchResult => ({ name: p.cell.name, status: 'FINISHED', runDir: p.runDir });
-
-  const results: SweepCellResult[] = plan.map((p) => launched.get(p.cell.name) ?? kept(p)).map((r) => {
-    const p = byName.get(r.name)!;
-    const o = outcomes.get(r.name);
-    const metrics = o?.metrics ?? readResult(p.runDir)?.metrics ?? {};
-    return { ...r, runDir: r.runDir ?? p.runDir, hash: p.cell.experiment.hash, metrics, labels: p.cell.labels, ...(o ? { seconds: o.seconds } : {}) } as SweepCellResult;
+  // Cells that ran in this process: their results are the final word. Cells that ran elsewhere:
+  // the folder and the launcher are asked again under the lock (a resumed submission may be newer).
+  const ended = await endSweep(sweepDir, {
+    log,
+    experiment: { ...base, config, registry: opts.registry },
+    openTracking: () => openTracking(container, log),
+    title: String(base.config.name ?? sweepName),
+    ...(submission.done ? { results: launchedResults } : {}),
   });
-  const summary = summaryTable(results, labelNames, settings.evaluation.headline);
-  writeFileSync(path.join(sweepDir, 'summary.md'), `${summary}\n`);
-  writeFileSync(path.join(sweepDir, 'summary.json'), `${JSON.stringify(results, null, 2)}\n`);
-  parent.logArtifact(path.join(sweepDir, 'summary.md'));
-  for (const f of await sweepReport(sweepDir, String(base.config.name ?? sweepName), results, settings.evaluation.headline, log)) parent.logArtifact(f, 'report');
-  const status: Exclude<RunStatus, 'RUNNING'> = results.some((r) => r.status === 'KILLED') ? 'KILLED' : results.some((r) => r.status === 'FAILED') ? 'FAILED' : 'FINISHED';
-  await parent.end(status);
-  await tracker.close();
-  out(summary);
+  if (ended.state !== 'ended') {
+    out(`the sweep's cells ${ended.running.join(', ')} were submitted again elsewhere; their sweep ends when they do`);
+    return { status: 'SUBMITTED', sweepDir, parentRunId, cells: [], handles: submission.handles, summary: '' };
+  }
+  const results = ended.cells.map((c) => {
+    const o = outcomes.get(c.name);
+    return o ? { ...c, metrics: o.metrics, seconds: o.seconds } : c;
+  });
+  if (!ended.endedNow) log.info(`the sweep's parent run had been ended already (${ended.status})`);
+  out(ended.summary);
   const failed = results.filter((r) => r.status === 'FAILED');
   for (const f of failed) out(`cell ${f.name} FAILED: ${f.error ?? '(see its run folder)'}`);
-  return { status, sweepDir, parentRunId: parent.id, cells: results, handles: submission.handles, summary };
+  return { status: ended.status, sweepDir, parentRunId, cells: results, handles: submission.handles, summary: ended.summary };
 }
 
 /** What a resumed sweep does with a cell: keep it, continue it, or run it (again). */
@@ -341,15 +322,4 @@ async function refuseLiveCells(sweepDir: string, launcher: Launcher): Promise<vo
     where: { file: path.join(sweepDir, LAUNCH_FILE) },
     hint: `wait for them (ablate sweep status ${path.relative(process.cwd(), sweepDir) || '.'} --watch) or stop them first (ablate sweep cancel ${path.relative(process.cwd(), sweepDir) || '.'})`,
   });
-}
-
-/**
- * The launcher of an existing sweep folder, built from the sweep's own resolved config (what
- * `ablate sweep status` and `cancel` ask about the cells they do not run themselves).
- */
-export async function sweepLauncher(sweepDir: string, experiment: RunnableExperiment, registry: PluginRegistry, type?: string, log: Logger = stderrLogger): Promise<Launcher> {
-  // A sweep run with another launcher than its config names (`--launcher`) is followed by that one.
-  const config = type && type !== launcherType(experiment.config) ? { ...experiment.config, launcher: { type } } : experiment.config;
-  const container = new ExperimentContainer({ registry, config, baseDir: experiment.baseDir, runDir: path.resolve(sweepDir), log });
-  return container.get('launcher', 'launcher');
 }

@@ -281,7 +281,11 @@ export interface RunInfo {
    * a sweep's parent ended by another process): the record gets a `resume` event and every sink
    * continues the same run. `iteration` is the checkpoint the attempt restarts from.
    */
-  resume?: { iteration?: number };
+  resume?: {
+    iteration?: number;
+    /** The earlier writer let go of the record and the caller holds the lock that orders its writers: that process may still be alive. */
+    released?: boolean;
+  };
 }
 
 export interface DatasetInput {

@@ -11,7 +11,7 @@ import { RecordWriter, isRunDir } from './record.js';
 
 /** The trackers of one experiment, opened: start runs, then close once every run has ended. */
 export interface Tracking {
-  startRun(info: RunInfo): Promise<TrackerRun>;
+  startRun(info: RunInfo): Promise<RecordedRun>;
   close(): Promise<void>;
 }
 
@@ -83,7 +83,7 @@ export class RecordedRun implements TrackerRun {
     const continuing = info.resume !== undefined && isRunDir(info.runDir);
     if (info.resume && !continuing) log.warn(`${info.runDir} holds no tracking record to continue; the resumed attempt starts a new one`);
     const writer = continuing
-      ? RecordWriter.continue(info.runDir, { ...(info.resume?.iteration !== undefined ? { iteration: info.resume.iteration } : {}), warn: (m) => log.warn(m) })
+      ? RecordWriter.continue(info.runDir, { ...(info.resume?.iteration !== undefined ? { iteration: info.resume.iteration } : {}), ...(info.resume?.released ? { released: true } : {}), warn: (m) => log.warn(m) })
       : new RecordWriter(info.runDir, { name: info.name, experiment: info.experiment, parent: info.parentRunId });
     writer.warn = (m) => log.warn(m);
     // What is recorded before the sinks have opened the run reaches them right after they have.
@@ -143,6 +143,15 @@ export class RecordedRun implements TrackerRun {
 
   async flush(): Promise<void> {
     await Promise.all(this.sinks.map((s) => guarded(this.log, s.name, 'flush', () => s.run.flush?.())));
+  }
+
+  /**
+   * Delivers what was recorded and lets go of the record without ending the run: another process
+   * continues and ends it (a sweep's parent, ended by whoever sees its last cell end).
+   */
+  async release(): Promise<void> {
+    await this.flush();
+    this.writer.close();
   }
 
   async end(status: Exclude<RunStatus, 'RUNNING'>): Promise<void> {

@@ -105,12 +105,12 @@ export class RecordWriter {
    * already holds goes to a `recomputed` event, since MLflow can add points but never remove one.
    * Refused while the record's writer is alive on this machine.
    */
-  static continue(runDir: string, opts: { iteration?: number; warn?: (message: string) => void } = {}): RecordWriter {
+  static continue(runDir: string, opts: { iteration?: number; released?: boolean; warn?: (message: string) => void } = {}): RecordWriter {
     const dir = path.resolve(runDir);
     const { file } = recordPaths(dir);
     if (!existsSync(file)) throw new AblateError('tracking.no-record', `${dir} holds no tracking record to continue`, { where: { file } });
     const { start, record } = foldRecord(dir);
-    if (record.status === 'RUNNING') {
+    if (record.status === 'RUNNING' && !opts.released) {
       if (record.host === os.hostname() && writerAlive(record)) {
         throw new AblateError('tracking.record-in-use', `the run in ${dir} is still being written by process ${record.pid}`, {
           where: { file },
@@ -196,6 +196,12 @@ export class RecordWriter {
 
   logInput(input: DatasetInput): void {
     this.append({ t: 'input', input });
+  }
+
+  /** Lets go of the record without ending the run (another process will continue it: RecordWriter.continue). */
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
   }
 
   end(status: Exclude<RunStatus, 'RUNNING'>): void {

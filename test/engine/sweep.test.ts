@@ -111,7 +111,11 @@ test('an interrupted sweep resumes: finished cells kept, the stopped one continu
   assert.equal(readFileSync(path.join(first.cells[0]!.runDir!, 'result.json'), 'utf8'), keptResult, 'the finished cell did not run again');
   const resumed = JSON.parse(readFileSync(path.join(first.cells[1]!.runDir!, 'result.json'), 'utf8')) as { iteration: number; status: string };
   assert.deepEqual([resumed.status, resumed.iteration], ['FINISHED', 6]);
-  assert.ok(existsSync(path.join(first.sweepDir, 'resume-1', 'tracking')), 'the resumption has its own parent record');
+  // The resumption continues the sweep's parent run: one record. Its writers in turn: the sweep
+  // (start), whoever ended it (resume, KILLED), the resumed sweep (resume), whoever ended that.
+  const parent = readFileSync(path.join(first.sweepDir, 'tracking', 'record.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { t: string; status?: string });
+  assert.deepEqual(parent.filter((e) => ['start', 'end', 'resume'].includes(e.t)).map((e) => e.status ?? e.t), ['start', 'resume', 'KILLED', 'resume', 'resume', 'FINISHED']);
+  assert.ok(!existsSync(path.join(first.sweepDir, 'resume-1')), 'no second parent record');
 
   // The report sees three finished cells, each once.
   const runs = runsFromFolder(first.sweepDir, 'last').filter((r) => r.tags['ablate.sweep'] !== 'parent');

@@ -53,6 +53,23 @@ function sweepFile(dir: string, opts: { trainer: string; grid: string; launcher?
 }
 
 const silent = () => {};
+
+/** The sweep parent's status in its record once it has an end event after its last resume (RUNNING until then, or after `seconds`). */
+async function parentEnd(sweepDir: string, seconds = 60): Promise<string> {
+  for (const t0 = Date.now(); Date.now() - t0 < seconds * 1000; await new Promise((r) => setTimeout(r, 500))) {
+    const events = readFileSync(path.join(sweepDir, 'tracking', 'record.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { t: string; status?: string });
+    const last = events.filter((e) => e.t === 'end' || e.t === 'resume' || e.t === 'start').at(-1)!;
+    if (last.t === 'end') return last.status!;
+  }
+  return 'RUNNING';
+}
+
+/** Kills the monitor `ablate sweep` left behind (as a rebooted login node would). */
+function killMonitor(lines: readonly string[]): void {
+  const pid = Number(/monitor: process (\d+) /.exec(lines.join('\n'))?.[1]);
+  assert.ok(pid > 0, lines.join('\n'));
+  process.kill(pid, 'SIGKILL');
+}
 const status = (dir: string) => sweepStatus(dir, {}, silent);
 
 /** Polls the sweep's status until `done` holds (or fails after `seconds`). */
@@ -90,15 +107,7 @@ test('a 4-cell sweep with array_parallelism 2 submits, returns, finishes on Slur
 
   // The monitor `ablate sweep` left behind ends the parent run once the last cell has ended.
   assert.match(lines.join('\n'), /monitor: process \d+ ends the sweep's parent run/);
-  const parentEnd = async () => {
-    for (let t = 0; t < 120; t++) {
-      const events = readFileSync(path.join(submitted.sweepDir, 'tracking', 'record.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { t: string; status?: string });
-      if (events.at(-1)!.t === 'end') return events.at(-1)!.status;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    return 'RUNNING';
-  };
-  assert.equal(await parentEnd(), 'FINISHED', readFileSync(path.join(submitted.sweepDir, 'monitor.log'), 'utf8'));
+  assert.equal(await parentEnd(submitted.sweepDir), 'FINISHED', readFileSync(path.join(submitted.sweepDir, 'monitor.log'), 'utf8'));
   assert.ok(existsSync(path.join(submitted.sweepDir, 'summary.md')));
   assert.match(readFileSync(path.join(submitted.sweepDir, 'monitor.log'), 'utf8'), /sweep FINISHED/);
 
@@ -158,7 +167,10 @@ test('a cell preempted mid-run (USR1) checkpoints, requeues itself and continues
 test('cancel --cell stops one running cell with a checkpoint (KILLED, not requeued) and leaves the other to finish', { skip, timeout: 600_000 }, async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-slurm-'));
   const file = sweepFile(dir, { trainer: 'iterations: 40, sleep_ms: 150', grid: 'scheduler.lr: [0.5, 0.1]', launcher: 'array_parallelism: 2' });
-  const submitted = await runSweep(file, { set: [] }, silent);
+  const lines: string[] = [];
+  const submitted = await runSweep(file, { set: [] }, (l) => lines.push(l));
+  // No monitor: the cells themselves end the sweep.
+  killMonitor(lines);
   const [a, b] = submitted.handles.map((h) => h.name);
   await until(submitted.sweepDir, (cells) => cells.every((c) => c.state === 'RUNNING' && (c.iteration ?? 0) >= 2), 180, 'both cells train');
   const said: string[] = [];
@@ -174,9 +186,16 @@ test('cancel --cell stops one running cell with a checkpoint (KILLED, not requeu
   assert.equal(byName.get(b!)!.state, 'FINISHED');
   assert.equal(byName.get(b!)!.iteration, 40);
 
+  // The cell that ended last ended the parent run: KILLED, since a cell was cancelled.
+  assert.equal(await parentEnd(submitted.sweepDir), 'KILLED');
+  for (const t0 = Date.now(); Date.now() - t0 < 120_000; await new Promise((r) => setTimeout(r, 500))) {
+    if ([a!, b!].some((c) => /ended the sweep's parent run: KILLED/.test(readFileSync(byName.get(c)!.log!, 'utf8')))) break;
+  }
+  assert.ok([a!, b!].some((c) => /ended the sweep's parent run: KILLED/.test(readFileSync(byName.get(c)!.log!, 'utf8'))), 'a cell task ended it');
+
   // --resume submits only the cell that is not FINISHED; it continues from its checkpoint.
   const keptResult = readFileSync(path.join(byName.get(b!)!.runDir, 'result.json'), 'utf8');
-  const lines: string[] = [];
+  lines.length = 0;
   const resumed = await runSweep(file, { set: [], resume: submitted.sweepDir, wait: true }, (l) => lines.push(l));
   assert.equal(resumed.status, 'FINISHED', lines.join('\n'));
   assert.deepEqual(resumed.handles.map((h) => h.name), [a], 'only the cancelled cell was submitted again');
@@ -184,6 +203,7 @@ test('cancel --cell stops one running cell with a checkpoint (KILLED, not requeu
   const again = JSON.parse(readFileSync(path.join(byName.get(a!)!.runDir, 'result.json'), 'utf8')) as { status: string; iteration: number };
   assert.deepEqual([again.status, again.iteration], ['FINISHED', 40]);
   assert.match(readFileSync(resumed.handles[0]!.log!, 'utf8'), /continuing from .*checkpoints/);
+  assert.equal(await parentEnd(submitted.sweepDir), 'FINISHED', 'the resumed sweep continued and ended the same parent run');
 });
 
 test('a failing cell shows FAILED with the tail of its log in status', { skip, timeout: 300_000 }, async () => {
@@ -200,6 +220,7 @@ test('a failing cell shows FAILED with the tail of its log in status', { skip, t
   assert.match(text, /FAILED: .*NaN/i);
   assert.match(text, /--- last lines of .*launch\/slurm\/logs\/\d+_0\.out ---/);
   assert.match(text, /ablate\[slurm\]: run FAILED/);
+  assert.equal(await parentEnd(submitted.sweepDir), 'FAILED', 'the sweep parent ends FAILED');
 });
 
 test('--wait blocks until the cells have ended, shows their table, then ends the parent run with the summary', { skip, timeout: 300_000 }, async () => {
@@ -229,4 +250,65 @@ test('a cell that has used up max_requeues stays KILLED with its checkpoint and 
   assert.match(readFileSync(c!.log!, 'utf8'), /not requeued: max_requeues \(0\) reached; `ablate sweep --resume` continues it from its checkpoint/);
   const result = JSON.parse(readFileSync(path.join(c!.runDir, 'result.json'), 'utf8')) as { checkpoint?: string };
   assert.ok(result.checkpoint && existsSync(result.checkpoint));
+});
+
+test('the monitor dies: the cell that ends last ends the parent run, in the record and in MLflow (FINISHED, with the summary)', { skip: mlflow.skip, timeout: 600_000 }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-slurm-'));
+  const uri = mlflow.server!.uri;
+  const file = sweepFile(dir, { trainer: 'iterations: 8, sleep_ms: 100', grid: 'scheduler.lr: [0.5, 0.1]', tracker: `{type: mlflow, tracking_uri: ${JSON.stringify(uri)}, flush_interval_ms: 200}` });
+  const lines: string[] = [];
+  const submitted = await runSweep(file, { set: [] }, (l) => lines.push(l));
+  killMonitor(lines);
+  // Nobody follows the sweep (no status, no --wait): the cells' tasks alone end it.
+  assert.equal(await parentEnd(submitted.sweepDir, 300), 'FINISHED');
+  // The task that ended it says so in its log once `ablate sweep end` has returned (everything shipped).
+  let logs: string[] = [];
+  for (const t0 = Date.now(); Date.now() - t0 < 120_000; await new Promise((r) => setTimeout(r, 500))) {
+    logs = submitted.handles.map((h) => readFileSync(h.log!, 'utf8'));
+    if (logs.some((l) => /ended the sweep's parent run/.test(l))) break;
+  }
+  assert.equal(logs.filter((l) => /ended the sweep's parent run: FINISHED/.test(l)).length, 1, logs.join('\n-----\n'));
+  assert.ok(existsSync(path.join(submitted.sweepDir, 'summary.md')));
+  const state = readShipState(submitted.sweepDir, uri)!;
+  assert.ok(state.done, 'the parent run was shipped completely');
+  const client = new MlflowClient(uri);
+  const parent = await client.getRun(state.runId);
+  assert.equal(parent.info.status, 'FINISHED');
+  assert.ok((await client.listArtifactsRecursive(state.runId)).some((f) => f.path === 'summary.md'), 'the summary on the parent run');
+  const kids = await client.searchRuns([state.experimentId], `tags.\`mlflow.parentRunId\` = '${state.runId}'`);
+  assert.deepEqual(kids.map((k) => k.info.status), ['FINISHED', 'FINISHED']);
+});
+
+test('a cell killed hard (no task left to say so) and no monitor: `ablate sweep status` ends the parent run (KILLED: Slurm says CANCELLED)', { skip, timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-slurm-'));
+  const file = sweepFile(dir, { trainer: 'iterations: 40, sleep_ms: 150', grid: 'scheduler.lr: [0.5]' });
+  const lines: string[] = [];
+  const submitted = await runSweep(file, { set: [] }, (l) => lines.push(l));
+  killMonitor(lines);
+  const id = submitted.handles[0]!.id;
+  const runDir = (JSON.parse(readFileSync(path.join(submitted.sweepDir, 'sweep.json'), 'utf8')) as { cells: { runDir: string }[] }).cells[0]!.runDir;
+  const started = Date.now();
+  while (!existsSync(path.join(runDir, 'tracking', 'record.jsonl'))) {
+    assert.ok(Date.now() - started < 120_000, 'the cell started');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  execFileSync('scancel', ['--signal=KILL', id]);
+  // Wait until Slurm has the job ended, without asking `status` (which would end the parent).
+  for (const t0 = Date.now(); ; await new Promise((r) => setTimeout(r, 500))) {
+    const q = spawnSync('squeue', ['-h', '-j', id, '-o', '%T'], { encoding: 'utf8' }).stdout.trim();
+    if (q === '' || !/RUNNING|PENDING|COMPLETING/.test(q)) break;
+    assert.ok(Date.now() - t0 < 120_000, `the job ended (${q})`);
+  }
+  assert.equal(await parentEnd(submitted.sweepDir, 3), 'RUNNING', 'nobody has ended it yet');
+  const shown: string[] = [];
+  const cells = await sweepStatus(submitted.sweepDir, {}, (l) => shown.push(l));
+  process.exitCode = 0;
+  assert.deepEqual(cells.map((c) => c.state), ['KILLED'], JSON.stringify(cells));
+  assert.match(shown.join('\n'), /ended the sweep's parent run: KILLED/);
+  assert.equal(await parentEnd(submitted.sweepDir, 3), 'KILLED');
+  // Again: nothing more to do.
+  const again: string[] = [];
+  await sweepStatus(submitted.sweepDir, {}, (l) => again.push(l));
+  process.exitCode = 0;
+  assert.doesNotMatch(again.join('\n'), /ended the sweep's parent run/);
 });

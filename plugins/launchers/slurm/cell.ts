@@ -9,11 +9,15 @@
  * `scontrol requeue` unless the cell was cancelled or has used up `max_requeues`.
  * SIGTERM (scancel, the hard time limit) reaches `ablate run` directly from Slurm, so it is not
  * forwarded: a second signal would make the run quit without its checkpoint.
+ *
+ * A task that ends for good (finished, failed, cancelled, out of requeues) runs `ablate sweep end
+ * <sweep> --ended-cell <cell>`: the last cell to end ends the sweep's parent run, even when the
+ * process that submitted the sweep is gone.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
-import { runChild } from '../local.js';
+import { ablateEntry, runChild } from '../local.js';
 import type { TaskFile } from './index.js';
 
 const say = (m: string) => process.stdout.write(`ablate[slurm]: ${m}\n`);
@@ -36,12 +40,32 @@ function withoutResume(args: readonly string[]): string[] {
   return out;
 }
 
+/** This cell is over (no requeue): the sweep's parent run ends if it was the last one. */
+function endedForGood(tasks: TaskFile, cell: string): void {
+  const sweepDir = tasks.sweepDir ?? path.resolve(tasks.cancelDir, '..', '..', '..');
+  const r = spawnSync(process.execPath, [...ablateEntry(), 'sweep', 'end', sweepDir, '--ended-cell', cell], { encoding: 'utf8' });
+  for (const line of `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n')) if (line.trim()) say(line);
+  if (r.status !== 0) say(`could not end the sweep's parent run (exit ${r.status ?? r.signal}); \`ablate sweep status\` ends it once every cell has ended`);
+}
+
 async function main(): Promise<void> {
   const [tasksFile, taskId] = process.argv.slice(2);
   if (!tasksFile || taskId === undefined) throw new Error('usage: cell.js <array-k.json> <task id>');
   const tasks = JSON.parse(readFileSync(tasksFile, 'utf8')) as TaskFile;
   const cell = tasks.cells[Number(taskId)];
   if (!cell) throw new Error(`${tasksFile} has no task ${taskId}`);
+  let requeued = false;
+  try {
+    requeued = await runCell(tasks, cell, taskId);
+  } catch (e) {
+    say(`error: ${(e as Error).message}`);
+    process.exitCode = 1;
+  }
+  if (!requeued) endedForGood(tasks, cell.name);
+}
+
+/** Runs the task's cell; true when the job was requeued (the cell goes on), false when it is over. */
+async function runCell(tasks: TaskFile, cell: TaskFile['cells'][number], taskId: string): Promise<boolean> {
   const restarts = Number(process.env.SLURM_RESTART_COUNT ?? 0);
   const jobId = process.env.SLURM_JOB_ID ?? '?';
   const cancelled = () => existsSync(path.join(tasks.cancelDir, encodeURIComponent(cell.name)));
@@ -49,13 +73,13 @@ async function main(): Promise<void> {
   if (cancelled()) {
     say('cancelled before it started');
     process.exitCode = 130;
-    return;
+    return false;
   }
 
   const earlier = readResult(cell.runDir);
   if (earlier?.status === 'FINISHED') {
     say('already FINISHED (nothing to do)');
-    return;
+    return false;
   }
   const args = withoutResume(cell.runArgs ?? []);
   if (earlier?.checkpoint && existsSync(earlier.checkpoint)) {
@@ -87,10 +111,11 @@ async function main(): Promise<void> {
     else {
       say(`requeueing job ${jobId} (requeue ${restarts + 1} of at most ${tasks.maxRequeues})`);
       execFileSync('scontrol', ['requeue', jobId], { stdio: 'inherit' });
-      return;
+      return true;
     }
   }
   process.exitCode = r.status === 'FINISHED' ? 0 : r.status === 'KILLED' ? 130 : 1;
+  return false;
 }
 
 main().catch((e: Error) => {

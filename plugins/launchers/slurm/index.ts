@@ -28,6 +28,8 @@ export interface TaskFile {
   cells: LaunchCell[];
   maxRequeues: number;
   cancelDir: string;
+  /** The sweep folder: a task that ends for good runs `ablate sweep end` on it. */
+  sweepDir: string;
 }
 
 export function slurmDir(sweepDir: string): string {
@@ -131,7 +133,7 @@ export const slurmLauncher = definePlugin<'launcher', SlurmOptions>({
           const base = path.join(dir, `array-${k++}`);
           // Cancelling a cell marks it; a resubmitted cell starts unmarked.
           for (const c of chunk) rmSync(cancelMarker(launch.sweepDir, c.name), { force: true });
-          const tasks: TaskFile = { cells: chunk, maxRequeues: opts.max_requeues, cancelDir: path.join(dir, 'cancelled') };
+          const tasks: TaskFile = { cells: chunk, maxRequeues: opts.max_requeues, cancelDir: path.join(dir, 'cancelled'), sweepDir: launch.sweepDir };
           writeFileSync(`${base}.json`, `${JSON.stringify(tasks, null, 2)}\n`);
           writeFileSync(`${base}.sh`, jobScript(opts, { tasks: chunk.length, logDir, cwd: process.cwd(), command: [...cellCommand(opts.node ?? process.execPath), `${base}.json`] }));
           const jobId = await sbatch(`${base}.sh`, process.cwd());

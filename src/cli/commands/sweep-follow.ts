@@ -16,7 +16,7 @@ import { print } from '../options.js';
 async function openSweep(folder: SweepFolder): Promise<{ launcher?: Launcher; headline: string[] }> {
   if (!folder.launch || folder.launch.handles.length === 0) return { headline: [] };
   const { loadExperiment } = await import('../../config/index.js');
-  const { sweepLauncher } = await import('../../engine/sweep.js');
+  const { sweepLauncher } = await import('../../engine/sweep-end.js');
   const { engineSettings } = await import('../../engine/schema.js');
   const experiment = await loadExperiment(folder.cells[0]!.file, { baseDir: folder.launch.baseDir });
   return {
@@ -69,11 +69,40 @@ export async function sweepStatus(dir: string, opts: { watch?: boolean; json?: b
       for (const l of failures(cells)) out(l);
     }
     if (!opts.watch || cells.every(isEnded)) {
+      // Every cell of a cluster sweep has ended: end its parent run if nobody has (its monitor
+      // died, its last task was killed hard). Cells of this machine end theirs in their own process.
+      if (launcher?.detached && cells.every(isEnded)) await endParent(folder.dir, [], opts.json ? () => {} : out);
       if (cells.some((c) => c.state === 'FAILED' || c.state === 'LOST')) process.exitCode = 1;
       return cells;
     }
     await sleep((opts.interval ?? 5) * 1000);
   }
+}
+
+/** Ends the sweep's parent run when every cell has ended; says what it found. */
+async function endParent(dir: string, ended: readonly string[], out: (line: string) => void): Promise<void> {
+  const { endSweep } = await import('../../engine/sweep-end.js');
+  const { stderrLogger } = await import('../../logger.js');
+  const r = await endSweep(dir, { log: stderrLogger, ended });
+  if (r.state === 'cells-running') out(`the sweep's parent run stays RUNNING: ${r.running.length} cell(s) have not ended (${r.running.join(', ')})`);
+  else if (r.endedNow) out(`ended the sweep's parent run: ${r.status}`);
+}
+
+/**
+ * `ablate sweep end <dir>`: ends the sweep's parent run (summary, report, status) once every cell
+ * has ended; safe to repeat. A cluster task runs it with `--ended-cell` when it ends for good, so
+ * the last one ends the sweep even when no monitor is left.
+ */
+export async function sweepEnd(dir: string, opts: { endedCell?: string[] }, out: (line: string) => void = print): Promise<void> {
+  const folder = readSweepFolder(dir);
+  for (const name of opts.endedCell ?? []) {
+    if (!folder.cells.some((c) => c.name === name)) throw new AblateError('sweep.unknown-cell', `the sweep has no cell '${name}'`, { where: { file: path.join(folder.dir, 'sweep.json') } });
+  }
+  const { endSweep } = await import('../../engine/sweep-end.js');
+  const { stderrLogger } = await import('../../logger.js');
+  const r = await endSweep(folder.dir, { log: stderrLogger, ended: opts.endedCell ?? [] });
+  if (r.state === 'cells-running') out(`the sweep's parent run stays RUNNING: ${r.running.length} cell(s) have not ended (${r.running.join(', ')})`);
+  else out(r.endedNow ? `ended the sweep's parent run: ${r.status}` : `the sweep's parent run had ended: ${r.status}`);
 }
 
 export async function sweepCancel(dir: string, opts: { cell?: string[] }, out: (line: string) => void = print): Promise<void> {

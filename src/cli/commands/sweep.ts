@@ -58,6 +58,15 @@ export function register(program: Command): void {
       await sweepStatus(dir, opts);
     });
   sweep
+    .command('end')
+    .description("end the sweep's parent run (summary, report, status) once every cell has ended; safe to repeat (`status` does it too; each cluster task runs it as it ends)")
+    .argument('<sweep folder>', 'the sweep-<name>-<hash> folder `ablate sweep` printed')
+    .addOption(new Option('--ended-cell <name>', 'a cell whose task has ended for good (what a cluster task says of itself)').argParser(collect).default([]).hideHelp())
+    .action(async (dir: string, opts: { endedCell: string[] }) => {
+      const { sweepEnd } = await import('./sweep-follow.js');
+      await sweepEnd(dir, opts);
+    });
+  sweep
     .command('cancel')
     .description('stop the cells of a sweep folder (running cells checkpoint first and end KILLED; --resume continues them)')
     .argument('<sweep folder>', 'the sweep-<name>-<hash> folder `ablate sweep` printed')
