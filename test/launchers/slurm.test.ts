@@ -109,6 +109,8 @@ test('a 4-cell sweep with array_parallelism 2 submits, returns, finishes on Slur
   assert.match(lines.join('\n'), /monitor: process \d+ ends the sweep's parent run/);
   assert.equal(await parentEnd(submitted.sweepDir), 'FINISHED', readFileSync(path.join(submitted.sweepDir, 'monitor.log'), 'utf8'));
   assert.ok(existsSync(path.join(submitted.sweepDir, 'summary.md')));
+  // The last cell (or `status`) may end the parent before the monitor's next look; then the monitor finds it ended.
+  for (const t0 = Date.now(); Date.now() - t0 < 120_000 && !/sweep FINISHED/.test(readFileSync(path.join(submitted.sweepDir, 'monitor.log'), 'utf8')); ) await new Promise((r) => setTimeout(r, 500));
   assert.match(readFileSync(path.join(submitted.sweepDir, 'monitor.log'), 'utf8'), /sweep FINISHED/);
 
   // The same sweep on this machine: same cells, same hashes, same final metrics.
@@ -292,7 +294,7 @@ test('a cell killed hard (no task left to say so) and no monitor: `ablate sweep 
     assert.ok(Date.now() - started < 120_000, 'the cell started');
     await new Promise((r) => setTimeout(r, 500));
   }
-  execFileSync('scancel', ['--signal=KILL', id]);
+  execFileSync('scancel', ['--full', '--signal=KILL', id]);
   // Wait until Slurm has the job ended, without asking `status` (which would end the parent).
   for (const t0 = Date.now(); ; await new Promise((r) => setTimeout(r, 500))) {
     const q = spawnSync('squeue', ['-h', '-j', id, '-o', '%T'], { encoding: 'utf8' }).stdout.trim();
