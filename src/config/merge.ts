@@ -53,6 +53,17 @@ export class ProvenanceMap extends Map<string, Provenance> {
     this.children?.clear();
   }
 
+  /**
+   * Records `key`, a new path directly below `parent` that has an entry and nothing below `key`
+   * yet (an item of a list that was just replaced whole): one index update instead of a walk up.
+   */
+  setChild(parent: string, key: string, value: Provenance): this {
+    let set = this.children!.get(parent);
+    if (!set) this.children!.set(parent, (set = new Set()));
+    set.add(key);
+    return super.set(key, value);
+  }
+
   /** Every path strictly below `path` that has an entry (depth-first, parents before children). */
   keysBelow(path: string): string[] {
     const out: string[] = [];
@@ -293,7 +304,17 @@ function assign(state: ConfigState, dst: Record<string, unknown> | unknown[], ke
   } else if (Array.isArray(sv)) {
     const fresh: unknown[] = [];
     container[key] = fresh;
-    sv.forEach((item, i) => assign(state, fresh, i, joinPath(tp, i), joinPath(lp, i), item, layer, errors));
+    // Nothing is recorded below the list any more (dropBelow above): a scalar item needs no look
+    // at what it replaced, only its own entry (a 250k-item list merges in one pass).
+    for (let i = 0; i < sv.length; i++) {
+      const item: unknown = sv[i];
+      const itemLp = joinPath(lp, i);
+      if (item !== null && typeof item === 'object') assign(state, fresh, i, joinPath(tp, i), itemLp, item, layer, errors);
+      else {
+        fresh[i] = item;
+        state.prov.setChild(tp, joinPath(tp, i), { origin: originFor(layer, itemLp), overrode: [] });
+      }
+    }
   } else {
     container[key] = sv;
   }

@@ -48,3 +48,19 @@ test('every resolved leaf knows its file:line, --set flag, env var or schema def
   walk(e.config, '');
   for (const leaf of leaves) assert.ok(e.provenance[leaf], `provenance for ${leaf}`);
 });
+
+test('a list replaced whole: each item is located where the new list writes it, nothing of the old list is left', async () => {
+  const { MINIMAL } = await import('./helpers.js');
+  const dir = writeTree({
+    'base.yaml': MINIMAL.replace('model: {type: toynet}', 'model: {type: toynet, rates: [1, 2, 3]}'),
+    'e.yaml': 'extends: base.yaml\nmodel:\n  rates: [6, 12]\n',
+  });
+  const e = await loadExperiment(path.join(dir, 'e.yaml'), { registry });
+  assert.deepEqual((e.config.model as Record<string, unknown>).rates, [6, 12]);
+  const at = (k: string) => e.provenance[k]?.origin;
+  assert.deepEqual([at('model.rates.0')?.line, at('model.rates.0')?.column, at('model.rates.1')?.column], [3, 11, 14]);
+  assert.equal(path.basename(at('model.rates.1')!.file!), 'e.yaml');
+  assert.deepEqual(e.provenance['model.rates.0']!.overrode, [], 'a replaced list item overrides nothing');
+  assert.equal(e.provenance['model.rates.2'], undefined, 'the old third item is gone');
+  assert.equal(path.basename(e.provenance['model.rates']!.overrode[0]!.file!), 'base.yaml');
+});
