@@ -166,10 +166,15 @@ export function buildTable(all: readonly ReportRun[], spec: ReportSpec = DEFAULT
   const percent = spec.percent === 'auto' ? kept.length > 0 && kept.every((k) => k.value >= 0 && k.value <= 1) : spec.percent;
   const rowLevels = orderLevels(lay.rows, kept.map((k) => k.row)).map((v) => v.join(LEVEL_SEPARATOR));
   const colLevels = orderLevels(lay.cols, kept.map((k) => k.col)).map((v) => v.join(LEVEL_SEPARATOR));
+  // Replicates in the sweep's declared order (seed 0, 1, 2), not in the order the runs started: a
+  // cluster starts array tasks in any order, and the table must read the same as a local sweep's.
+  const replicateOf = (k: (typeof kept)[number]) => lay.over.map((a) => a.valueOf(k.run) ?? '?');
+  const overRank = new Map(orderLevels(lay.over, kept.map(replicateOf)).map((v, i) => [v.join(LEVEL_SEPARATOR), i]));
+  const rank = (k: (typeof kept)[number]) => overRank.get(replicateOf(k).join(LEVEL_SEPARATOR)) ?? Number.MAX_SAFE_INTEGER;
   const cells: ReportCell[] = [];
   for (const row of rowLevels) {
     for (const col of colLevels) {
-      const here = kept.filter((k) => k.row.join(LEVEL_SEPARATOR) === row && k.col.join(LEVEL_SEPARATOR) === col);
+      const here = kept.filter((k) => k.row.join(LEVEL_SEPARATOR) === row && k.col.join(LEVEL_SEPARATOR) === col).sort((a, b) => rank(a) - rank(b));
       if (here.length === 0) continue;
       const values = here.map((k) => (percent ? k.value * 100 : k.value));
       const replicates = here.map((k) => (lay.over.length > 0 ? lay.over.map((a) => a.valueOf(k.run) ?? '?').join(LEVEL_SEPARATOR) : k.run.name));

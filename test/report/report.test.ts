@@ -178,6 +178,19 @@ test('report --aggregate mean --steps: a diagnostic averaged over a phase of eac
   await assert.rejects(runReport(dir, { aggregate: 'median', png: false }, () => undefined), /--aggregate must be last, max, min, mean/);
 });
 
+test('replicates are listed in the axis order (seed 0, 1, 2), not in the order the runs started', () => {
+  // A cluster starts array tasks in any order: here seed 2 started first, then 0, then 1.
+  const run = (seed: string, start: number, miou: number) => ({
+    id: `r${seed}`, name: `s${seed}`, status: 'FINISHED', startTime: start,
+    params: { 'trainer.type': 'supervised', 'dataset.labeled_fraction': '1', seed }, tags: {}, metrics: { miou },
+  });
+  const t = buildTable([run('2', 1, 0.3), run('0', 2, 0.1), run('1', 3, 0.2)], { ...byParams, metric: ['miou'], percent: false });
+  const c = cellAt(t, 'supervised', '1')!;
+  assert.deepEqual(c.replicates, ['0', '1', '2']);
+  assert.deepEqual(c.values, [0.1, 0.2, 0.3]);
+  assert.deepEqual(c.runs, ['s0', 's1', 's2']);
+});
+
 test('a resumed run (its resume-NNNNNNN/ record) counts once, with the resumed metrics and status', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-report-resume-'));
   const tracker = trackingWith([], quietLog);
