@@ -15,6 +15,7 @@ import { runSweep } from '../../src/cli/commands/sweep-run.js';
 import { sweepCancel, sweepStatus } from '../../src/cli/commands/sweep-follow.js';
 import type { CellProgress } from '../../src/engine/sweep-state.js';
 import { clusterForTests } from './slurm-cluster.js';
+import { slurmDir } from '../../plugins/launchers/slurm/index.js';
 import { TINY_SCHEDULER, writeTinyExperiment } from '../support/tiny-experiment-file.js';
 import { serverForTests } from '../tracking/mlflow-server.js';
 import { MlflowClient } from '../../plugins/trackers/mlflow/client.js';
@@ -294,6 +295,13 @@ test('a cell killed hard (no task left to say so) and no monitor: `ablate sweep 
     assert.ok(Date.now() - started < 120_000, 'the cell started');
     await new Promise((r) => setTimeout(r, 500));
   }
+  // The task's own wrapper goes first: with proctrack/linuxproc Slurm signals a job's processes
+  // one by one, and a wrapper that outlives its `ablate run` by a moment ends the parent itself
+  // (the case the other tests cover), which this test rules out.
+  const arrays = path.join(slurmDir(submitted.sweepDir), 'array-');
+  const wrappers = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(arrays));
+  assert.ok(wrappers.length > 0, 'the task wrapper runs');
+  for (const l of wrappers) process.kill(Number(l.trim().split(/\s+/)[0]), 'SIGKILL');
   execFileSync('scancel', ['--full', '--signal=KILL', id]);
   // Wait until Slurm has the job ended, without asking `status` (which would end the parent).
   for (const t0 = Date.now(); ; await new Promise((r) => setTimeout(r, 500))) {
