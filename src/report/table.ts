@@ -177,7 +177,7 @@ export function buildTable(all: readonly ReportRun[], spec: ReportSpec = DEFAULT
       const here = kept.filter((k) => k.row.join(LEVEL_SEPARATOR) === row && k.col.join(LEVEL_SEPARATOR) === col).sort((a, b) => rank(a) - rank(b));
       if (here.length === 0) continue;
       const values = here.map((k) => (percent ? k.value * 100 : k.value));
-      const replicates = here.map((k) => (lay.over.length > 0 ? lay.over.map((a) => a.valueOf(k.run) ?? '?').join(LEVEL_SEPARATOR) : k.run.name));
+      const replicates = here.map((k) => (lay.over.length > 0 ? replicateOf(k).join(LEVEL_SEPARATOR) : k.run.name));
       const { low, high } = tInterval(values);
       cells.push({ row, col, values, replicates, runs: here.map((k) => k.run.name), n: values.length, ...meanStd(values), ci: { low, high } });
     }
