@@ -282,7 +282,7 @@ test('the monitor dies: the cell that ends last ends the parent run, in the reco
   assert.deepEqual(kids.map((k) => k.info.status), ['FINISHED', 'FINISHED']);
 });
 
-test('a cell killed hard (no task left to say so) and no monitor: `ablate sweep status` ends the parent run (KILLED: Slurm says CANCELLED)', { skip, timeout: 300_000 }, async () => {
+test('a cell killed hard (every process of its task SIGKILLed, none left to say so) and no monitor: `ablate sweep status` ends the parent run (FAILED, as Slurm says)', { skip, timeout: 300_000 }, async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ablate-slurm-'));
   const file = sweepFile(dir, { trainer: 'iterations: 40, sleep_ms: 150', grid: 'scheduler.lr: [0.5]' });
   const lines: string[] = [];
@@ -295,14 +295,17 @@ test('a cell killed hard (no task left to say so) and no monitor: `ablate sweep 
     assert.ok(Date.now() - started < 120_000, 'the cell started');
     await new Promise((r) => setTimeout(r, 500));
   }
-  // The task's own wrapper goes first: with proctrack/linuxproc Slurm signals a job's processes
-  // one by one, and a wrapper that outlives its `ablate run` by a moment ends the parent itself
-  // (the case the other tests cover), which this test rules out.
+  // Like the OOM killer or a lost node: the task's wrapper, then everything under it, dies at once
+  // by SIGKILL, so nothing of the task can record an end. (Not `scancel`: Slurm's cancel sends
+  // SIGCONT and SIGTERM first and signals a job's processes one by one, so a task could still act.)
   const arrays = path.join(slurmDir(submitted.sweepDir), 'array-');
-  const wrappers = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(arrays));
-  assert.ok(wrappers.length > 0, 'the task wrapper runs');
-  for (const l of wrappers) process.kill(Number(l.trim().split(/\s+/)[0]), 'SIGKILL');
-  execFileSync('scancel', ['--full', '--signal=KILL', id]);
+  const procs = spawnSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' }).stdout.split('\n')
+    .map((l) => l.trim().match(/^(\d+)\s+(\d+)\s+(.*)$/)).filter((m) => m !== null)
+    .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), args: m[3]! }));
+  const doomed = procs.filter((p) => p.args.includes(arrays)).map((p) => p.pid);
+  assert.ok(doomed.length > 0, 'the task wrapper runs');
+  for (let k = 0; k < doomed.length; k++) for (const p of procs) if (p.ppid === doomed[k] && !doomed.includes(p.pid)) doomed.push(p.pid);
+  for (const pid of doomed) try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
   // Wait until Slurm has the job ended, without asking `status` (which would end the parent).
   for (const t0 = Date.now(); ; await new Promise((r) => setTimeout(r, 500))) {
     const q = spawnSync('squeue', ['-h', '-j', id, '-o', '%T'], { encoding: 'utf8' }).stdout.trim();
@@ -313,9 +316,10 @@ test('a cell killed hard (no task left to say so) and no monitor: `ablate sweep 
   const shown: string[] = [];
   const cells = await sweepStatus(submitted.sweepDir, {}, (l) => shown.push(l));
   process.exitCode = 0;
-  assert.deepEqual(cells.map((c) => c.state), ['KILLED'], JSON.stringify(cells));
-  assert.match(shown.join('\n'), /ended the sweep's parent run: KILLED/);
-  assert.equal(await parentEnd(submitted.sweepDir, 3), 'KILLED');
+  assert.deepEqual(cells.map((c) => c.state), ['FAILED'], JSON.stringify(cells));
+  assert.match(cells[0]!.error ?? '', /^FAILED .*before the run wrote a result/);
+  assert.match(shown.join('\n'), /ended the sweep's parent run: FAILED/);
+  assert.equal(await parentEnd(submitted.sweepDir, 3), 'FAILED');
   // Again: nothing more to do.
   const again: string[] = [];
   await sweepStatus(submitted.sweepDir, {}, (l) => again.push(l));
