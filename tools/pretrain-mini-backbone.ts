@@ -16,6 +16,7 @@
  *   node --import tsx tools/pretrain-mini-backbone.ts [--out weights/mini-voc/resnet18-w16-glyphs.safetensors]
  *     [--depth 18] [--width 16] [--iterations 4000] [--batch 32] [--size 48] [--optimizer adam|sgd]
  *     [--lr 0.002] [--seed 0] [--eval-images 1000] [--backend auto|tensorflow|wasm|cpu]
+ *     [--max-rotation 0] [--max-shear 0]
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -44,6 +45,9 @@ const { values: args } = parseArgs({
     optimizer: { type: 'string', default: 'adam' },
     backend: { type: 'string', default: 'auto' },
     'eval-images': { type: 'string', default: '1000' },
+    // The builder's shape warping (its max_rotation / max_shear), for training shapes only.
+    'max-rotation': { type: 'string', default: String(MINI_VOC_BUILD_DEFAULTS.max_rotation) },
+    'max-shear': { type: 'string', default: String(MINI_VOC_BUILD_DEFAULTS.max_shear) },
   },
 });
 
@@ -68,6 +72,8 @@ const composeOptions: ComposeOptions = {
   // Keep mini-VOC's object pixel size (a fraction of a 64 px side) on the smaller canvas.
   min_scale: Math.min(0.95, (MINI_VOC_BUILD_DEFAULTS.min_scale * MINI_VOC_BUILD_DEFAULTS.size) / size),
   max_scale: Math.min(1.0, (MINI_VOC_BUILD_DEFAULTS.max_scale * MINI_VOC_BUILD_DEFAULTS.size) / size),
+  max_rotation: Number(args['max-rotation']),
+  max_shear: Number(args['max-shear']),
 };
 
 /** The class of the single object: the most frequent label other than background and void. */
@@ -83,7 +89,7 @@ function objectClass(label: Uint8Array): number {
 }
 
 /** A batch as the segmentation pipeline feeds it: RGB minus the reference mean (0–255 units). */
-function makeBatch(rng: SeededRng, pools: Float32Array[][], n: number): { x: Tensor4D; y: Tensor2D } {
+function makeBatch(rng: SeededRng, pools: Float32Array[][], n: number, drawing: ComposeOptions = composeOptions): { x: Tensor4D; y: Tensor2D } {
   const pixels = new Float32Array(n * size * size * 3);
   const labels = new Float32Array(n * classes);
   const mean = REFERENCE_NORMALIZE.mean as [number, number, number];
@@ -92,7 +98,7 @@ function makeBatch(rng: SeededRng, pools: Float32Array[][], n: number): { x: Ten
     let rgb: Uint8Array = new Uint8Array(0);
     // An object pushed almost out of the canvas leaves no labelled pixel: draw again.
     while (cls === 0) {
-      const c = compose(rng, composeOptions, pools);
+      const c = compose(rng, drawing, pools);
       cls = objectClass(c.label);
       rgb = c.rgb;
     }
@@ -161,7 +167,8 @@ async function main(): Promise<void> {
   let correct = 0;
   for (let done = 0; done < evalImages; done += 100) {
     const n = Math.min(100, evalImages - done);
-    const { x, y } = makeBatch(evalRng, pools.val, n);
+    // Unwarped, as the evaluation images are drawn, so accuracies compare across pretrainings.
+    const { x, y } = makeBatch(evalRng, pools.val, n, { ...composeOptions, max_rotation: 0, max_shear: 0 });
     const hits = tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(logits(x, false), 1), tf.argMax(y, 1)), 'int32')));
     correct += (await hits.data())[0] as number;
     tf.dispose([hits, x, y]);

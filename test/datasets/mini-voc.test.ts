@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { decodeIndexedPng, decodeRgb, AblateError, SeededRng, mixSeed } from '../../src/index.js';
-import { compose, COMPOSE_LEGACY, type ComposeOptions, type Composed } from '../../plugins/datasets/mini-voc/compose.js';
+import { compose, COMPOSE_LEGACY, warpGlyph, type ComposeOptions, type Composed } from '../../plugins/datasets/mini-voc/compose.js';
 import { composeOptions, MINI_VOC_BUILD_DEFAULTS, checkBuildOptions, isBuilt } from '../../plugins/datasets/mini-voc/build.js';
 import { loadGlyphPools } from '../../plugins/datasets/mini-voc/glyphs.js';
 import { miniVocDataset } from '../../plugins/datasets/mini-voc/index.js';
@@ -144,6 +144,31 @@ test('mini-voc max_overlap keeps objects apart: more of each object stays visibl
   assert.ok(apart > 1.1 * any, `visible object pixels: ${apart} apart vs ${any} with any overlap`);
 });
 
+test('mini-voc warpGlyph: no warp is the identity, 90° is the exact quarter turn, a shear moves rows and keeps their mass', () => {
+  const G = 28;
+  const glyph = pools[4]![7]!; // a digit-4 shape
+  assert.deepEqual([...warpGlyph(glyph, 0, 0)], [...glyph]);
+  const turned = warpGlyph(glyph, 90, 0);
+  let diff = 0;
+  for (let y = 0; y < G; y++) for (let x = 0; x < G; x++) diff = Math.max(diff, Math.abs(turned[y * G + x]! - glyph[(G - 1 - x) * G + y]!));
+  assert.ok(diff < 1e-5, `largest difference to the quarter turn ${diff}`);
+  const sheared = warpGlyph(glyph, 0, 0.3);
+  for (let y = 0; y < G; y++) {
+    const row = (m: Float32Array) => m.slice(y * G, (y + 1) * G).reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(row(sheared) - row(glyph)) < 1e-3 * G, `row ${y}: ${row(sheared)} vs ${row(glyph)}`);
+  }
+  assert.notDeepEqual([...sheared], [...glyph]);
+});
+
+test('mini-voc max_rotation/max_shear give every placement its own shape, at about the same area', () => {
+  const isObject = (v: number) => v >= 1 && v <= 20;
+  const plain = draw({ min_objects: 1, max_objects: 1, max_outside: 0 });
+  const warped = draw({ min_objects: 1, max_objects: 1, max_outside: 0, max_rotation: 30, max_shear: 0.3 });
+  assert.notDeepEqual(warped.map((c) => c.label), plain.map((c) => c.label));
+  const [a, b] = [countLabels(plain, isObject), countLabels(warped, isObject)];
+  assert.ok(b > 0.8 * a && b < 1.2 * a, `object pixels ${b} warped vs ${a}`);
+});
+
 test('mini-voc max_outside bounds how far objects leave the image', () => {
   const S = base.size;
   // Digits: MNIST centres them in 20 of 28 pixels, so a glyph box inside the image leaves the border free.
@@ -192,6 +217,19 @@ test('mini-voc noise roughens the image and leaves the labels alone', () => {
   assert.ok(edges(noisy) > 2 * edges(clean), `edge energy ${edges(noisy)} vs ${edges(clean)}`);
   const objects = { min_objects: 2, max_objects: 2 };
   assert.deepEqual(draw({ ...objects, noise: 20 }).map((c) => c.label), draw({ ...objects, noise: 0 }).map((c) => c.label));
+});
+
+test('mini-voc warping changes the training images only: the evaluation images are the same files', async () => {
+  const log = { info: () => undefined, warn: () => undefined, debug: () => undefined };
+  const [plain, warped] = [tmpDir('minivoc-w'), tmpDir('minivoc-w')];
+  await miniVocDataset.tool!.run({ out: plain, ...small, train: 12, seed: 3 }, log);
+  await miniVocDataset.tool!.run({ out: warped, ...small, train: 12, seed: 3, max_rotation: 30, max_shear: 0.3 }, log);
+  const files = (dir: string, prefix: string) => readdirSync(path.join(dir, 'SegmentationClassAug')).filter((f) => f.startsWith(prefix)).sort()
+    .flatMap((f) => [readFileSync(path.join(dir, 'SegmentationClassAug', f)), readFileSync(path.join(dir, 'JPEGImages', f.replace('.png', '.jpg')))]);
+  assert.deepEqual(files(warped, 'val_'), files(plain, 'val_'));
+  assert.notDeepEqual(files(warped, 'train_'), files(plain, 'train_'));
+  assert.equal(isBuilt({ ...MINI_VOC_BUILD_DEFAULTS, out: warped, ...small, train: 12, seed: 3, max_rotation: 30, max_shear: 0.3 }), true);
+  assert.equal(isBuilt({ ...MINI_VOC_BUILD_DEFAULTS, out: warped, ...small, train: 12, seed: 3 }), false, 'a build records its warping');
 });
 
 test('mini-voc jpeg_quality changes only how the images are encoded', async () => {

@@ -48,6 +48,8 @@ export const MINI_VOC_BUILD_DEFAULTS: Omit<MiniVocBuildOptions, 'out'> = {
   digit_stroke: 1.5,
   max_overlap: 0.3,
   max_outside: 0.15,
+  max_rotation: 0,
+  max_shear: 0,
   jpeg_quality: 90,
   overwrite: false,
 };
@@ -71,8 +73,8 @@ function recipe(o: MiniVocBuildOptions) {
 
 /** The options that shape one image. */
 export function composeOptions(o: Omit<MiniVocBuildOptions, 'out' | 'overwrite'>): ComposeOptions {
-  const { size, min_objects, max_objects, min_scale, max_scale, noise, min_clutter, max_clutter, digit_stroke, max_overlap, max_outside } = o;
-  return { size, min_objects, max_objects, min_scale, max_scale, noise, min_clutter, max_clutter, digit_stroke, max_overlap, max_outside };
+  const { size, min_objects, max_objects, min_scale, max_scale, noise, min_clutter, max_clutter, digit_stroke, max_overlap, max_outside, max_rotation, max_shear } = o;
+  return { size, min_objects, max_objects, min_scale, max_scale, noise, min_clutter, max_clutter, digit_stroke, max_overlap, max_outside, max_rotation, max_shear };
 }
 
 /** True when `out` holds a complete mini-VOC built with these parameters. */
@@ -81,7 +83,7 @@ export function isBuilt(o: MiniVocBuildOptions): boolean {
   if (!existsSync(file)) return false;
   try {
     const m = JSON.parse(readFileSync(file, 'utf8')) as { recipe?: Record<string, unknown> };
-    // Builds made before the clutter/stroke/overlap/border options were drawn with COMPOSE_LEGACY.
+    // Builds made before the clutter/stroke/overlap/border/warp options were drawn with COMPOSE_LEGACY's values of them.
     const stored: Record<string, unknown> = { ...COMPOSE_LEGACY, ...m.recipe };
     const wanted: Record<string, unknown> = recipe(o);
     const keys = new Set([...Object.keys(stored), ...Object.keys(wanted)]);
@@ -112,11 +114,14 @@ export async function buildMiniVoc(o: MiniVocBuildOptions, log: Logger): Promise
   log.info(`mini-voc: loaded shapes in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const palette = vocPalette();
   const composeOpts = composeOptions(o);
+  // Warping is a training-set option: evaluation images are drawn without it, so every build with
+  // the same seed and drawing evaluates on the very same images, warped training shapes or not.
+  const evalOpts = { ...composeOpts, max_rotation: 0, max_shear: 0 };
   const counts = new Float64Array(256);
 
   const splits = [
-    { name: 'train', n: o.train, list: 'train_aug.txt', pools: pools.train, salt: 1 },
-    { name: 'val', n: o.val, list: 'val.txt', pools: pools.val, salt: 2 },
+    { name: 'train', n: o.train, list: 'train_aug.txt', pools: pools.train, salt: 1, drawing: composeOpts },
+    { name: 'val', n: o.val, list: 'val.txt', pools: pools.val, salt: 2, drawing: evalOpts },
   ];
   for (const split of splits) {
     const ids: string[] = [];
@@ -125,7 +130,7 @@ export async function buildMiniVoc(o: MiniVocBuildOptions, log: Logger): Promise
       const id = `${split.name}_${String(i).padStart(6, '0')}`;
       ids.push(id);
       const rng = new SeededRng(mixSeed(o.seed, split.salt, i));
-      const { rgb, label } = compose(rng, composeOpts, split.pools);
+      const { rgb, label } = compose(rng, split.drawing, split.pools);
       if (split.name === 'train') for (let j = 0; j < label.length; j++) counts[label[j] as number] = (counts[label[j] as number] as number) + 1;
       writeFileSync(path.join(o.out, 'SegmentationClassAug', `${id}.png`), encodeIndexedPng(o.size, o.size, label));
       writeFileSync(path.join(o.out, 'SegmentationClass', `${id}.png`), encodeIndexedPng(o.size, o.size, label, palette));

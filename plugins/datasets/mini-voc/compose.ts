@@ -26,10 +26,17 @@ export interface ComposeOptions {
   max_overlap: number;
   /** Largest share of an object's side that may lie outside the image. */
   max_outside: number;
+  /**
+   * Each object's shape is rotated by up to ± this many degrees and sheared by up to ± max_shear
+   * (0 and 0 = the pool's shapes as they are): every placement becomes a shape of its own, so the
+   * 690–800 training shapes per digit class stand for many more.
+   */
+  max_rotation: number;
+  max_shear: number;
 }
 
 /** The values of the options above that draw exactly the images of the first mini-VOC recipe (format mini-voc/1). */
-export const COMPOSE_LEGACY = { min_clutter: 2, max_clutter: 6, digit_stroke: 0, max_overlap: 1, max_outside: 1 / 3 } as const;
+export const COMPOSE_LEGACY = { min_clutter: 2, max_clutter: 6, digit_stroke: 0, max_overlap: 1, max_outside: 1 / 3, max_rotation: 0, max_shear: 0 } as const;
 
 export interface Composed {
   rgb: Uint8Array;
@@ -152,6 +159,34 @@ function dilate(mask: Float32Array, r: number): Float32Array {
   return out;
 }
 
+/**
+ * Rotates (degrees) and shears a 28×28 mask about its centre: inverse mapping with bilinear
+ * sampling, zero outside the glyph frame.
+ */
+export function warpGlyph(mask: Float32Array, degrees: number, shear: number): Float32Array {
+  const out = new Float32Array(mask.length);
+  const a = (degrees * Math.PI) / 180;
+  const cos = Math.cos(a);
+  const sin = Math.sin(a);
+  const c = (GLYPH - 1) / 2;
+  // Forward map: shear x by y, then rotate; its inverse takes each output pixel to its source.
+  for (let y = 0; y < GLYPH; y++) {
+    for (let x = 0; x < GLYPH; x++) {
+      const rx = cos * (x - c) + sin * (y - c);
+      const ry = -sin * (x - c) + cos * (y - c);
+      const sx = rx - shear * ry + c;
+      const sy = ry + c;
+      const x0 = Math.floor(sx);
+      const y0 = Math.floor(sy);
+      const fx = sx - x0;
+      const fy = sy - y0;
+      const at = (xx: number, yy: number) => (xx < 0 || yy < 0 || xx >= GLYPH || yy >= GLYPH ? 0 : (mask[yy * GLYPH + xx] as number));
+      out[y * GLYPH + x] = (at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx) * (1 - fy) + (at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx) * fy;
+    }
+  }
+  return out;
+}
+
 interface Box {
   top: number;
   left: number;
@@ -186,7 +221,9 @@ export function compose(rng: SeededRng, o: ComposeOptions, pools: Float32Array[]
     const pool = pools[cls - 1] as Float32Array[];
     const garment = cls > 10;
     const raw = pool[rng.int(0, pool.length)] as Float32Array;
-    const glyph = garment ? raw : dilate(raw, o.digit_stroke);
+    const solid = garment ? raw : dilate(raw, o.digit_stroke);
+    // Draws only when asked for, so builds without warping keep their exact images.
+    const glyph = o.max_rotation > 0 || o.max_shear > 0 ? warpGlyph(solid, rng.uniform(-o.max_rotation, o.max_rotation), rng.uniform(-o.max_shear, o.max_shear)) : solid;
     const side = rng.uniform(o.min_scale, o.max_scale) * S;
     const h = Math.max(6, Math.round(side * rng.uniform(0.85, 1.15)));
     const w = Math.max(6, Math.round(side * rng.uniform(0.85, 1.15)));
