@@ -24,6 +24,7 @@ import { tinyRegistry, tinyExperiment } from '../support/tiny-plugins.js';
 import { serverForTests } from './mlflow-server.js';
 import { quietLog, recordingLog } from '../support/log.js';
 import { writeTinyExperiment } from '../support/tiny-experiment-file.js';
+import { mlflowEntry } from '../support/mlflow-entry.js';
 
 const { server, skip } = await serverForTests();
 after(async () => {
@@ -35,7 +36,7 @@ function cells(out: string, uri: string): SweepCellInput[] {
     const e = tinyExperiment(out, { trainer: { iterations: 6 } });
     (e.config.optimizer as Record<string, unknown>).lr = lr;
     (e.config.scheduler as Record<string, unknown>).lr = lr;
-    e.config.trackers = [{ type: 'mlflow', tracking_uri: uri, flush_interval_ms: 200 }, { type: 'console', every: 1 }];
+    e.config.trackers = [mlflowEntry(uri), { type: 'console', every: 1 }];
     const canonicalYaml = `${JSON.stringify(e.config, null, 2)}\n`;
     return { name: `lr=${lr}`, labels: { lr }, diff: { 'optimizer.lr': lr }, experiment: { ...e, canonicalYaml, hash: `${lr === 0.5 ? 'a' : 'b'}${e.hash.slice(1)}` } };
   });

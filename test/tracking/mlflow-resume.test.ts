@@ -18,6 +18,7 @@ import { RUN_ID_TAG, readShipState } from '../../plugins/trackers/mlflow/shipper
 import { tinyExperiment, tinyRegistry } from '../support/tiny-plugins.js';
 import { recordingLog } from '../support/log.js';
 import { serverForTests } from './mlflow-server.js';
+import { mlflowEntry } from '../support/mlflow-entry.js';
 
 const { server, skip } = await serverForTests();
 after(async () => {
@@ -27,7 +28,7 @@ after(async () => {
 /** The tiny experiment logging to MLflow (the run identity recomputed for the changed config). */
 function mlflowExperiment(out: string, uri: string, overrides: Parameters<typeof tinyExperiment>[1] = {}) {
   const e = tinyExperiment(out, { checkpoint: { every: 4, keep_last: 5 }, ...overrides });
-  const c = canonicalize({ ...e.config, name: 'resume-test', trackers: [{ type: 'mlflow', tracking_uri: uri, flush_interval_ms: 200 }] });
+  const c = canonicalize({ ...e.config, name: 'resume-test', trackers: [mlflowEntry(uri)] });
   return { ...e, config: c.canonical, canonicalYaml: c.yaml, hash: c.hash };
 }
 

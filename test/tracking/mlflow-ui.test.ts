@@ -21,6 +21,7 @@ import { serverForTests } from './mlflow-server.js';
 import { quietLog } from '../support/log.js';
 import { runSweep, type SweepCellInput } from '../../src/engine/sweep.js';
 import { tinyRegistry, tinyExperiment } from '../support/tiny-plugins.js';
+import { mlflowEntry } from '../support/mlflow-entry.js';
 
 const CHROMIUM = process.env.ABLATE_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.cache/screenshots');
@@ -99,7 +100,7 @@ test('MLflow UI shows an engine sweep: short cell names and, in a cell, its eval
   const out = mkdtempSync(path.join(os.tmpdir(), 'ablate-ui-engine-'));
   const cells: SweepCellInput[] = [0.5, 0.05].map((lr, i) => {
     const e = tinyExperiment(out, { trainer: { iterations: 4 }, checkpoint: { every: 0 } });
-    Object.assign(e.config, { name: 'ui-engine', metrics: { acc: { type: 'test-pixel-acc' }, miou: { type: 'miou' } }, trackers: [{ type: 'mlflow', tracking_uri: uri, flush_interval_ms: 200 }] });
+    Object.assign(e.config, { name: 'ui-engine', metrics: { acc: { type: 'test-pixel-acc' }, miou: { type: 'miou' } }, trackers: [mlflowEntry(uri)] });
     (e.config.optimizer as Record<string, unknown>).lr = lr;
     return { name: `lr=${lr}`, labels: { lr }, diff: { 'optimizer.lr': lr }, experiment: { ...e, canonicalYaml: `${JSON.stringify(e.config)}\n`, hash: `${'ab'[i]}${e.hash.slice(1)}` } };
   });

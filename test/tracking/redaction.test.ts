@@ -14,6 +14,7 @@ import { runExperiment } from '../../src/engine/run.js';
 import { serverForTests } from './mlflow-server.js';
 import { quietLog } from '../support/log.js';
 import { writeTinyExperiment } from '../support/tiny-experiment-file.js';
+import { mlflowEntry } from '../support/mlflow-entry.js';
 
 const { server, skip } = await serverForTests();
 after(async () => {
@@ -46,7 +47,7 @@ function experiment(dir: string, output: Record<string, unknown> = {}): string {
       trainer: { type: 'test-supervised', iterations: 3, note: '${env:ABLATE_PLANTED_SECRET}' },
       evaluation: { every: 0 },
       output: { dir: path.join(dir, 'runs'), ...output },
-      ...(server ? { trackers: [{ type: 'local' }, { type: 'mlflow', tracking_uri: server.uri, flush_interval_ms: 200 }] } : {}),
+      ...(server ? { trackers: [{ type: 'local' }, mlflowEntry(server.uri)] } : {}),
     },
     { file: 'secret.yaml' },
   );
