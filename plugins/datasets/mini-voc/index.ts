@@ -46,8 +46,10 @@ const buildOptionsSchema = {
     digit_stroke: { type: 'number', minimum: 0, maximum: 4, default: MINI_VOC_BUILD_DEFAULTS.digit_stroke, description: 'Thickens the digits: dilation radius in pixels of the 28-px glyph (0 = MNIST strokes).' },
     max_overlap: { type: 'number', minimum: 0, maximum: 1, default: MINI_VOC_BUILD_DEFAULTS.max_overlap, description: 'Largest share of an object\'s box that earlier objects may cover (positions are retried; 1 = any).' },
     max_outside: { type: 'number', minimum: 0, maximum: 0.9, default: MINI_VOC_BUILD_DEFAULTS.max_outside, description: 'Largest share of an object\'s side that may lie outside the image.' },
-    max_rotation: { type: 'number', minimum: 0, maximum: 45, default: MINI_VOC_BUILD_DEFAULTS.max_rotation, description: 'Rotates each training object\'s shape by up to ± this many degrees (0 = as in the pool); evaluation images are never warped.' },
-    max_shear: { type: 'number', minimum: 0, maximum: 0.5, default: MINI_VOC_BUILD_DEFAULTS.max_shear, description: 'Shears each training object\'s shape by up to ± this factor (0 = as in the pool); evaluation images are never warped.' },
+    // No schema default (absent means 0): a default would enter every resolved config and change
+    // the run identity of every mini-VOC experiment made before the option existed.
+    max_rotation: { type: 'number', minimum: 0, maximum: 45, description: 'Rotates each training object\'s shape by up to ± this many degrees (absent or 0: as in the pool); evaluation images are never warped.' },
+    max_shear: { type: 'number', minimum: 0, maximum: 0.5, description: 'Shears each training object\'s shape by up to ± this factor (absent or 0: as in the pool); evaluation images are never warped.' },
     jpeg_quality: { type: 'integer', minimum: 1, maximum: 100, default: MINI_VOC_BUILD_DEFAULTS.jpeg_quality, description: 'JPEG quality of the images.' },
     overwrite: { type: 'boolean', default: false, description: 'Write into a non-empty folder that is not a mini-VOC build.' },
   },
