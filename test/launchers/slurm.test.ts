@@ -133,7 +133,16 @@ test('a cell preempted mid-run (USR1) checkpoints, requeues itself and continues
   execFileSync('scancel', ['--batch', '--signal=USR1', id]);
   const requeued = await until(submitted.sweepDir, ([c]) => c!.state === 'REQUEUED', 120, 'the cell is requeued');
   assert.equal(requeued[0]!.requeues, 1);
-  // A requeued job waits ~2 minutes before it may start again; release it now.
+  // A requeued job waits ~2 minutes before it may start again; release it sooner, but only once
+  // Slurm has finished the old allocation (PENDING, no longer COMPLETING) and a second has passed:
+  // slurmd refuses a launch credential made in the same second as the requeue's revocation
+  // ("Killing non-startable batch job: Job credential revoked"), which is what that hold avoids.
+  for (const t0 = Date.now(); ; await new Promise((r) => setTimeout(r, 250))) {
+    const q = spawnSync('squeue', ['-h', '-j', id, '-o', '%T'], { encoding: 'utf8' }).stdout.trim();
+    if (q === 'PENDING') break;
+    assert.ok(Date.now() - t0 < 60_000, `the requeued job is pending again (${q})`);
+  }
+  await new Promise((r) => setTimeout(r, 2000));
   execFileSync('scontrol', ['update', `JobId=${id}`, 'StartTime=now']);
   const [done] = await until(submitted.sweepDir, ([c]) => c!.state === 'FINISHED' || c!.state === 'FAILED', 300, 'the cell finishes');
   assert.equal(done!.state, 'FINISHED', JSON.stringify(done));
