@@ -107,7 +107,8 @@ export async function withSweepLock<T>(sweepDir: string, fn: () => Promise<T>, w
   }
 }
 
-function valueText(v: unknown): string {
+/** A sweep axis value as text: strings as they are, anything else as JSON. */
+export function valueText(v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
 

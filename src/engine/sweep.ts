@@ -33,6 +33,7 @@ import { SWEEP_AXES_TAG, encodeSweepAxes, type SweepAxisInfo } from '../tracking
 import { runExperiment, type RunOutcome } from './run.js';
 import { stderrLogger } from '../logger.js';
 import { defaultRunName, newRunDir } from './run-dir.js';
+import { clearEndedMarkers, endSweep, valueText, withSweepLock, type SweepCellResult } from './sweep-end.js';
 
 export interface SweepCellInput {
   name: string;
@@ -70,8 +71,6 @@ export interface SweepOptions {
   axes?: readonly SweepAxisInfo[];
 }
 
-import { clearEndedMarkers, endSweep, withSweepLock, type SweepCellResult } from './sweep-end.js';
-
 export { summaryTable, sweepLauncher, type SweepCellResult } from './sweep-end.js';
 
 export interface SweepOutcome {
@@ -88,10 +87,6 @@ export interface SweepOutcome {
 
 function safe(s: string): string {
   return s.replace(/[^A-Za-z0-9._=,+-]+/g, '_').slice(0, 120) || 'cell';
-}
-
-function valueText(v: unknown): string {
-  return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
 /** A cell's coordinates as params (`sweep.<axis label>`), so every axis, the variant axis too, is a column and a parallel-coordinates axis. */

@@ -79,13 +79,14 @@ export async function sweepStatus(dir: string, opts: { watch?: boolean; json?: b
   }
 }
 
-/** Ends the sweep's parent run when every cell has ended; says what it found. */
-async function endParent(dir: string, ended: readonly string[], out: (line: string) => void): Promise<void> {
+/** Ends the sweep's parent run when every cell has ended; says what it found (an earlier end only when `sayEarlierEnd`). */
+async function endParent(dir: string, ended: readonly string[], out: (line: string) => void, sayEarlierEnd = false): Promise<void> {
   const { endSweep } = await import('../../engine/sweep-end.js');
   const { stderrLogger } = await import('../../logger.js');
   const r = await endSweep(dir, { log: stderrLogger, ended });
   if (r.state === 'cells-running') out(`the sweep's parent run stays RUNNING: ${r.running.length} cell(s) have not ended (${r.running.join(', ')})`);
   else if (r.endedNow) out(`ended the sweep's parent run: ${r.status}`);
+  else if (sayEarlierEnd) out(`the sweep's parent run had ended: ${r.status}`);
 }
 
 /**
@@ -98,11 +99,7 @@ export async function sweepEnd(dir: string, opts: { endedCell?: string[] }, out:
   for (const name of opts.endedCell ?? []) {
     if (!folder.cells.some((c) => c.name === name)) throw new AblateError('sweep.unknown-cell', `the sweep has no cell '${name}'`, { where: { file: path.join(folder.dir, 'sweep.json') } });
   }
-  const { endSweep } = await import('../../engine/sweep-end.js');
-  const { stderrLogger } = await import('../../logger.js');
-  const r = await endSweep(folder.dir, { log: stderrLogger, ended: opts.endedCell ?? [] });
-  if (r.state === 'cells-running') out(`the sweep's parent run stays RUNNING: ${r.running.length} cell(s) have not ended (${r.running.join(', ')})`);
-  else out(r.endedNow ? `ended the sweep's parent run: ${r.status}` : `the sweep's parent run had ended: ${r.status}`);
+  await endParent(folder.dir, opts.endedCell ?? [], out, true);
 }
 
 export async function sweepCancel(dir: string, opts: { cell?: string[] }, out: (line: string) => void = print): Promise<void> {
