@@ -73,6 +73,15 @@ function killMonitor(lines: readonly string[]): void {
 }
 const status = (dir: string) => sweepStatus(dir, {}, silent);
 
+/** Polls Slurm's own state of a job (`squeue %T`, '' once it has left the queue) until `done` holds (or fails after `seconds`). */
+async function untilJob(id: string, done: (state: string) => boolean, seconds: number, what: string): Promise<void> {
+  for (const t0 = Date.now(); ; await new Promise((r) => setTimeout(r, 250))) {
+    const state = spawnSync('squeue', ['-h', '-j', id, '-o', '%T'], { encoding: 'utf8' }).stdout.trim();
+    if (done(state)) return;
+    assert.ok(Date.now() - t0 < seconds * 1000, `${what} (squeue says ${state || 'nothing'})`);
+  }
+}
+
 /** Polls the sweep's status until `done` holds (or fails after `seconds`). */
 async function until(dir: string, done: (cells: CellProgress[]) => boolean, seconds: number, what: string): Promise<CellProgress[]> {
   const t0 = Date.now();
@@ -137,11 +146,7 @@ test('a cell preempted mid-run (USR1) checkpoints, requeues itself and continues
   // Slurm has finished the old allocation (PENDING, no longer COMPLETING) and a second has passed:
   // slurmd refuses a launch credential made in the same second as the requeue's revocation
   // ("Killing non-startable batch job: Job credential revoked"), which is what that hold avoids.
-  for (const t0 = Date.now(); ; await new Promise((r) => setTimeout(r, 250))) {
-    const q = spawnSync('squeue', ['-h', '-j', id, '-o', '%T'], { encoding: 'utf8' }).stdout.trim();
-    if (q === 'PENDING') break;
-    assert.ok(Date.now() - t0 < 60_000, `the requeued job is pending again (${q})`);
-  }
+  await untilJob(id, (state) => state === 'PENDING', 60, 'the requeued job is pending again');
   await new Promise((r) => setTimeout(r, 2000));
   execFileSync('scontrol', ['update', `JobId=${id}`, 'StartTime=now']);
   const [done] = await until(submitted.sweepDir, ([c]) => c!.state === 'FINISHED' || c!.state === 'FAILED', 300, 'the cell finishes');
@@ -316,11 +321,7 @@ test('a cell killed hard (every process of its task SIGKILLed, none left to say 
   for (let k = 0; k < doomed.length; k++) for (const p of procs) if (p.ppid === doomed[k] && !doomed.includes(p.pid)) doomed.push(p.pid);
   for (const pid of doomed) try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
   // Wait until Slurm has the job ended, without asking `status` (which would end the parent).
-  for (const t0 = Date.now(); ; await new Promise((r) => setTimeout(r, 500))) {
-    const q = spawnSync('squeue', ['-h', '-j', id, '-o', '%T'], { encoding: 'utf8' }).stdout.trim();
-    if (q === '' || !/RUNNING|PENDING|COMPLETING/.test(q)) break;
-    assert.ok(Date.now() - t0 < 120_000, `the job ended (${q})`);
-  }
+  await untilJob(id, (state) => state === '' || !/RUNNING|PENDING|COMPLETING/.test(state), 120, 'the job ended');
   assert.equal(await parentEnd(submitted.sweepDir, 3), 'RUNNING', 'nobody has ended it yet');
   const shown: string[] = [];
   const cells = await sweepStatus(submitted.sweepDir, {}, (l) => shown.push(l));
